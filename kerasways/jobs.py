@@ -1,0 +1,405 @@
+"""Training jobs in a pool of pre-started worker processes, shared by every user of a server.
+
+Why processes: a training thread inside the Streamlit server is starved by the server's
+own work (DESIGN.md §2), and training inside the script thread dies on every rerun.
+Each worker imports TensorFlow and loads the data once, then runs `training.train` for
+one job at a time, streaming progress back through its own pipe. A pipe per worker
+means a worker killed mid-message cannot corrupt what the others send.
+
+The server side is one `JobPool`: a FIFO queue (bounded), one running job per owner at
+most, stop (keep the weights so far) and cancel (drop the job), and a pump thread that
+reads progress, replaces crashed workers and hands queued jobs to idle workers.
+"""
+
+from __future__ import annotations
+
+import atexit
+import itertools
+import multiprocessing
+import multiprocessing.connection
+import os
+import threading
+import time
+import traceback
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from kerasways.spec import ModelSpec, TrainConfig
+
+QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
+FINISHED_STATES = (DONE, FAILED, CANCELLED)
+OWNER_GONE_GRACE_SECONDS = 10.0  # a page reconnecting after a network blip keeps its job
+POLL_SECONDS = 0.1
+
+
+class QueueFullError(RuntimeError):
+    """The server's job queue is full; try again in a moment."""
+
+
+class OwnerBusyError(RuntimeError):
+    """This user already has a job queued or running."""
+
+
+@dataclass
+class JobResult:
+    """What a finished job sends back: weights as arrays, history and test results."""
+
+    weights: list[np.ndarray]
+    history: object  # training.History
+    seconds: float
+    status: str  # "completed", "stopped" or "nan" (see training.TrainResult)
+    message: str
+    evaluation: object  # evaluate.Evaluation
+
+
+@dataclass
+class Job:
+    """One training request and everything the page shows about it.
+
+    The pump thread updates it; pages only read it.
+    """
+
+    id: str
+    owner: str
+    spec: ModelSpec
+    style: str
+    config: TrainConfig
+    state: str = QUEUED
+    progress: object = None  # latest training.Progress
+    batch_loss: list[float] = field(default_factory=list)
+    batch_accuracy: list[float] = field(default_factory=list)
+    epoch_points: list[dict] = field(default_factory=list)  # one dict per finished epoch
+    result: JobResult | None = None
+    error: str = ""
+    submitted_at: float = field(default_factory=time.time)
+    started_at: float | None = None
+    finished_at: float | None = None
+    stop_requested: bool = False
+    owner_alive: Callable[[], bool] | None = None
+    owner_gone_since: float | None = None
+
+    @property
+    def finished(self) -> bool:
+        """True once the job is done, failed or cancelled."""
+        return self.state in FINISHED_STATES
+
+
+# ---------------------------------------------------------------------------- worker side
+
+
+def _worker_main(connection, cancel_event, threads: int, data_source: str) -> None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+    import tensorflow as tf
+
+    from kerasways.data import load_mnist
+    from kerasways.evaluate import evaluate
+    from kerasways.training import train
+
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(threads)
+    data = load_mnist(data_source)
+    connection.send(("ready", None, data.description))
+    while True:
+        try:
+            task = connection.recv()
+        except EOFError:
+            return
+        if task is None:
+            return
+        job_id, spec, style, config = task
+        try:
+            result = train(
+                spec, style, config, data,
+                on_progress=lambda progress, job_id=job_id: connection.send(("progress", job_id, progress)),
+                should_stop=cancel_event.is_set,
+            )
+            payload = JobResult(
+                weights=result.model.get_weights(),
+                history=result.history,
+                seconds=result.seconds,
+                status=result.status,
+                message=result.message,
+                evaluation=evaluate(result.model, data),
+            )
+            connection.send(("done", job_id, payload))
+        except Exception as error:  # report it: the page shows the message, the worker lives on
+            detail = "".join(traceback.format_exception_only(type(error), error)).strip()
+            connection.send(("failed", job_id, detail))
+        finally:
+            # Each job builds a new model; without this the TF graph grows job after job.
+            keras.backend.clear_session()
+
+
+class _Worker:
+    def __init__(self, context, threads: int, data_source: str):
+        self.connection, child_end = context.Pipe(duplex=True)
+        self.cancel_event = context.Event()
+        self.process = context.Process(
+            target=_worker_main,
+            args=(child_end, self.cancel_event, threads, data_source),
+            daemon=True,
+            name="kerasways-worker",
+        )
+        self.process.start()
+        child_end.close()
+        self.ready = False
+        self.job: Job | None = None
+        self.data_description = ""
+
+
+# ---------------------------------------------------------------------------- server side
+
+
+class JobPool:
+    """A bounded queue of training jobs run by `workers` pre-started processes.
+
+    Args:
+        workers: number of worker processes (each runs one job at a time).
+        max_queued: jobs allowed to wait; more raise QueueFullError.
+        data_source: passed to `load_mnist` in each worker.
+    """
+
+    def __init__(self, workers: int = 2, max_queued: int = 40, data_source: str = "auto"):
+        if workers < 1:
+            raise ValueError(f"workers: expected at least 1; received {workers}")
+        self._context = multiprocessing.get_context("spawn")
+        self._threads = max(1, (os.cpu_count() or 1) // workers)
+        self._data_source = data_source
+        self.max_queued = max_queued
+        self._lock = threading.RLock()
+        self._queue: deque[Job] = deque()
+        self._jobs: dict[str, Job] = {}
+        self._ids = itertools.count(1)
+        self._closed = False
+        self.crashes = 0
+        self._workers = [self._start_worker() for _ in range(workers)]
+        self._pump_thread = threading.Thread(target=self._pump, name="kerasways-jobs", daemon=True)
+        self._pump_thread.start()
+        atexit.register(self._shutdown_now)
+
+    # -- public API used by pages and tests
+
+    def submit(self, spec: ModelSpec, style: str, config: TrainConfig, owner: str = "",
+               owner_alive: Callable[[], bool] | None = None) -> Job:
+        """Queue a training job.
+
+        Args:
+            spec, style, config: what to train.
+            owner: who asks (a browser session); one unfinished job per owner.
+            owner_alive: returns False once the owner's browser is gone; the job is then
+                cancelled and its worker freed.
+
+        Returns:
+            The queued Job.
+
+        Raises:
+            OwnerBusyError: the owner already has a queued or running job.
+            QueueFullError: too many jobs are waiting.
+        """
+        with self._lock:
+            if owner and any(job.owner == owner and not job.finished for job in self._jobs.values()):
+                raise OwnerBusyError("You already have a training running; stop it or wait for it to finish.")
+            if len(self._queue) >= self.max_queued:
+                raise QueueFullError(f"The server has {len(self._queue)} trainings waiting; try again in a minute.")
+            job = Job(id=f"job-{next(self._ids)}-{os.getpid()}", owner=owner, spec=spec, style=style,
+                      config=config, owner_alive=owner_alive)
+            self._jobs[job.id] = job
+            self._queue.append(job)
+            self._dispatch()
+            return job
+
+    def get(self, job_id: str) -> Job | None:
+        """The job with this id, or None if the server does not know it (e.g. after a restart)."""
+        return self._jobs.get(job_id)
+
+    def position(self, job: Job) -> int:
+        """1 for the next job to start, 2 for the one after, …; 0 when not queued."""
+        with self._lock:
+            for index, queued in enumerate(self._queue):
+                if queued is job:
+                    return index + 1
+        return 0
+
+    def stop(self, job_id: str) -> None:
+        """Stop a job after its current step and keep the weights so far (queued: cancel it)."""
+        self._end(job_id, keep_result=True)
+
+    def cancel(self, job_id: str) -> None:
+        """Drop a job: removed from the queue, or stopped and its result discarded."""
+        self._end(job_id, keep_result=False)
+
+    def status(self) -> dict:
+        """Counts for a server-status line: workers, busy, queued."""
+        with self._lock:
+            return {
+                "workers": len(self._workers),
+                "ready": sum(worker.ready for worker in self._workers),
+                "busy": sum(worker.job is not None for worker in self._workers),
+                "queued": len(self._queue),
+                "crashes": self.crashes,
+            }
+
+    def data_description(self) -> str:
+        """How the workers' data was described once loaded ("" before any worker is ready)."""
+        return next((worker.data_description for worker in self._workers if worker.data_description), "")
+
+    def worker_pids(self) -> list[int]:
+        """Process ids of the workers (tests kill one to check recovery)."""
+        return [worker.process.pid for worker in self._workers]
+
+    def close(self) -> None:
+        """Stop the workers and the pump thread."""
+        with self._lock:
+            self._closed = True
+            for worker in self._workers:
+                try:
+                    worker.connection.send(None)
+                except OSError:
+                    pass
+        self._pump_thread.join(timeout=5)
+        for worker in self._workers:
+            worker.process.join(timeout=5)
+            if worker.process.is_alive():
+                worker.process.kill()
+
+    # -- internals
+
+    def _shutdown_now(self) -> None:
+        # At interpreter exit: no replacement workers, no waiting.
+        with self._lock:
+            self._closed = True
+        for worker in self._workers:
+            if worker.process.is_alive():
+                worker.process.kill()
+
+    def _start_worker(self) -> _Worker:
+        return _Worker(self._context, self._threads, self._data_source)
+
+    def _end(self, job_id: str, keep_result: bool) -> None:
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None or job.finished:
+                return
+            if job.state == QUEUED:
+                self._queue.remove(job)
+                self._finish(job, CANCELLED, "Cancelled before it started.")
+                return
+            job.stop_requested = True
+            if not keep_result:
+                self._finish(job, CANCELLED, "Cancelled while training; the worker was freed.")
+            for worker in self._workers:
+                if worker.job is job:
+                    worker.cancel_event.set()
+
+    def _finish(self, job: Job, state: str, error: str = "") -> None:
+        job.state = state
+        job.error = error
+        job.finished_at = time.time()
+
+    def _dispatch(self) -> None:
+        for worker in self._workers:
+            if not self._queue:
+                return
+            if worker.ready and worker.job is None and worker.process.is_alive():
+                job = self._queue.popleft()
+                worker.cancel_event.clear()
+                worker.job = job
+                job.state = RUNNING
+                job.started_at = time.time()
+                try:
+                    worker.connection.send((job.id, job.spec, job.style, job.config))
+                except OSError:
+                    pass  # the dead worker is noticed and replaced by the pump
+
+    def _handle(self, worker: _Worker, message: tuple) -> None:
+        kind, job_id, payload = message
+        if kind == "ready":
+            worker.ready = True
+            worker.data_description = payload
+            return
+        job = worker.job
+        if job is None or job.id != job_id:
+            return
+        if kind == "progress":
+            if job.state == RUNNING:
+                job.progress = payload
+                job.batch_loss.extend(payload.batch_losses)
+                job.batch_accuracy.extend(payload.batch_accuracies)
+                if payload.epoch_end:
+                    job.epoch_points.append({
+                        "epoch": payload.epoch,
+                        "loss": payload.loss,
+                        "accuracy": payload.accuracy,
+                        "val_loss": payload.val_loss,
+                        "val_accuracy": payload.val_accuracy,
+                    })
+            return
+        worker.job = None
+        if job.state != RUNNING:  # cancelled meanwhile: drop the result
+            return
+        if kind == "done":
+            job.result = payload
+            # The full history replaces the streamed one (identical, but never partial).
+            job.batch_loss = list(payload.history.batch_loss)
+            job.batch_accuracy = list(payload.history.batch_accuracy)
+            self._finish(job, DONE, payload.message if payload.status == "nan" else "")
+        else:
+            self._finish(job, FAILED, f"Training failed: {payload}")
+
+    def _replace_dead(self) -> None:
+        for index, worker in enumerate(self._workers):
+            if worker.process.is_alive() or self._closed:
+                continue
+            self.crashes += 1
+            job = worker.job
+            if job is not None and job.state == RUNNING:
+                code = worker.process.exitcode
+                self._finish(job, FAILED, (
+                    f"The training process stopped unexpectedly (exit code {code}). "
+                    "Your settings are kept: press Start to try again."))
+            worker.connection.close()
+            self._workers[index] = self._start_worker()
+
+    def _check_owners(self) -> None:
+        now = time.time()
+        for job in list(self._jobs.values()):
+            if job.finished or job.owner_alive is None:
+                continue
+            try:
+                alive = job.owner_alive()
+            except Exception:
+                alive = True  # unsure: never cancel on a failing check
+            if alive:
+                job.owner_gone_since = None
+            elif job.owner_gone_since is None:
+                job.owner_gone_since = now
+            elif now - job.owner_gone_since > OWNER_GONE_GRACE_SECONDS:
+                self._end(job.id, keep_result=False)
+                job.error = "Cancelled: the browser tab that started it was closed."
+
+    def _pump(self) -> None:
+        last_owner_check = 0.0
+        while True:
+            with self._lock:
+                if self._closed:
+                    return
+                connections = {worker.connection: worker for worker in self._workers}
+            ready = multiprocessing.connection.wait(list(connections), timeout=POLL_SECONDS)
+            with self._lock:
+                for connection in ready:
+                    worker = connections[connection]
+                    try:
+                        while connection.poll():
+                            self._handle(worker, connection.recv())
+                    except (EOFError, OSError):
+                        worker.process.join(timeout=1)  # it is dying; _replace_dead takes over
+                self._replace_dead()
+                if time.time() - last_owner_check > 1.0:
+                    last_owner_check = time.time()
+                    self._check_owners()
+                self._dispatch()
+

@@ -1,0 +1,354 @@
+"""What a network is, as plain validated values: layers, optimizer, seed, training settings.
+
+Nothing here imports TensorFlow, so the page can show code, shapes and parameter counts
+before TensorFlow has finished importing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+
+STYLES = ("sequential", "functional", "subclassing")
+STYLE_TITLES = {
+    "sequential": "Sequential API",
+    "functional": "Functional API",
+    "subclassing": "Model subclassing",
+}
+
+LAYER_KINDS = ("dense", "dropout", "conv2d", "maxpool2d", "flatten")
+LAYER_TITLES = {
+    "dense": "Dense",
+    "dropout": "Dropout",
+    "conv2d": "Conv2D",
+    "maxpool2d": "MaxPooling2D",
+    "flatten": "Flatten",
+}
+ACTIVATIONS = ("relu", "sigmoid", "tanh", "elu", "gelu", "linear")
+OPTIMIZERS = ("adam", "sgd", "rmsprop", "adamw")
+OPTIMIZER_CLASSES = {"adam": "Adam", "sgd": "SGD", "rmsprop": "RMSprop", "adamw": "AdamW"}
+# Keras' own defaults: a spec that keeps them generates the short string form.
+DEFAULT_LEARNING_RATES = {"adam": 0.001, "sgd": 0.01, "rmsprop": 0.001, "adamw": 0.001}
+TOPOLOGIES = ("chain", "skip")
+
+INPUT_SHAPE = (28, 28)
+NUM_CLASSES = 10
+LOSS = "sparse_categorical_crossentropy"
+METRIC = "accuracy"
+
+MAX_UNITS = 4096
+MAX_FILTERS = 256
+MAX_LAYERS = 12
+MAX_PARAMS = 20_000_000
+MAX_SEED = 2**31 - 1
+
+
+def _fail(field_name: str, expected: str, received: object) -> None:
+    raise ValueError(f"{field_name}: expected {expected}; received {received!r}")
+
+
+def _check_int(field_name: str, value: object, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        _fail(field_name, f"a whole number from {low} to {high}", value)
+
+
+def _check_float(field_name: str, value: object, low: float, high: float, *, open_low: bool) -> None:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    ok = ok and (low < value if open_low else low <= value) and value <= high
+    if not ok:
+        bracket = "(" if open_low else "["
+        _fail(field_name, f"a number in {bracket}{low}, {high}]", value)
+
+
+def _check_choice(field_name: str, value: object, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        _fail(field_name, f"one of {', '.join(choices)}", value)
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One hidden layer the user chose.
+
+    Only the fields that matter for `kind` are used; the others keep their defaults.
+    """
+
+    kind: str = "dense"  # one of LAYER_KINDS
+    units: int = 128  # dense: number of units; conv2d: number of filters
+    activation: str = "relu"  # dense and conv2d
+    rate: float = 0.2  # dropout: fraction of inputs set to zero while training
+    kernel_size: int = 3  # conv2d: kernel side; maxpool2d: pool side
+
+    def validate(self, where: str) -> None:
+        """Raise ValueError naming `where` (e.g. "layers[1].units") if a value is invalid."""
+        _check_choice(f"{where}.kind", self.kind, LAYER_KINDS)
+        if self.kind == "dense":
+            _check_int(f"{where}.units", self.units, 1, MAX_UNITS)
+            _check_choice(f"{where}.activation", self.activation, ACTIVATIONS)
+        elif self.kind == "conv2d":
+            _check_int(f"{where}.units", self.units, 1, MAX_FILTERS)
+            _check_int(f"{where}.kernel_size", self.kernel_size, 1, 7)
+            _check_choice(f"{where}.activation", self.activation, ACTIVATIONS)
+        elif self.kind == "maxpool2d":
+            _check_int(f"{where}.kernel_size", self.kernel_size, 2, 4)
+        elif self.kind == "dropout":
+            _check_float(f"{where}.rate", self.rate, 0.0, 0.9, open_low=False)
+
+    def describe(self) -> str:
+        """Short human label, e.g. "Dense(128, relu)"."""
+        if self.kind == "dense":
+            return f"Dense({self.units}, {self.activation})"
+        if self.kind == "conv2d":
+            return f"Conv2D({self.units}, {self.kernel_size}×{self.kernel_size}, {self.activation})"
+        if self.kind == "maxpool2d":
+            return f"MaxPooling2D({self.kernel_size}×{self.kernel_size})"
+        if self.kind == "dropout":
+            return f"Dropout({self.rate:g})"
+        return "Flatten"
+
+
+@dataclass(frozen=True)
+class ResolvedLayer:
+    """A layer as it will be built: its Keras class, arguments, name and shapes."""
+
+    name: str  # Python identifier used in all three styles (attribute / layer name)
+    keras_class: str  # e.g. "Dense"
+    args: tuple[str, ...]  # Python source of the constructor arguments, already formatted
+    output_shape: tuple[int, ...]  # without the batch dimension
+    params: int
+    comment: str  # one-line explanation shown above the layer in generated code
+    source: LayerSpec | None  # the user's layer, or None for automatic/output layers
+    branch: str = "main"  # "main", or "skip" for the layer on the skip path
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A whole network: hidden layers, output, optimizer and seed.
+
+    The defaults reproduce the reference network: 28×28 input → Flatten →
+    Dense(128, relu) → Dense(10, softmax), adam, sparse categorical cross-entropy,
+    accuracy.
+    """
+
+    layers: tuple[LayerSpec, ...] = (LayerSpec("dense", units=128, activation="relu"),)
+    optimizer: str = "adam"  # one of OPTIMIZERS
+    learning_rate: float = 0.001
+    seed: int = 42  # same seed → same initial weights in every style
+    topology: str = "chain"  # "chain", or "skip": the input also reaches the output directly
+    loss: str = LOSS
+    metric: str = METRIC
+
+    def __post_init__(self) -> None:
+        # Accept lists from callers and URL parsing; keep the spec hashable.
+        if not isinstance(self.layers, tuple):
+            object.__setattr__(self, "layers", tuple(self.layers))
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise ValueError naming the field, what was expected and what arrived."""
+        if len(self.layers) > MAX_LAYERS:
+            _fail("layers", f"at most {MAX_LAYERS} hidden layers", len(self.layers))
+        for index, layer in enumerate(self.layers):
+            if not isinstance(layer, LayerSpec):
+                _fail(f"layers[{index}]", "a LayerSpec", layer)
+            layer.validate(f"layers[{index}]")
+        _check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        _check_float("learning_rate", self.learning_rate, 0.0, 10.0, open_low=True)
+        _check_int("seed", self.seed, 0, MAX_SEED)
+        _check_choice("topology", self.topology, TOPOLOGIES)
+        _check_choice("loss", self.loss, (LOSS,))
+        _check_choice("metric", self.metric, (METRIC,))
+        total = total_params(self)  # also checks shapes and layer order
+        if total > MAX_PARAMS:
+            _fail("layers", f"a network with at most {MAX_PARAMS:,} parameters", f"{total:,}")
+
+    def replace(self, **changes: object) -> ModelSpec:
+        """Return a copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def uses_default_learning_rate(self) -> bool:
+        """True when the learning rate is Keras' default for the optimizer."""
+        return math.isclose(self.learning_rate, DEFAULT_LEARNING_RATES[self.optimizer])
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How to train: epochs, batch size, validation split and how many digits to use."""
+
+    epochs: int = 5
+    batch_size: int = 32  # the reference code's batch size (Keras' default)
+    validation_split: float = 0.1  # fraction of the training digits held out for validation
+    train_size: int = 0  # how many training digits to use; 0 means all available
+
+    def __post_init__(self) -> None:
+        _check_int("epochs", self.epochs, 1, 100)
+        _check_int("batch_size", self.batch_size, 1, 4096)
+        _check_float("validation_split", self.validation_split, 0.0, 0.5, open_low=False)
+        _check_int("train_size", self.train_size, 0, 60_000)
+        if 0 < self.train_size < 100:
+            _fail("train_size", "0 (all digits) or at least 100 digits", self.train_size)
+
+    def replace(self, **changes: object) -> TrainConfig:
+        """Return a copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+
+def supported_styles(spec: ModelSpec) -> tuple[str, ...]:
+    """The styles that can express `spec` (Sequential cannot express a branch)."""
+    if spec.topology == "skip":
+        return ("functional", "subclassing")
+    return STYLES
+
+
+def resolve_layers(spec: ModelSpec) -> list[ResolvedLayer]:
+    """Expand the user's layers into what is built, in build order.
+
+    Adds a Reshape before the first spatial layer, a Flatten before the first Dense that
+    sees an image, and the output layer; computes shapes and parameter counts the way
+    Keras does, without importing it.
+
+    Args:
+        spec: a validated (or being validated) ModelSpec.
+
+    Returns:
+        The layers in the order they are created and called.
+
+    Raises:
+        ValueError: when a layer cannot follow the one before it (e.g. Conv2D after
+            Flatten) or an image shrinks below 1×1.
+    """
+    shape: tuple[int, ...] = INPUT_SHAPE
+    resolved: list[ResolvedLayer] = []
+    counters: dict[str, int] = {}
+    flattened = False
+
+    def name_for(base: str) -> str:
+        counters[base] = counters.get(base, 0) + 1
+        return base if counters[base] == 1 else f"{base}_{counters[base]}"
+
+    def add(base: str, keras_class: str, args: tuple[str, ...], out: tuple[int, ...], params: int,
+            comment: str, source: LayerSpec | None) -> None:
+        resolved.append(ResolvedLayer(name_for(base), keras_class, args, out, params, comment, source))
+
+    def flatten(reason: str) -> None:
+        nonlocal shape, flattened
+        shape = (math.prod(shape),)
+        flattened = True
+        add("flatten", "Flatten", (), shape, 0, reason, None)
+
+    for index, layer in enumerate(spec.layers):
+        where = f"layers[{index}]"
+        if layer.kind in ("conv2d", "maxpool2d"):
+            if flattened:
+                _fail(f"{where}.kind", f"Dense, Dropout or Flatten after the image has been flattened "
+                      f"({LAYER_TITLES[layer.kind]} needs an image, and the layers before it made a vector)",
+                      LAYER_TITLES[layer.kind])
+            if len(shape) == 2:
+                shape = (*shape, 1)
+                add("reshape", "Reshape", ("(28, 28, 1)",), shape, 0,
+                    "Add a channel axis: convolutions expect height × width × channels", None)
+            height, width, channels = shape
+            size = layer.kernel_size
+            if layer.kind == "conv2d":
+                height, width = height - size + 1, width - size + 1
+                if height < 1:
+                    _fail(f"{where}.kernel_size", f"a kernel no larger than the {shape[0]}×{shape[1]} image", size)
+                params = (size * size * channels + 1) * layer.units
+                shape = (height, width, layer.units)
+                add("conv", "Conv2D", (str(layer.units), str(size), f'activation="{layer.activation}"'),
+                    shape, params, f"{layer.units} filters of {size}×{size} pixels, {layer.activation}", layer)
+            else:
+                height, width = height // size, width // size
+                if height < 1:
+                    _fail(f"{where}.kernel_size", f"a pool no larger than the {shape[0]}×{shape[1]} image", size)
+                shape = (height, width, channels)
+                add("pool", "MaxPooling2D", (str(size),), shape, 0,
+                    f"Keep the strongest response in each {size}×{size} patch", layer)
+        elif layer.kind == "flatten":
+            if flattened:
+                _fail(f"{where}.kind", "at most one Flatten (the data is already a vector here)", "Flatten")
+            flatten("Flatten each image into one vector")
+            resolved[-1] = dataclasses.replace(resolved[-1], source=layer)
+        elif layer.kind == "dense":
+            if not flattened:
+                flatten("Flatten each image into one vector of pixels")
+            params = (shape[0] + 1) * layer.units
+            shape = (layer.units,)
+            add("dense", "Dense", (str(layer.units), f'activation="{layer.activation}"'), shape, params,
+                f"Hidden layer: {layer.units} units, {layer.activation}", layer)
+        else:
+            add("dropout", "Dropout", (f"{layer.rate:g}",), shape, 0,
+                f"While training, zero {layer.rate:.0%} of the values at random", layer)
+
+    if not flattened:
+        flatten("Flatten each image into one vector")
+    main_width = shape[0]
+    if spec.topology == "skip":
+        # The flattened pixels also go straight to the output, next to the deep path.
+        first_flatten = next(layer for layer in resolved if layer.keras_class == "Flatten")
+        width = main_width + first_flatten.output_shape[0]
+        resolved.append(ResolvedLayer("merge", "Concatenate", (), (width,), 0,
+                                      "Skip connection: join the hidden features with the flattened input", None,
+                                      branch="skip"))
+        main_width = width
+    resolved.append(ResolvedLayer(name_for("classifier"), "Dense", (str(NUM_CLASSES), 'activation="softmax"'),
+                                  (NUM_CLASSES,), (main_width + 1) * NUM_CLASSES,
+                                  "Output: one probability per digit", None))
+    return resolved
+
+
+def total_params(spec: ModelSpec) -> int:
+    """Number of weights in the network, equal to Keras' `count_params()`."""
+    return sum(layer.params for layer in resolve_layers(spec))
+
+
+def layer_from_dict(data: dict, where: str = "layer") -> LayerSpec:
+    """Build a LayerSpec from plain data (URL, uploaded JSON), with clear errors.
+
+    Args:
+        data: mapping with a "kind" and the fields that kind uses.
+        where: the name to use in error messages.
+
+    Returns:
+        The validated LayerSpec.
+    """
+    if not isinstance(data, dict):
+        _fail(where, "a mapping of layer fields", data)
+    known = {f.name for f in dataclasses.fields(LayerSpec)}
+    unknown = set(data) - known
+    if unknown:
+        _fail(where, f"only the fields {', '.join(sorted(known))}", sorted(unknown))
+    layer = LayerSpec(**data)
+    layer.validate(where)
+    return layer
+
+
+PRESETS: dict[str, ModelSpec] = {
+    "Reference MLP (the article's network)": ModelSpec(),
+    "MLP with dropout": ModelSpec(
+        layers=(
+            LayerSpec("dense", units=256, activation="relu"),
+            LayerSpec("dropout", rate=0.2),
+            LayerSpec("dense", units=128, activation="relu"),
+            LayerSpec("dropout", rate=0.2),
+        )
+    ),
+    "Small CNN": ModelSpec(
+        layers=(
+            LayerSpec("conv2d", units=16, kernel_size=3, activation="relu"),
+            LayerSpec("maxpool2d", kernel_size=2),
+            LayerSpec("conv2d", units=32, kernel_size=3, activation="relu"),
+            LayerSpec("maxpool2d", kernel_size=2),
+            LayerSpec("flatten"),
+            LayerSpec("dropout", rate=0.25),
+        )
+    ),
+    "MLP with a skip connection": ModelSpec(
+        layers=(
+            LayerSpec("dense", units=128, activation="relu"),
+            LayerSpec("dense", units=64, activation="relu"),
+        ),
+        topology="skip",
+    ),
+}

@@ -1,0 +1,46 @@
+"""Facts about the three ways, for the notes and the comparison table.
+
+Sources: Keras' own guides ("The Functional API": "When to use the functional API";
+"Making new layers and models via subclassing") and what the generated code here shows.
+"""
+
+from __future__ import annotations
+
+WHEN_TO_USE = {
+    "sequential": (
+        "**Use it for a plain stack of layers**, one input, one output, each layer feeding the next. "
+        "It is the shortest to write and the easiest to read, which is why beginners start here. "
+        "It cannot express branches, skip connections, shared layers or several inputs/outputs. "
+        "Keras knows the whole graph, so `summary()` shows every shape before training, and "
+        "`model.save()` / `keras.models.load_model()` work with no extra code."
+    ),
+    "functional": (
+        "**Use it for most real models.** You call layers on tensors, so the model is a graph: "
+        "branches, skip connections, shared layers and several inputs or outputs are all possible. "
+        "Keras checks that shapes fit while you build, can `summary()` and `plot_model()` the graph "
+        "before it sees data, and saves and loads it with no extra code. Keras' own guide calls it the "
+        "right default for most professional work."
+    ),
+    "subclassing": (
+        "**Use it when the forward pass is ordinary Python**: loops, conditions, or research ideas "
+        "the graph APIs cannot express. You create layers in `__init__` and write `call()` yourself. "
+        "The price: Keras cannot see the graph until the model runs, so `summary()` shows `?` for some "
+        "shapes, shape errors appear when `call()` runs rather than while you build, and saving a "
+        "`.keras` file needs the class registered (`@keras.saving.register_keras_serializable`) and "
+        "defined again before loading, plus `get_config()` when `__init__` takes arguments."
+    ),
+}
+
+# Rows of the side-by-side comparison: (question, sequential, functional, subclassing).
+COMPARISON = (
+    ("Code for the reference network", "shortest: a list of layers",
+     "short: one line per layer call", "longest: layers in __init__, order in call()"),
+    ("Several inputs or outputs", "no", "yes", "yes"),
+    ("Branches, skip connections, shared layers", "no", "yes", "yes (written in call())"),
+    ("Summary and plot before seeing data", "yes", "yes", "only after a first call; some shapes show ?"),
+    ("When shape errors show up", "while building", "while building", "when call() first runs"),
+    ("Save and load (.keras)", "built in", "built in",
+     "class must be registered and defined before loading; get_config() for constructor arguments"),
+    ("Who typically uses it", "beginners, quick experiments", "most professional work",
+     "researchers, unusual forward passes"),
+)

@@ -1,0 +1,86 @@
+"""The real Streamlit app, driven with AppTest: pages render, choices change the code, training works."""
+
+import time
+
+from streamlit.testing.v1 import AppTest
+
+TIMEOUT = 60
+
+
+def run_app() -> AppTest:
+    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def shown_code(at: AppTest) -> str:
+    return at.code[0].value
+
+
+def test_build_page_renders_the_reference_network_in_sequential_style():
+    at = run_app()
+    code = shown_code(at)
+    assert "keras.Sequential(" in code and "layers.Dense(128" in code
+    assert "101,770" in " ".join(md.value for md in at.markdown)
+
+
+def test_switching_the_way_changes_the_code_shown():
+    at = run_app()
+    seen = {}
+    for style in ("functional", "subclassing", "sequential"):
+        at.radio(key="w_style").set_value(style).run()
+        assert not at.exception
+        seen[style] = shown_code(at)
+    assert "keras.Model(inputs=inputs, outputs=outputs" in seen["functional"]
+    assert "class DigitClassifier(keras.Model)" in seen["subclassing"]
+    assert "keras.Sequential(" in seen["sequential"]
+    assert len(set(seen.values())) == 3
+
+
+def test_choosing_a_preset_rebuilds_the_code_and_the_layer_table():
+    at = run_app()
+    at.selectbox(key="w_preset").set_value("Small CNN").run()
+    assert not at.exception
+    assert "layers.Conv2D(16, 3" in shown_code(at)
+    table = at.dataframe[-1].value
+    assert list(table["Type"])[:2] == ["Reshape", "Conv2D"]
+
+
+def test_a_skip_connection_explains_why_sequential_cannot_express_it():
+    at = run_app()
+    at.checkbox(key="w_skip").check().run()
+    assert not at.exception
+    assert not at.code  # no Sequential code pretends to do it
+    assert any("cannot express" in info.value for info in at.info)
+    at.radio(key="w_style").set_value("functional").run()
+    assert "layers.Concatenate()" in shown_code(at)
+
+
+def test_a_bad_learning_rate_keeps_the_last_valid_network():
+    at = run_app()
+    at.selectbox(key="w_optimizer").set_value("sgd").run()
+    assert 'optimizer="sgd"' in shown_code(at)
+    at.number_input(key="w_learning_rate").set_value(0.5).run()
+    assert "keras.optimizers.SGD(learning_rate=0.5)" in shown_code(at)
+
+
+def test_train_page_start_poll_and_results():
+    at = run_app()
+    at.switch_page("app_pages/train.py").run()
+    assert not at.exception
+    at.number_input(key="w_epochs").set_value(2).run()
+    at.number_input(key="w_train_size").set_value(1000).run()
+    at.button(key="start").click().run()
+    assert not at.exception
+    assert at.button(key="start").disabled  # a second Start cannot be clicked while it runs
+    deadline = time.time() + 180
+    while time.time() < deadline:
+        at.run()  # run_every fragments never fire in AppTest: rerun to poll
+        assert not at.exception, at.exception
+        if any(metric.label == "Test accuracy" for metric in at.metric):
+            break
+        time.sleep(0.5)
+    accuracy = next(metric for metric in at.metric if metric.label == "Test accuracy")
+    assert float(accuracy.value.rstrip("%")) > 50
+    assert any("Trained 2 epochs" in success.value for success in at.success)

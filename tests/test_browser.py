@@ -1,0 +1,66 @@
+"""The real app in headless Debian Chromium: what a user sees and clicks."""
+
+import re
+import time
+
+import pytest
+
+from tests.conftest import ARTIFACTS
+
+pytestmark = pytest.mark.browser
+
+
+def code_text(page) -> str:
+    return page.locator("[data-testid='stCode']").first.inner_text()
+
+
+def choose_way(page, label: str) -> None:
+    page.locator("[data-testid='stRadio'] label").filter(has_text=label).first.click()
+
+
+def test_page_loads_and_shows_the_code_of_each_way(app_url, page):
+    page.goto(app_url)
+    page.get_by_text("def build_model", exact=False).first.wait_for(timeout=60_000)
+    assert "keras.Sequential(" in code_text(page)
+    expected = {"Functional API": "keras.Model(inputs=inputs", "Model subclassing": "class DigitClassifier",
+                "Sequential API": "keras.Sequential("}
+    for label, marker in expected.items():
+        choose_way(page, label)
+        page.wait_for_function(
+            "marker => [...document.querySelectorAll(\"[data-testid='stCode']\")]"
+            ".some(el => el.innerText.includes(marker))", arg=marker, timeout=30_000)
+    ARTIFACTS.mkdir(exist_ok=True)
+    choose_way(page, "Functional API")
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(ARTIFACTS / "build_page.png"), full_page=True)
+
+
+def test_training_progress_increases_live_and_results_appear(app_url, page):
+    page.goto(app_url + "/train")
+    page.get_by_role("button", name=re.compile("Start training")).wait_for(timeout=60_000)
+    epochs = page.get_by_label("Epochs")
+    epochs.fill("30")
+    epochs.press("Enter")
+    size = page.get_by_label("Training digits (0 = all)")
+    size.fill("2000")
+    size.press("Enter")
+    page.wait_for_timeout(800)
+    page.get_by_role("button", name=re.compile("Start training")).click()
+    progress = page.locator("[data-testid='stProgress'] [role='progressbar']").first
+    progress.wait_for(timeout=90_000)
+    values = []
+    deadline = time.time() + 150
+    while time.time() < deadline and len(set(values)) < 3:
+        if page.get_by_text("Test accuracy").count():
+            break
+        value = progress.get_attribute("aria-valuenow") if progress.count() else None
+        if value is not None:
+            values.append(float(value))
+        page.wait_for_timeout(400)
+    assert len(set(values)) >= 2 and values == sorted(values), values  # it moved, only forward
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "training_live.png"), full_page=True)
+    page.get_by_text("Test accuracy").first.wait_for(timeout=180_000)
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(ARTIFACTS / "training_results.png"), full_page=True)
+    assert page.get_by_text("Confusion matrix").count() or page.locator("canvas, svg").count()

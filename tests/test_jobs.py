@@ -1,0 +1,96 @@
+"""The worker pool: jobs complete, weights come back, stop/cancel, crashes, one job per user."""
+
+import os
+import signal
+import time
+
+import numpy as np
+import pytest
+
+from kerasways.build import build_model
+from kerasways.evaluate import predict_probabilities
+from kerasways.jobs import CANCELLED, DONE, FAILED, JobPool, OwnerBusyError
+from kerasways.spec import ModelSpec, TrainConfig
+
+QUICK = TrainConfig(epochs=1, train_size=1000)
+LONG = TrainConfig(epochs=100)
+
+
+def wait_for(condition, timeout=120.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting")
+
+
+@pytest.fixture(scope="module")
+def pool():
+    pool = JobPool(workers=1, data_source="bundled")
+    yield pool
+    pool.close()
+
+
+def test_a_job_completes_and_its_weights_predict_like_the_workers_model(pool, mnist):
+    job = pool.submit(ModelSpec(), "subclassing", QUICK, owner="alice")
+    wait_for(lambda: job.finished)
+    assert job.state == DONE, job.error
+    assert job.result.status == "completed"
+    assert len(job.batch_loss) == job.result.history.steps_per_epoch
+    model = build_model(job.spec, job.style)
+    model.set_weights(job.result.weights)
+    predicted = predict_probabilities(model, mnist.x_test).argmax(axis=1)
+    # The worker evaluated its own model on the same digits: the rebuilt one agrees exactly.
+    assert (predicted == mnist.y_test).mean() == pytest.approx(job.result.evaluation.accuracy)
+
+
+def test_one_user_cannot_run_two_jobs_and_others_queue_with_a_position(pool):
+    first = pool.submit(ModelSpec(), "sequential", LONG, owner="bob")
+    with pytest.raises(OwnerBusyError):
+        pool.submit(ModelSpec(), "functional", QUICK, owner="bob")
+    second = pool.submit(ModelSpec(), "functional", QUICK, owner="carol")
+    wait_for(lambda: first.state == "running")
+    assert pool.position(second) == 1
+    pool.cancel(second.id)
+    assert second.state == CANCELLED and pool.position(second) == 0
+    wait_for(lambda: first.progress is not None)
+    pool.stop(first.id)
+    wait_for(lambda: first.finished)
+    assert first.state == DONE and first.result.status == "stopped"
+    assert 0 < len(first.result.history.batch_loss) < 100 * first.result.history.steps_per_epoch
+
+
+def test_cancel_frees_the_worker_for_the_next_job(pool):
+    running = pool.submit(ModelSpec(), "sequential", LONG, owner="dave")
+    wait_for(lambda: running.progress is not None)
+    pool.cancel(running.id)
+    assert running.state == CANCELLED
+    next_job = pool.submit(ModelSpec(), "sequential", QUICK, owner="erin")
+    wait_for(lambda: next_job.finished)
+    assert next_job.state == DONE and running.result is None
+
+
+def test_a_closed_browser_cancels_its_job(pool, monkeypatch):
+    monkeypatch.setattr("kerasways.jobs.OWNER_GONE_GRACE_SECONDS", 0.5)
+    connected = {"yes": True}
+    job = pool.submit(ModelSpec(), "sequential", LONG, owner="frank", owner_alive=lambda: connected["yes"])
+    wait_for(lambda: job.progress is not None)
+    connected["yes"] = False
+    wait_for(lambda: job.finished, timeout=30)
+    assert job.state == CANCELLED and "browser tab" in job.error
+    assert pool.status()["busy"] == 0
+
+
+def test_a_killed_worker_fails_its_job_with_a_message_and_is_replaced(pool):
+    job = pool.submit(ModelSpec(), "functional", LONG, owner="grace")
+    wait_for(lambda: job.progress is not None)
+    old_pid = pool.worker_pids()[0]
+    os.kill(old_pid, signal.SIGKILL)
+    wait_for(lambda: job.finished)
+    assert job.state == FAILED and "stopped unexpectedly" in job.error and "Start" in job.error
+    assert pool.worker_pids()[0] != old_pid
+    retry = pool.submit(ModelSpec(), "functional", QUICK, owner="grace")
+    wait_for(lambda: retry.finished)
+    assert retry.state == DONE
+    assert np.isfinite(retry.result.evaluation.accuracy)

@@ -1,0 +1,99 @@
+"""train(): fit's meaning at the user's batch size, history, stop, NaN, identical across ways."""
+
+import math
+
+import numpy as np
+import pytest
+
+from kerasways.evaluate import evaluate, predict_probabilities
+from kerasways.spec import PRESETS, LayerSpec, ModelSpec, TrainConfig
+from kerasways.training import epoch_batches, train
+
+SMALL = TrainConfig(epochs=2, batch_size=32, train_size=1000, validation_split=0.2)
+
+
+def test_history_has_one_loss_per_batch_and_one_point_per_epoch(mnist):
+    reports = []
+    result = train(ModelSpec(), "sequential", SMALL, mnist, on_progress=reports.append)
+    steps = math.ceil(800 / 32)  # 1,000 digits, the last 20% held out
+    assert result.status == "completed"
+    assert result.history.steps_per_epoch == steps
+    assert len(result.history.batch_loss) == len(result.history.batch_accuracy) == 2 * steps
+    assert len(result.history.epoch_loss) == len(result.history.val_accuracy) == 2
+    assert result.history.epoch_loss[1] < result.history.epoch_loss[0]  # it learns
+    assert result.history.val_accuracy[-1] > 0.7
+    epoch_ends = [report for report in reports if report.epoch_end]
+    assert [report.epoch for report in epoch_ends] == [1, 2]
+    assert epoch_ends[-1].fraction == pytest.approx(1.0)
+    streamed = [loss for report in reports for loss in report.batch_losses]
+    assert streamed == result.history.batch_loss  # every batch reported exactly once
+
+
+def test_trained_model_beats_chance_on_test_digits(mnist):
+    result = train(ModelSpec(), "functional", TrainConfig(epochs=3, train_size=2000), mnist)
+    evaluation = evaluate(result.model, mnist)
+    assert evaluation.accuracy > 0.8
+    assert evaluation.confusion.sum() == len(mnist.y_test)
+    assert np.trace(evaluation.confusion) == round(evaluation.accuracy * len(mnist.y_test))
+    assert all(true != predicted for true, predicted in zip(evaluation.mistake_true, evaluation.mistake_predicted))
+
+
+def test_epoch_batches_cover_every_digit_once_and_pad_the_last_batch():
+    indices, masks = epoch_batches(np.random.default_rng(0), 70, 32)
+    assert indices.shape == masks.shape == (3, 32)
+    real = indices[masks == 1.0]
+    assert sorted(real.tolist()) == list(range(70))
+    assert masks[-1].sum() == 70 - 64
+
+
+def test_partial_last_batch_matches_a_plain_keras_step(mnist):
+    """One epoch of 50 digits at batch 32 (a full and a partial batch) equals two train_on_batch calls."""
+    from kerasways.build import build_model
+
+    config = TrainConfig(epochs=1, batch_size=32, train_size=100, validation_split=0.5)
+    result = train(ModelSpec(), "sequential", config, mnist)
+    reference = build_model(ModelSpec(), "sequential")
+    order = np.random.default_rng(ModelSpec().seed).permutation(50)
+    x = mnist.x_train[:50].astype("float32") / 255.0
+    y = mnist.y_train[:50]
+    for batch in (order[:32], order[32:]):
+        reference.train_on_batch(x[batch], y[batch])
+    for ours, theirs in zip(result.model.get_weights(), reference.get_weights()):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-5)
+
+
+def test_stop_keeps_the_weights_learned_so_far(mnist):
+    calls = []
+
+    def stop_after_first_report():
+        return len(calls) >= 1
+
+    result = train(ModelSpec(), "sequential", TrainConfig(epochs=20, train_size=4000), mnist,
+                   on_progress=calls.append, should_stop=stop_after_first_report)
+    assert result.status == "stopped"
+    assert "Stopped by request" in result.message
+    total = 20 * math.ceil(3600 / 32)
+    assert 0 < len(result.history.batch_loss) < total
+    accuracy = (predict_probabilities(result.model, mnist.x_test).argmax(1) == mnist.y_test).mean()
+    assert accuracy > 0.3  # it kept what it learned instead of starting over
+
+
+def test_nan_loss_stops_with_a_clear_message_and_finite_weights(mnist):
+    wide = LayerSpec("dense", units=256)
+    spec = ModelSpec(layers=(wide, wide, wide), optimizer="sgd", learning_rate=10.0)
+    result = train(spec, "sequential", TrainConfig(epochs=3, train_size=2000), mnist)
+    assert result.status == "nan"
+    assert "NaN" in result.message and "learning rate (10) is probably too high; try 0.01" in result.message
+    assert all(np.isfinite(weights).all() for weights in result.model.get_weights())
+    assert all(np.isfinite(result.history.batch_loss))
+
+
+def test_same_seed_trains_bit_identically_in_all_three_ways(mnist):
+    spec = PRESETS["MLP with dropout"]
+    config = TrainConfig(epochs=1, train_size=600)
+    results = {style: train(spec, style, config, mnist) for style in ("sequential", "functional", "subclassing")}
+    losses = {style: result.history.batch_loss for style, result in results.items()}
+    assert losses["sequential"] == losses["functional"] == losses["subclassing"]
+    weights = [result.model.get_weights() for result in results.values()]
+    for other in weights[1:]:
+        assert all(np.array_equal(a, b) for a, b in zip(weights[0], other))
