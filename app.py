@@ -11,9 +11,15 @@ page = st.navigation(
     [
         st.Page("app_pages/build.py", title="1 · Build", icon=":material/construction:", default=True),
         st.Page("app_pages/train.py", title="2 · Train", icon=":material/monitoring:"),
+        st.Page("app_pages/draw.py", title="3 · Draw a digit", icon=":material/draw:"),
+        st.Page("app_pages/compare.py", title="4 · Compare the three ways", icon=":material/compare:"),
     ],
     position="top",
 )
+shared.share_link_notes()
 if page.url_path != "train":  # the Train page shows its own live progress
     shared.training_status_sidebar()
-page.run()
+try:
+    page.run()
+finally:  # pages may end early with st.stop(); the address bar still follows the choices
+    shared.update_share_link()

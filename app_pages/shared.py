@@ -13,12 +13,19 @@ import streamlit as st
 
 from kerasways.spec import STYLE_TITLES, STYLES, ModelSpec, TrainConfig
 
-SPEC, STYLE, CONFIG, JOBS, MODELS = "spec", "style", "config", "jobs", "trained_models"
+SPEC, STYLE, CONFIG, JOBS, DONE, MODELS = "spec", "style", "config", "jobs", "done_jobs", "trained_models"
+LINK_NOTES = "share_link_notes"
 WORKERS_ENV = "KERASWAYS_WORKERS"
 
 
 def init_state() -> None:
-    """Give a new session the reference network, the Sequential API and default settings."""
+    """Start a new session from its share link, or from the reference network and defaults."""
+    if SPEC not in st.session_state and st.query_params:
+        from kerasways.share import from_query
+
+        link_spec, link_style, link_config, notes = from_query(st.query_params.to_dict())
+        st.session_state[SPEC], st.session_state[STYLE], st.session_state[CONFIG] = link_spec, link_style, link_config
+        st.session_state[LINK_NOTES] = notes
     st.session_state.setdefault(SPEC, ModelSpec())
     st.session_state.setdefault(STYLE, STYLES[0])
     st.session_state.setdefault(CONFIG, TrainConfig())
@@ -104,10 +111,18 @@ def trained_model(job):
 
 
 def finished_jobs() -> dict:
-    """style → finished, successful job of this session, for every style trained so far."""
-    found = {}
+    """style → this session's latest successfully trained job in that style.
+
+    A new training in a style replaces the old model only once it has finished.
+    """
+    done = st.session_state.setdefault(DONE, {})
     for style_name, job_id in st.session_state[JOBS].items():
         job = job_pool().get(job_id)
+        if job is not None and job.result is not None:
+            done[style_name] = job_id
+    found = {}
+    for style_name in STYLES:
+        job = job_pool().get(done[style_name]) if style_name in done else None
         if job is not None and job.result is not None:
             found[style_name] = job
     return found
@@ -144,3 +159,20 @@ def show_curves(loss_and_accuracy) -> None:
     """Show the loss and accuracy charts side by side."""
     for column, chart in zip(st.columns(2), loss_and_accuracy):
         column.altair_chart(chart, width="stretch")
+
+
+def share_link_notes() -> None:
+    """Say once what a shared link asked for that could not be used."""
+    notes = st.session_state.pop(LINK_NOTES, None)
+    if notes:
+        st.warning("This link had settings that could not be used, so defaults were taken for them:\n\n"
+                   + "\n".join(f"- {note}" for note in notes), icon=":material/link_off:")
+
+
+def update_share_link() -> None:
+    """Keep the address bar a link that reopens this exact set-up."""
+    from kerasways.share import to_query
+
+    wanted = to_query(spec(), style(), config())
+    if st.query_params.to_dict() != wanted:
+        st.query_params.from_dict(wanted)

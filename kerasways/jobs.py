@@ -33,6 +33,7 @@ QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed"
 FINISHED_STATES = (DONE, FAILED, CANCELLED)
 OWNER_GONE_GRACE_SECONDS = 10.0  # a page reconnecting after a network blip keeps its job
 POLL_SECONDS = 0.1
+KEEP_FINISHED_JOBS = 300
 
 
 class QueueFullError(RuntimeError):
@@ -189,7 +190,7 @@ class JobPool:
 
         Args:
             spec, style, config: what to train.
-            owner: who asks (a browser session); one unfinished job per owner.
+            owner: who asks (a browser session); one unfinished request per owner.
             owner_alive: returns False once the owner's browser is gone; the job is then
                 cancelled and its worker freed.
 
@@ -200,17 +201,34 @@ class JobPool:
             OwnerBusyError: the owner already has a queued or running job.
             QueueFullError: too many jobs are waiting.
         """
+        return self.submit_many([(spec, style, config)], owner, owner_alive)[0]
+
+    def submit_many(self, requests: list[tuple[ModelSpec, str, TrainConfig]], owner: str = "",
+                    owner_alive: Callable[[], bool] | None = None) -> list[Job]:
+        """Queue several jobs as one request (e.g. the three ways side by side).
+
+        Args:
+            requests: (spec, style, config) for each job, queued in this order.
+            owner, owner_alive: as for `submit`.
+
+        Returns:
+            The queued Jobs, in order.
+        """
         with self._lock:
             if owner and any(job.owner == owner and not job.finished for job in self._jobs.values()):
                 raise OwnerBusyError("You already have a training running; stop it or wait for it to finish.")
-            if len(self._queue) >= self.max_queued:
+            if len(self._queue) + len(requests) > self.max_queued:
                 raise QueueFullError(f"The server has {len(self._queue)} trainings waiting; try again in a minute.")
-            job = Job(id=f"job-{next(self._ids)}-{os.getpid()}", owner=owner, spec=spec, style=style,
-                      config=config, owner_alive=owner_alive)
-            self._jobs[job.id] = job
-            self._queue.append(job)
+            jobs = []
+            for spec, style, config in requests:
+                job = Job(id=f"job-{next(self._ids)}-{os.getpid()}", owner=owner, spec=spec, style=style,
+                          config=config, owner_alive=owner_alive)
+                self._jobs[job.id] = job
+                self._queue.append(job)
+                jobs.append(job)
+            self._forget_old_jobs()
             self._dispatch()
-            return job
+            return jobs
 
     def get(self, job_id: str) -> Job | None:
         """The job with this id, or None if the server does not know it (e.g. after a restart)."""
@@ -294,6 +312,13 @@ class JobPool:
             for worker in self._workers:
                 if worker.job is job:
                     worker.cancel_event.set()
+
+    def _forget_old_jobs(self) -> None:
+        # Finished jobs hold weights and histories; keep the newest ones so a long class
+        # session does not grow the server without bound.
+        finished = [job for job in self._jobs.values() if job.finished]
+        for job in finished[: max(0, len(finished) - KEEP_FINISHED_JOBS)]:
+            del self._jobs[job.id]
 
     def _finish(self, job: Job, state: str, error: str = "") -> None:
         job.state = state

@@ -66,6 +66,16 @@ def _check_choice(field_name: str, value: object, choices: tuple[str, ...]) -> N
         _fail(field_name, f"one of {', '.join(choices)}", value)
 
 
+USED_FIELDS = {
+    "dense": ("units", "activation"),
+    "conv2d": ("units", "kernel_size", "activation"),
+    "maxpool2d": ("kernel_size",),
+    "dropout": ("rate",),
+    "flatten": (),
+}
+LAYER_FIELD_DEFAULTS = {"units": 128, "activation": "relu", "rate": 0.2, "kernel_size": 3}
+
+
 @dataclass(frozen=True)
 class LayerSpec:
     """One hidden layer the user chose.
@@ -78,6 +88,13 @@ class LayerSpec:
     activation: str = "relu"  # dense and conv2d
     rate: float = 0.2  # dropout: fraction of inputs set to zero while training
     kernel_size: int = 3  # conv2d: kernel side; maxpool2d: pool side
+
+    def __post_init__(self) -> None:
+        # Fields a kind does not use take their defaults, so equal layers compare equal.
+        used = USED_FIELDS.get(self.kind, ())
+        for name in ("units", "activation", "rate", "kernel_size"):
+            if name not in used:
+                object.__setattr__(self, name, LAYER_FIELD_DEFAULTS[name])
 
     def validate(self, where: str) -> None:
         """Raise ValueError naming `where` (e.g. "layers[1].units") if a value is invalid."""

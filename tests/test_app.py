@@ -84,3 +84,31 @@ def test_train_page_start_poll_and_results():
     accuracy = next(metric for metric in at.metric if metric.label == "Test accuracy")
     assert float(accuracy.value.rstrip("%")) > 50
     assert any("Trained 2 epochs" in success.value for success in at.success)
+
+
+def poll_until(at: AppTest, done, seconds: float = 180) -> None:
+    """Rerun the app until `done(at)` (run_every fragments never fire in AppTest)."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        at.run()
+        assert not at.exception, at.exception
+        if done(at):
+            return
+        time.sleep(0.5)
+    raise AssertionError("the app did not reach the expected state in time")
+
+
+def test_compare_page_trains_all_three_and_proves_them_identical():
+    at = run_app()
+    at.switch_page("app_pages/compare.py").run()
+    assert not at.exception
+    assert len(at.table) == 1  # the which-way-when table is there before any training
+    at.number_input(key="w_cmp_epochs").set_value(1).run()
+    at.number_input(key="w_cmp_size").set_value(1000).run()
+    at.button(key="train_all").click().run()
+    poll_until(at, lambda at: any("Same seed" in md.value for md in at.markdown))
+    results = at.dataframe[0].value
+    assert sorted(results["Way"]) == ["Functional API", "Model subclassing", "Sequential API"]
+    assert results["Test accuracy"].nunique() == 1  # same seed, same accuracy to the last digit
+    verdict = next(md.value for md in at.markdown if "Same seed" in md.value)
+    assert "identical" in verdict and "not identical" not in verdict
