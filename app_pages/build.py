@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import shared, widgets
-from kerasways.codegen import SEQUENTIAL_CANNOT_BRANCH, model_source, script_source
+from kerasways.codegen import SEQUENTIAL_CANNOT_BRANCH, model_source, notebook_json, script_source
 from kerasways.spec import STYLES, resolve_layers, supported_styles, total_params
 from kerasways.ways import WHEN_TO_USE
 
@@ -25,13 +25,22 @@ with right:
     st.subheader(f"The code · {shared.style_title(style)}")
     if style in supported_styles(spec):
         st.code(model_source(spec, style), language="python", line_numbers=True)
-        st.download_button(
-            "Download the full training script (.py)",
+        script_col, notebook_col = st.columns(2)
+        script_col.download_button(
+            "Download the training script (.py)",
             script_source(spec, style, shared.config()),
             file_name=f"mnist_{style}.py",
             mime="text/x-python",
             icon=":material/download:",
             help="Imports, MNIST loading (with an offline fallback), this model, fit and evaluate.",
+        )
+        notebook_col.download_button(
+            "Download as a notebook (.ipynb)",
+            notebook_json(spec, style, shared.config()),
+            file_name=f"mnist_{style}.ipynb",
+            mime="application/x-ipynb+json",
+            icon=":material/menu_book:",
+            help="The same program, one cell per step, for Jupyter or Colab.",
         )
     else:
         st.info(f"**Not expressible as a Sequential model.** {SEQUENTIAL_CANNOT_BRANCH} "
