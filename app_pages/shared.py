@@ -15,6 +15,8 @@ from kerasways.spec import STYLE_TITLES, STYLES, ModelSpec, TrainConfig
 
 SPEC, STYLE, CONFIG, JOBS, DONE, MODELS = "spec", "style", "config", "jobs", "done_jobs", "trained_models"
 LINK_NOTES = "share_link_notes"
+REATTACHED = "reattached_to_job"
+JOB_PARAM = "job"  # the address names the running training so a reload can reattach to it
 WORKERS_ENV = "KERASWAYS_WORKERS"
 
 
@@ -23,14 +25,31 @@ def init_state() -> None:
     if SPEC not in st.session_state and st.query_params:
         from kerasways.share import from_query
 
-        link_spec, link_style, link_config, notes = from_query(st.query_params.to_dict())
+        params = st.query_params.to_dict()
+        job_id = params.pop(JOB_PARAM, None)
+        link_spec, link_style, link_config, notes = from_query(params)
         st.session_state[SPEC], st.session_state[STYLE], st.session_state[CONFIG] = link_spec, link_style, link_config
+        st.session_state[JOBS] = {}
+        if job_id:
+            notes += _reattach(job_id)
         st.session_state[LINK_NOTES] = notes
     st.session_state.setdefault(SPEC, ModelSpec())
     st.session_state.setdefault(STYLE, STYLES[0])
     st.session_state.setdefault(CONFIG, TrainConfig())
     st.session_state.setdefault(JOBS, {})  # style → job id of the latest training in that style
     st.session_state.setdefault(MODELS, {})  # job id → keras.Model rebuilt in this server
+
+
+def _reattach(job_id: str) -> list[str]:
+    """Take over the training named in the address after a reload; return notes for the user."""
+    job = job_pool().adopt(job_id, session_id(), session_alive_check())
+    if job is None:
+        return ["The training named in this link is not on the server any more (the server restarted, "
+                "or the page that started it is still open elsewhere): press Start to train again."]
+    st.session_state[JOBS][job.style] = job.id
+    st.session_state[STYLE] = job.style
+    st.session_state[REATTACHED] = True
+    return []
 
 
 def spec() -> ModelSpec:
@@ -163,6 +182,9 @@ def show_curves(loss_and_accuracy) -> None:
 
 def share_link_notes() -> None:
     """Say once what a shared link asked for that could not be used."""
+    if st.session_state.pop(REATTACHED, False):
+        st.success("Reattached to your training: it kept running while the page reloaded.",
+                   icon=":material/sync:")
     notes = st.session_state.pop(LINK_NOTES, None)
     if notes:
         st.warning("This link had settings that could not be used, so defaults were taken for them:\n\n"
@@ -174,5 +196,8 @@ def update_share_link() -> None:
     from kerasways.share import to_query
 
     wanted = to_query(spec(), style(), config())
+    running = active_job()
+    if running is not None:
+        wanted[JOB_PARAM] = running.id
     if st.query_params.to_dict() != wanted:
         st.query_params.from_dict(wanted)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import atexit
 import itertools
+import secrets
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -34,6 +35,13 @@ FINISHED_STATES = (DONE, FAILED, CANCELLED)
 OWNER_GONE_GRACE_SECONDS = 10.0  # a page reconnecting after a network blip keeps its job
 POLL_SECONDS = 0.1
 KEEP_FINISHED_JOBS = 300
+
+
+def _safe_call(owner_alive: Callable[[], bool]) -> bool:
+    try:
+        return bool(owner_alive())
+    except Exception:
+        return True  # unsure: treat the page as open, never cancel on a failing check
 
 
 class QueueFullError(RuntimeError):
@@ -221,14 +229,42 @@ class JobPool:
                 raise QueueFullError(f"The server has {len(self._queue)} trainings waiting; try again in a minute.")
             jobs = []
             for spec, style, config in requests:
-                job = Job(id=f"job-{next(self._ids)}-{os.getpid()}", owner=owner, spec=spec, style=style,
-                          config=config, owner_alive=owner_alive)
+                # Unguessable: a job id in a page address lets its owner reattach after a reload.
+                job = Job(id=f"job-{next(self._ids)}-{secrets.token_urlsafe(6)}", owner=owner, spec=spec,
+                          style=style, config=config, owner_alive=owner_alive)
                 self._jobs[job.id] = job
                 self._queue.append(job)
                 jobs.append(job)
             self._forget_old_jobs()
             self._dispatch()
             return jobs
+
+    def adopt(self, job_id: str, owner: str, owner_alive: Callable[[], bool] | None = None,
+              wait_seconds: float = 3.0) -> Job | None:
+        """Hand a job to a new browser session: the same user after a page reload.
+
+        Only a job whose page is gone can be adopted, so a link copied from a page that is
+        still open (a teacher sharing a set-up mid-training) never takes the job away.
+
+        Args:
+            job_id: the id kept in the page address.
+            owner, owner_alive: the new session, as for `submit`.
+            wait_seconds: how long the old page may take to disconnect after a reload.
+
+        Returns:
+            The job, or None when the server does not know it or its page is still open.
+        """
+        job = self._jobs.get(job_id)
+        if job is None:
+            return None
+        deadline = time.time() + wait_seconds
+        while job.owner_alive is not None and _safe_call(job.owner_alive) and time.time() < deadline:
+            time.sleep(0.1)
+        with self._lock:
+            if job.owner_alive is not None and _safe_call(job.owner_alive):
+                return None
+            job.owner, job.owner_alive, job.owner_gone_since = owner, owner_alive, None
+            return job
 
     def get(self, job_id: str) -> Job | None:
         """The job with this id, or None if the server does not know it (e.g. after a restart)."""
@@ -394,11 +430,7 @@ class JobPool:
         for job in list(self._jobs.values()):
             if job.finished or job.owner_alive is None:
                 continue
-            try:
-                alive = job.owner_alive()
-            except Exception:
-                alive = True  # unsure: never cancel on a failing check
-            if alive:
+            if _safe_call(job.owner_alive):
                 job.owner_gone_since = None
             elif job.owner_gone_since is None:
                 job.owner_gone_since = now

@@ -79,7 +79,7 @@ def test_a_closed_browser_cancels_its_job(pool, monkeypatch):
     connected["yes"] = False
     wait_for(lambda: job.finished, timeout=30)
     assert job.state == CANCELLED and "browser tab" in job.error
-    assert pool.status()["busy"] == 0
+    wait_for(lambda: pool.status()["busy"] == 0, timeout=10)  # its worker is freed within moments
 
 
 def test_a_killed_worker_fails_its_job_with_a_message_and_is_replaced(pool):
@@ -94,3 +94,16 @@ def test_a_killed_worker_fails_its_job_with_a_message_and_is_replaced(pool):
     wait_for(lambda: retry.finished)
     assert retry.state == DONE
     assert np.isfinite(retry.result.evaluation.accuracy)
+
+
+def test_a_reloaded_page_reattaches_but_an_open_page_keeps_its_job(pool):
+    old_page = {"open": True}
+    job = pool.submit(ModelSpec(), "sequential", LONG, owner="heidi", owner_alive=lambda: old_page["open"])
+    wait_for(lambda: job.progress is not None)
+    assert pool.adopt(job.id, "someone-with-the-link", wait_seconds=0.3) is None  # the page is still open
+    old_page["open"] = False  # reload: the old page disconnects, the new one asks for the job
+    assert pool.adopt(job.id, "heidi-after-reload", lambda: True) is job
+    assert job.owner == "heidi-after-reload" and job.state == "running"
+    assert pool.adopt("job-0-unknown", "heidi") is None
+    pool.cancel(job.id)
+    wait_for(lambda: pool.status()["busy"] == 0)
