@@ -2,11 +2,11 @@
 
 import numpy as np
 import streamlit as st
-from kerasways.drawing import naive_resize, to_mnist
 from streamlit_drawable_canvas import st_canvas
 
 from app_pages import shared
 from kerasways import charts
+from kerasways.drawing import naive_resize, to_mnist
 from kerasways.jobs import OwnerBusyError, QueueFullError
 from kerasways.spec import ModelSpec, TrainConfig
 

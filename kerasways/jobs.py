@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import atexit
 import itertools
-import secrets
 import multiprocessing
 import multiprocessing.connection
 import os
+import secrets
 import threading
 import time
 import traceback

@@ -112,3 +112,44 @@ def test_compare_page_trains_all_three_and_proves_them_identical():
     assert results["Test accuracy"].nunique() == 1  # same seed, same accuracy to the last digit
     verdict = next(md.value for md in at.markdown if "Same seed" in md.value)
     assert "identical" in verdict and "not identical" not in verdict
+
+
+def canvas_state(rgba) -> dict:
+    """What streamlit-drawable-canvas stores after a stroke: the objects and the PNG of the canvas."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(rgba, "RGBA").save(buffer, format="PNG")
+    data = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    return {"drawing": {"raw": {"objects": [{"type": "path"}]}, "data": data}, "backgroundFit": None}
+
+
+def test_draw_page_offers_quick_training_then_reads_a_drawn_digit(mnist):
+    import numpy as np
+    from PIL import Image
+
+    at = run_app()
+    at.switch_page("app_pages/draw.py").run()
+    assert not at.exception
+    assert any("No trained model yet" in info.value for info in at.info)  # a call to action, not an error
+    at.button(key="quick_train").click().run()
+    poll_until(at, lambda at: len(at.radio(key="w_draw_style").options) > 0 if at.radio else False)
+    assert any("Draw a digit" in info.value for info in at.info)  # blank canvas: a hint, no prediction
+
+    correct = 0
+    for index in range(5):
+        digit = mnist.x_test[index]
+        rgba = np.zeros((280, 280, 4), np.uint8)
+        rgba[..., 3] = 255
+        big = np.asarray(Image.fromarray(digit).resize((150, 150), Image.Resampling.BILINEAR))
+        rgba[20:170, 90:240, :3] = big[..., None]  # off-centre and large, as people draw
+        at.session_state["canvas_0"] = canvas_state(rgba)
+        at.run()
+        assert not at.exception, at.exception
+        reading = next(metric for metric in at.metric if metric.label == "The model reads")
+        correct += int(reading.value) == int(mnist.y_test[index])
+    assert correct >= 4
+    assert any(header.value == "What the network sees" for header in at.subheader)

@@ -64,3 +64,25 @@ def test_training_progress_increases_live_and_results_appear(app_url, page):
     page.wait_for_timeout(1500)
     page.screenshot(path=str(ARTIFACTS / "training_results.png"), full_page=True)
     assert page.get_by_text("Confusion matrix").count() or page.locator("canvas, svg").count()
+
+
+def test_drawing_with_the_mouse_shows_a_prediction_and_the_probability_chart(app_url, page):
+    page.goto(app_url + "/draw")
+    page.get_by_role("button", name=re.compile("Train the reference network now")).click(timeout=60_000)
+    canvas = page.locator("canvas.upper-canvas").first
+    canvas.wait_for(timeout=120_000)
+    box = canvas.bounding_box()
+    # A "7": a top bar, then a long diagonal down to the left.
+    points = [(0.30, 0.25), (0.72, 0.25), (0.62, 0.45), (0.52, 0.65), (0.45, 0.85)]
+    page.mouse.move(box["x"] + points[0][0] * box["width"], box["y"] + points[0][1] * box["height"])
+    page.mouse.down()
+    for x, y in points[1:]:
+        page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"], steps=12)
+    page.mouse.up()
+    page.get_by_text("The model reads").wait_for(timeout=30_000)
+    page.get_by_text("What the model thinks").first.wait_for(timeout=30_000)  # the Altair chart's title
+    reading = page.locator("[data-testid='stMetricValue']").first.inner_text()
+    assert reading.strip() in [str(digit) for digit in range(10)]
+    page.wait_for_timeout(1000)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "draw_page.png"), full_page=True)

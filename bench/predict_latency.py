@@ -1,0 +1,95 @@
+"""Prediction latency: canvas RGBA → probabilities on the server, per drawing.
+
+What a stroke costs the server: `to_mnist` on a 280×280 RGBA canvas, then the default MLP's
+probabilities. Drawings are MNIST test digits rendered at random sizes and places (as in
+bench/drawn_accuracy.py). Three ways to run the model on the one image:
+
+* `model(x[None], training=False)` — the app's path (direct call, eager);
+* the same call wrapped in `tf.function` (traced once, reused);
+* `model.predict(x[None])` — the baseline, with its per-call set-up overhead.
+
+Prints median and p95 per drawing (after a warm-up), the preprocessing share, and the ratio
+baseline / app path. Goal: median ≤ 10 ms for the app path. Weights do not change the timing,
+so the model is built, not trained.
+
+Run: KERASWAYS_OFFLINE=1 python bench/predict_latency.py [--drawings 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from drawn_accuracy import render  # noqa: E402
+
+from kerasways.data import load_mnist  # noqa: E402
+from kerasways.drawing import to_mnist  # noqa: E402
+
+GOAL_MEDIAN_MS = 10.0
+WARM_UP = 20
+
+
+def time_path(name: str, canvases: list[np.ndarray], predict) -> np.ndarray:
+    for canvas in canvases[:WARM_UP]:
+        predict(canvas)
+    times = []
+    for canvas in canvases:
+        started = time.perf_counter()
+        probabilities = predict(canvas)
+        times.append(time.perf_counter() - started)
+        assert probabilities.shape == (10,), (name, probabilities.shape)
+    return 1000 * np.array(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--drawings", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+
+    import tensorflow as tf
+
+    from kerasways.build import build_model
+    from kerasways.spec import ModelSpec
+
+    data = load_mnist()
+    rng = np.random.default_rng(args.seed)
+    digits = data.x_test[rng.choice(len(data.x_test), size=args.drawings, replace=len(data.x_test) < args.drawings)]
+    canvases = [render(digit, rng, vary_pen=False) for digit in digits]
+    model = build_model(ModelSpec(), "sequential")
+    compiled = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+
+    def image(canvas):
+        processed = to_mnist(canvas)
+        return np.zeros((28, 28), np.float32) if processed is None else processed.image
+
+    paths = {
+        "to_mnist only": lambda canvas: np.resize(image(canvas).ravel(), 10),
+        "direct call model(x, training=False)": lambda canvas: np.asarray(model(image(canvas)[None],
+                                                                                  training=False))[0],
+        "tf.function call": lambda canvas: compiled(image(canvas)[None]).numpy()[0],
+        "model.predict (baseline)": lambda canvas: model.predict(image(canvas)[None], verbose=0)[0],
+    }
+    results = {name: time_path(name, canvases, predict) for name, predict in paths.items()}
+
+    print(f"{args.drawings} drawings (280×280 RGBA) → probabilities, default MLP, TF {tf.__version__}; "
+          f"{WARM_UP} warm-up calls per path")
+    print(f"  {'path':<40} {'median ms':>10} {'p95 ms':>8}")
+    for name, times in results.items():
+        print(f"  {name:<40} {np.median(times):>10.2f} {np.percentile(times, 95):>8.2f}")
+    direct = np.median(results["direct call model(x, training=False)"])
+    baseline = np.median(results["model.predict (baseline)"])
+    print(f"  ratio direct / predict (median): {direct / baseline:.3f} ({baseline / direct:.1f}× faster)")
+    print(f"  goal median ≤ {GOAL_MEDIAN_MS:.0f} ms: {'met' if direct <= GOAL_MEDIAN_MS else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()
