@@ -1,0 +1,185 @@
+"""A class at once: N real browser sessions train and then draw, against one app server.
+
+Usage:
+    python bench/classroom.py                 # 10 sessions: train, then draw and classify 5 digits each
+    python bench/classroom.py --sessions 4
+    python bench/classroom.py --soak 20       # one session, 20 trainings in a row, server RSS after each
+
+Prints completed sessions, errors, p50/p95 time from the end of a stroke to the prediction
+being shown, and server memory before and after. Goals (issue 6): 10/10 sessions with 0
+errors; p95 stroke-to-prediction ≤ 1 s; RSS growth over the soak ≤ 50 MB after the first.
+Traffic goes only to the app on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, start_app  # noqa: E402
+
+TRAIN_DIGITS = "1000"
+TRAIN_EPOCHS = "2"
+DRAWINGS = 5
+STROKES = [  # a few digit-like strokes in canvas fractions
+    [(0.30, 0.25), (0.72, 0.25), (0.55, 0.55), (0.45, 0.85)],  # 7
+    [(0.50, 0.15), (0.50, 0.85)],  # 1
+    [(0.30, 0.30), (0.50, 0.15), (0.70, 0.30), (0.30, 0.80), (0.72, 0.80)],  # 2
+    [(0.65, 0.20), (0.35, 0.20), (0.33, 0.50), (0.65, 0.55), (0.60, 0.80), (0.32, 0.80)],  # 5
+    [(0.50, 0.15), (0.30, 0.50), (0.50, 0.85), (0.70, 0.50), (0.50, 0.15)],  # 0
+]
+
+
+def rss_mb(pid: int, with_children: bool = False) -> float:
+    """Resident memory of a process (and optionally its children), in MB, from /proc."""
+    pids = [pid]
+    if with_children:
+        listing = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout
+        pids += [int(child) for child in listing.split()]
+    total = 0
+    for one in pids:
+        try:
+            for line in Path(f"/proc/{one}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except FileNotFoundError:
+            pass
+    return total / 1024
+
+
+async def set_number(page, label: str, value: str) -> None:
+    field = page.get_by_label(label)
+    await field.fill(value)
+    await field.press("Enter")
+    await page.wait_for_timeout(400)
+
+
+async def train_once(page, timeout_ms: int) -> None:
+    """Press Start on the Train page and wait for the results."""
+    await page.get_by_role("button", name=re.compile("Start training")).click()
+    await page.get_by_text("Test accuracy").first.wait_for(timeout=timeout_ms)
+
+
+async def draw(page, stroke) -> float:
+    """Clear, draw one stroke, and return seconds from mouse-up until a prediction is shown."""
+    await page.get_by_role("button", name="Clear").click()
+    await page.get_by_text("Draw a digit on the black square").wait_for(timeout=30_000)
+    canvas = page.locator("canvas.upper-canvas").first
+    await canvas.wait_for(timeout=30_000)
+    box = await canvas.bounding_box()
+    point = lambda x, y: (box["x"] + x * box["width"], box["y"] + y * box["height"])  # noqa: E731
+    await page.mouse.move(*point(*stroke[0]))
+    await page.mouse.down()
+    for x, y in stroke[1:]:
+        await page.mouse.move(*point(x, y), steps=8)
+    await page.mouse.up()
+    released = time.perf_counter()
+    await page.get_by_text("The model reads").wait_for(timeout=30_000)
+    return time.perf_counter() - released
+
+
+async def student(browser, url: str, index: int, latencies: list[float], errors: list[str]) -> bool:
+    context = await browser.new_context(viewport={"width": 1300, "height": 950})
+    page = await context.new_page()
+    try:
+        await page.goto(url + "/train")
+        await page.get_by_role("button", name=re.compile("Start training")).wait_for(timeout=120_000)
+        await set_number(page, "Epochs", TRAIN_EPOCHS)
+        await set_number(page, "Training digits (0 = all)", TRAIN_DIGITS)
+        await train_once(page, timeout_ms=600_000)
+        await page.get_by_role("link", name=re.compile("Draw a digit")).click()  # same session
+        await page.locator("canvas.upper-canvas").first.wait_for(timeout=120_000)
+        for drawing in range(DRAWINGS):
+            latencies.append(await draw(page, STROKES[(index + drawing) % len(STROKES)]))
+        return True
+    except Exception as error:  # a benchmark reports failures instead of stopping at the first
+        errors.append(f"session {index}: {type(error).__name__}: {str(error).splitlines()[0]}")
+        return False
+    finally:
+        await context.close()
+
+
+async def classroom(url: str, sessions: int) -> tuple[int, list[float], list[str]]:
+    from playwright.async_api import async_playwright
+
+    latencies: list[float] = []
+    errors: list[str] = []
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        results = await asyncio.gather(*(student(browser, url, index, latencies, errors)
+                                         for index in range(sessions)))
+        await browser.close()
+    return sum(results), latencies, errors
+
+
+async def soak(url: str, trainings: int, server_pid: int) -> list[float]:
+    from playwright.async_api import async_playwright
+
+    rss = []
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = await (await browser.new_context(viewport={"width": 1300, "height": 950})).new_page()
+        await page.goto(url + "/train")
+        await page.get_by_role("button", name=re.compile("Start training")).wait_for(timeout=120_000)
+        await set_number(page, "Epochs", TRAIN_EPOCHS)
+        await set_number(page, "Training digits (0 = all)", TRAIN_DIGITS)
+        for number in range(1, trainings + 1):
+            await train_once(page, timeout_ms=300_000)
+            await page.wait_for_timeout(1000)
+            rss.append(rss_mb(server_pid))
+            print(f"training {number:2d}: server RSS {rss[-1]:7.1f} MB, "
+                  f"with workers {rss_mb(server_pid, with_children=True):7.1f} MB", flush=True)
+        await browser.close()
+    return rss
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=10)
+    parser.add_argument("--soak", type=int, default=0, help="run N trainings in one session instead")
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    os.environ["KERASWAYS_OFFLINE"] = "1"
+    server, url = start_app({"KERASWAYS_WORKERS": str(args.workers), "TF_CPP_MIN_LOG_LEVEL": "2"})
+    try:
+        before = rss_mb(server.pid)
+        print(f"server {url}, {args.workers} workers; server RSS at start {before:.1f} MB")
+        if args.soak:
+            rss = asyncio.run(soak(url, args.soak, server.pid))
+            print(f"RSS growth after the first training: {rss[-1] - rss[0]:+.1f} MB over {len(rss) - 1} more "
+                  f"(goal ≤ 50 MB)")
+            return
+        started = time.perf_counter()
+        completed, latencies, errors = asyncio.run(classroom(url, args.sessions))
+        after = rss_mb(server.pid)
+        print(f"sessions completed: {completed}/{args.sessions}, errors: {len(errors)} "
+              f"(wall time {time.perf_counter() - started:.0f} s)")
+        for error in errors:
+            print("  " + error)
+        if latencies:
+            print(f"stroke → prediction shown: p50 {statistics.median(latencies):.3f} s, "
+                  f"p95 {percentile(latencies, 0.95):.3f} s over {len(latencies)} drawings (goal p95 ≤ 1 s)")
+        print(f"server RSS: before {before:.1f} MB, after {after:.1f} MB "
+              f"(with workers: {rss_mb(server.pid, with_children=True):.1f} MB)")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
