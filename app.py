@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-st.set_page_config(page_title="kerasways · three ways to build a Keras model", page_icon="🧠", layout="wide")
+st.set_page_config(
+    page_title="kerasways · three ways to build a Keras model", page_icon=":material/neurology:", layout="wide"
+)
 
 from app_pages import shared  # noqa: E402 - set_page_config must come first
 

@@ -1,6 +1,5 @@
 """Page 1: choose a way, shape the network, read the code that will run."""
 
-import pandas as pd
 import streamlit as st
 
 from app_pages import shared, widgets
@@ -15,36 +14,48 @@ st.caption(
     "exactly the text the app runs to build the model you train on the next page."
 )
 
+
+def show_code(spec, style) -> None:
+    """The generated source of `spec` in `style`, and the downloads."""
+    st.subheader(f"The code · {shared.style_title(style)}")
+    if style not in supported_styles(spec):
+        st.info(f"**Not expressible as a Sequential model.** {SEQUENTIAL_CANNOT_BRANCH} "
+                "Pick the Functional API or Model subclassing above to see the code.", icon=":material/call_split:")
+        return
+    st.code(model_source(spec, style), language="python", line_numbers=True)
+    script_col, notebook_col = st.columns(2)
+    script_col.download_button(
+        "Download the training script (.py)",
+        script_source(spec, style, shared.config()),
+        file_name=f"mnist_{style}.py",
+        mime="text/x-python",
+        icon=":material/download:",
+        help="Imports, MNIST loading (with an offline fallback), this model, fit and evaluate.",
+    )
+    notebook_col.download_button(
+        "Download as a notebook (.ipynb)",
+        notebook_json(spec, style, shared.config()),
+        file_name=f"mnist_{style}.ipynb",
+        mime="application/x-ipynb+json",
+        icon=":material/menu_book:",
+        help="The same program, one cell per step, for Jupyter or Colab.",
+    )
+
+
 style = widgets.style_picker()
 left, right = st.columns([2, 3], gap="medium")
+# The code goes out first, before the editor (whose table needs pandas and a large
+# front-end bundle): on a cold start that is what the visitor sees soonest.
+code_slot = right.empty()
+shown_spec = shared.spec()
+with code_slot.container():
+    show_code(shown_spec, style)
 with left:
     st.subheader("The network")
     spec = widgets.network_editor()
-
-with right:
-    st.subheader(f"The code · {shared.style_title(style)}")
-    if style in supported_styles(spec):
-        st.code(model_source(spec, style), language="python", line_numbers=True)
-        script_col, notebook_col = st.columns(2)
-        script_col.download_button(
-            "Download the training script (.py)",
-            script_source(spec, style, shared.config()),
-            file_name=f"mnist_{style}.py",
-            mime="text/x-python",
-            icon=":material/download:",
-            help="Imports, MNIST loading (with an offline fallback), this model, fit and evaluate.",
-        )
-        notebook_col.download_button(
-            "Download as a notebook (.ipynb)",
-            notebook_json(spec, style, shared.config()),
-            file_name=f"mnist_{style}.ipynb",
-            mime="application/x-ipynb+json",
-            icon=":material/menu_book:",
-            help="The same program, one cell per step, for Jupyter or Colab.",
-        )
-    else:
-        st.info(f"**Not expressible as a Sequential model.** {SEQUENTIAL_CANNOT_BRANCH} "
-                "Pick the Functional API or Model subclassing above to see the code.", icon=":material/call_split:")
+if spec != shown_spec:
+    with code_slot.container():
+        show_code(spec, style)
 
 st.subheader("Layers, shapes and parameters")
 rows = [
@@ -56,7 +67,7 @@ rows = [
     }
     for layer in resolve_layers(spec)
 ]
-st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+st.dataframe(rows, hide_index=True, width="stretch")
 st.markdown(f"**Total parameters: {total_params(spec):,}** — computed from the shapes; Keras' "
             "`count_params()` gives the same number (the tests check it for every preset and way).")
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 
-import pandas as pd
 import streamlit as st
 
 from app_pages import shared
@@ -74,7 +73,9 @@ def _follow_default_rate() -> None:
         st.session_state["w_learning_rate"] = DEFAULT_LEARNING_RATES[st.session_state["w_optimizer"]]
 
 
-def _layers_frame(layers: tuple[LayerSpec, ...]) -> pd.DataFrame:
+def _layers_frame(layers: tuple[LayerSpec, ...]):
+    import pandas as pd  # imported here: the page shows its code before pandas has loaded
+
     return pd.DataFrame(
         [
             {
@@ -94,7 +95,7 @@ def _present(value) -> bool:
     return value is not None and not (isinstance(value, float) and math.isnan(value)) and value != ""
 
 
-def layers_from_frame(frame: pd.DataFrame) -> tuple[LayerSpec, ...]:
+def layers_from_frame(frame) -> tuple[LayerSpec, ...]:
     """Turn the editor's rows into LayerSpecs; empty cells take the layer's defaults.
 
     Args:
