@@ -31,9 +31,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_app(env_extra: dict | None = None) -> tuple[subprocess.Popen, str]:
-    """Start `streamlit run app.py` on a free port and wait until it answers."""
-    port = free_port()
+def start_app(env_extra: dict | None = None, port: int | None = None) -> tuple[subprocess.Popen, str]:
+    """Start `streamlit run app.py` (on a free port unless given) and wait until it answers."""
+    port = port or free_port()
     env = {**os.environ, **(env_extra or {})}
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",

@@ -153,3 +153,39 @@ def test_draw_page_offers_quick_training_then_reads_a_drawn_digit(mnist):
         correct += int(reading.value) == int(mnist.y_test[index])
     assert correct >= 4
     assert any(header.value == "What the network sees" for header in at.subheader)
+
+
+def test_a_shared_link_opens_that_setup():
+    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
+    at.query_params.update({"way": "subclassing", "layers": "dense-64-tanh_dropout-0.3", "opt": "sgd",
+                            "lr": "0.05", "seed": "7", "epochs": "4"})
+    at.run()
+    assert not at.exception
+    code = shown_code(at)
+    assert "class DigitClassifier" in code and "layers.Dense(64, activation=\"tanh\")" in code
+    assert "layers.Dropout(0.3)" in code and "keras.optimizers.SGD(learning_rate=0.05)" in code
+    assert "keras.utils.set_random_seed(7)" in code
+    assert not at.warning
+
+
+def test_an_absurd_link_opens_with_defaults_and_says_what_was_ignored():
+    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
+    at.query_params.update({"layers": "dense-99999999-relu", "lr": "NaN", "epochs": "-3", "way": "<script>"})
+    at.run()
+    assert not at.exception
+    warning = at.warning[0].value
+    assert "layers[0].units" in warning and "lr ignored" in warning and "epochs ignored" in warning
+    assert "way: expected one of" in warning
+    assert "layers.Dense(128, activation=\"relu\")" in shown_code(at)  # the reference network instead
+
+
+def test_a_diverging_training_ends_with_a_clear_message_and_the_app_keeps_working():
+    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
+    at.query_params.update({"layers": "dense-256-relu_dense-256-relu_dense-256-relu", "opt": "sgd", "lr": "10.0",
+                            "epochs": "3", "digits": "2000"})
+    at.run()
+    at.switch_page("app_pages/train.py").run()
+    at.button(key="start").click().run()
+    poll_until(at, lambda at: bool(at.error))
+    assert "loss became NaN" in at.error[0].value and "too high" in at.error[0].value
+    assert not at.button(key="start").disabled  # the user can fix the rate and start again
