@@ -8,6 +8,7 @@ st.set_page_config(
 
 from app_pages import shared  # noqa: E402 - set_page_config must come first
 
+shared.keep_keras_between_runs()
 shared.init_state()
 page = st.navigation(
     [

@@ -24,10 +24,8 @@ if not trained:
     if job is None:
         if st.button("Train the reference network now", type="primary", key="quick_train"):
             try:
-                job = shared.job_pool().submit(ModelSpec(seed=shared.spec().seed), shared.style()
-                                               if shared.style() != "subclassing" else "sequential",
-                                               QUICK_TRAINING, owner=shared.session_id(),
-                                               owner_alive=shared.session_alive_check())
+                job = shared.job_pool().submit(ModelSpec(seed=shared.spec().seed), shared.style(), QUICK_TRAINING,
+                                               owner=shared.session_id(), owner_alive=shared.session_alive_check())
                 st.session_state[shared.JOBS][job.style] = job.id
                 st.rerun()
             except (OwnerBusyError, QueueFullError) as error:

@@ -31,6 +31,7 @@ from tests.conftest import CHROMIUM, CHROMIUM_ARGS, start_app  # noqa: E402
 TRAIN_DIGITS = "1000"
 TRAIN_EPOCHS = "2"
 DRAWINGS = 5
+LOST_STROKES: list[int] = []
 STROKES = [  # a few digit-like strokes in canvas fractions
     [(0.30, 0.25), (0.72, 0.25), (0.55, 0.55), (0.45, 0.85)],  # 7
     [(0.50, 0.15), (0.50, 0.85)],  # 1
@@ -70,40 +71,72 @@ async def train_once(page, timeout_ms: int) -> None:
     await page.get_by_text("Test accuracy").first.wait_for(timeout=timeout_ms)
 
 
-async def draw(page, stroke) -> float:
-    """Clear, draw one stroke, and return seconds from mouse-up until a prediction is shown."""
-    await page.get_by_role("button", name="Clear").click()
+async def stable_box(page, locator) -> dict:
+    """The element's box once the layout has settled (columns move while a page is still rendering)."""
+    previous = await locator.bounding_box()
+    for _ in range(50):
+        await page.wait_for_timeout(150)
+        box = await locator.bounding_box()
+        if box == previous:
+            return box
+        previous = box
+    return previous
+
+
+async def draw(page, stroke, number: int) -> float:
+    """Clear, draw one stroke, and return seconds from mouse-up until a prediction is shown.
+
+    Clear replaces the canvas with a new one (key canvas_<n>); strokes go to that one.
+    """
+    if number:
+        await page.get_by_role("button", name="Clear").click()
+        await page.get_by_text("The model reads").wait_for(state="detached", timeout=30_000)
     await page.get_by_text("Draw a digit on the black square").wait_for(timeout=30_000)
-    canvas = page.locator("canvas.upper-canvas").first
+    canvas = page.locator(f".st-key-canvas_{number} canvas.upper-canvas").first
     await canvas.wait_for(timeout=30_000)
-    box = await canvas.bounding_box()
+    box = await stable_box(page, canvas)
     point = lambda x, y: (box["x"] + x * box["width"], box["y"] + y * box["height"])  # noqa: E731
-    await page.mouse.move(*point(*stroke[0]))
-    await page.mouse.down()
-    for x, y in stroke[1:]:
-        await page.mouse.move(*point(x, y), steps=8)
-    await page.mouse.up()
-    released = time.perf_counter()
-    await page.get_by_text("The model reads").wait_for(timeout=30_000)
-    return time.perf_counter() - released
+    for attempt in range(2):
+        await page.mouse.move(*point(*stroke[0]))
+        await page.mouse.down()
+        for x, y in stroke[1:]:
+            await page.mouse.move(*point(x, y), steps=8)
+        await page.mouse.up()
+        released = time.perf_counter()
+        try:
+            await page.get_by_text("The model reads").wait_for(timeout=10_000 if attempt == 0 else 30_000)
+            return time.perf_counter() - released
+        except Exception:
+            if attempt:
+                raise
+            # A stroke made while a fresh canvas is still starting up under load is lost:
+            # the user would draw again, so does the benchmark, and it is counted.
+            LOST_STROKES.append(1)
+            box = await stable_box(page, canvas)
+    raise AssertionError("unreachable")
 
 
 async def student(browser, url: str, index: int, latencies: list[float], errors: list[str]) -> bool:
     context = await browser.new_context(viewport={"width": 1300, "height": 950})
     page = await context.new_page()
+    step = "open the Train page"
     try:
         await page.goto(url + "/train")
         await page.get_by_role("button", name=re.compile("Start training")).wait_for(timeout=120_000)
+        step = "set up and train"
         await set_number(page, "Epochs", TRAIN_EPOCHS)
         await set_number(page, "Training digits (0 = all)", TRAIN_DIGITS)
         await train_once(page, timeout_ms=600_000)
+        step = "open the Draw page"
         await page.get_by_role("link", name=re.compile("Draw a digit")).click()  # same session
         await page.locator("canvas.upper-canvas").first.wait_for(timeout=120_000)
         for drawing in range(DRAWINGS):
-            latencies.append(await draw(page, STROKES[(index + drawing) % len(STROKES)]))
+            step = f"drawing {drawing + 1}"
+            latencies.append(await draw(page, STROKES[(index + drawing) % len(STROKES)], drawing))
         return True
     except Exception as error:  # a benchmark reports failures instead of stopping at the first
-        errors.append(f"session {index}: {type(error).__name__}: {str(error).splitlines()[0]}")
+        errors.append(f"session {index}, {step}: {type(error).__name__}: {' | '.join(str(error).splitlines()[:4])}")
+        await page.screenshot(path=f"/tmp/classroom_failure_{index}.png")
         return False
     finally:
         await context.close()
@@ -173,7 +206,8 @@ def main() -> None:
             print("  " + error)
         if latencies:
             print(f"stroke → prediction shown: p50 {statistics.median(latencies):.3f} s, "
-                  f"p95 {percentile(latencies, 0.95):.3f} s over {len(latencies)} drawings (goal p95 ≤ 1 s)")
+                  f"p95 {percentile(latencies, 0.95):.3f} s over {len(latencies)} drawings (goal p95 ≤ 1 s); "
+                  f"strokes lost and redrawn: {len(LOST_STROKES)}")
         print(f"server RSS: before {before:.1f} MB, after {after:.1f} MB "
               f"(with workers: {rss_mb(server.pid, with_children=True):.1f} MB)")
     finally:

@@ -39,7 +39,7 @@ def test_training_progress_increases_live_and_results_appear(app_url, page):
     page.goto(app_url + "/train")
     page.get_by_role("button", name=re.compile("Start training")).wait_for(timeout=60_000)
     epochs = page.get_by_label("Epochs")
-    epochs.fill("30")
+    epochs.fill("50")
     epochs.press("Enter")
     size = page.get_by_label("Training digits (0 = all)")
     size.fill("2000")
