@@ -53,56 +53,62 @@ chosen = st.radio("Model that predicts", choices, key="w_draw_style", horizontal
 job = trained[chosen]
 model = shared.trained_model(job)
 
-canvas_col, result_col = st.columns([1, 2], gap="large")
-with canvas_col:
-    pen = st.slider("Pen width", 6, 40, 18, key="w_pen")
-    version = st.session_state.setdefault(CANVAS_VERSION, 0)
-    canvas = st_canvas(
-        stroke_width=pen,
-        stroke_color="#FFFFFF",
-        background_color="#000000",
-        height=CANVAS_SIZE,
-        width=CANVAS_SIZE,
-        drawing_mode="freedraw",
-        return_image_data=True,
-        key=f"canvas_{version}",
-    )
-    if st.button("Clear", icon=":material/delete:", key="clear"):
-        st.session_state[CANVAS_VERSION] = version + 1  # a new canvas: nothing left behind
-        st.rerun()
-    st.caption("Draw one digit, large and centred or not: the preprocessing takes care of that.")
+@st.fragment
+def drawing_area(model) -> None:
+    """Canvas, prediction and preprocessing steps; a stroke reruns only this part of the page."""
+    canvas_col, result_col = st.columns([1, 2], gap="large")
+    with canvas_col:
+        pen = st.slider("Pen width", 6, 40, 18, key="w_pen")
+        version = st.session_state.setdefault(CANVAS_VERSION, 0)
+        canvas = st_canvas(
+            stroke_width=pen,
+            stroke_color="#FFFFFF",
+            background_color="#000000",
+            height=CANVAS_SIZE,
+            width=CANVAS_SIZE,
+            drawing_mode="freedraw",
+            return_image_data=True,
+            key=f"canvas_{version}",
+        )
+        if st.button("Clear", icon=":material/delete:", key="clear"):
+            st.session_state[CANVAS_VERSION] = version + 1  # a new canvas: nothing left behind
+            st.rerun(scope="fragment")
+        st.caption("Draw one digit, large and centred or not: the preprocessing takes care of that.")
 
-with result_col:
-    rgba = canvas.image_data
-    processed = to_mnist(rgba) if rgba is not None else None
-    if processed is None:
-        st.info("Draw a digit on the black square: the prediction appears after each stroke.",
-                icon=":material/draw:")
-        st.stop()
-    probabilities = np.asarray(model(processed.image[None], training=False))[0]
-    top = int(np.argmax(probabilities))
-    st.metric("The model reads", f"{top}", help="The digit with the highest probability")
-    st.caption(f"with {probabilities[top]:.1%} confidence")
-    if probabilities[top] < 0.5:
-        st.caption("Not sure: try drawing bigger, with a thicker pen, or more like a printed digit.")
-    st.altair_chart(charts.probability_bars(probabilities), width="stretch")
+    with result_col:
+        rgba = canvas.image_data
+        processed = to_mnist(rgba) if rgba is not None else None
+        if processed is None:
+            st.info("Draw a digit on the black square: the prediction appears after each stroke.",
+                    icon=":material/draw:")
+            return
+        probabilities = np.asarray(model(processed.image[None], training=False))[0]
+        top = int(np.argmax(probabilities))
+        st.metric("The model reads", f"{top}", help="The digit with the highest probability")
+        st.caption(f"with {probabilities[top]:.1%} confidence")
+        if probabilities[top] < 0.5:
+            st.caption("Not sure: try drawing bigger, with a thicker pen, or more like a printed digit.")
+        st.altair_chart(charts.probability_bars(probabilities), width="stretch")
 
-st.subheader("What the network sees")
-st.caption("MNIST's own recipe: crop to the ink, scale the longer side to 20 px, place in 28×28 "
-           "with the centre of mass in the middle, scale to [0, 1] like the training digits.")
-steps = [("Your drawing", processed.grey), ("Cropped to the ink", processed.cropped),
-         ("Longer side 20 px", processed.scaled), ("Centred in 28×28", processed.centred)]
-for column, (title, image) in zip(st.columns(4), steps):
-    column.image(image, caption=title, width=140, clamp=True)
+    st.subheader("What the network sees")
+    st.caption("MNIST's own recipe: crop to the ink, scale the longer side to 20 px, place in 28×28 "
+               "with the centre of mass in the middle, scale to [0, 1] like the training digits.")
+    steps = [("Your drawing", processed.grey), ("Cropped to the ink", processed.cropped),
+             ("Longer side 20 px", processed.scaled), ("Centred in 28×28", processed.centred)]
+    for column, (title, image) in zip(st.columns(4), steps):
+        column.image(image, caption=title, width=140, clamp=True)
 
-if st.toggle("Compare with a naive resize of the whole canvas", key="w_naive"):
-    naive = naive_resize(rgba)
-    naive_probabilities = np.asarray(model(naive[None], training=False))[0]
-    naive_top = int(np.argmax(naive_probabilities))
-    left, right = st.columns([1, 3])
-    left.image((naive * 255).astype(np.uint8), caption="Whole canvas shrunk to 28×28", width=140)
-    right.markdown(
-        f"Naive resize reads **{naive_top}** ({naive_probabilities[naive_top]:.0%}); the MNIST recipe reads "
-        f"**{top}** ({probabilities[top]:.0%}). The network only ever saw digits that fill a 20×20 box "
-        "centred by mass: a small or off-centre digit is, to it, a different picture."
-    )
+    if st.toggle("Compare with a naive resize of the whole canvas", key="w_naive"):
+        naive = naive_resize(rgba)
+        naive_probabilities = np.asarray(model(naive[None], training=False))[0]
+        naive_top = int(np.argmax(naive_probabilities))
+        left, right = st.columns([1, 3])
+        left.image((naive * 255).astype(np.uint8), caption="Whole canvas shrunk to 28×28", width=140)
+        right.markdown(
+            f"Naive resize reads **{naive_top}** ({naive_probabilities[naive_top]:.0%}); the MNIST recipe reads "
+            f"**{top}** ({probabilities[top]:.0%}). The network only ever saw digits that fill a 20×20 box "
+            "centred by mass: a small or off-centre digit is, to it, a different picture."
+        )
+
+
+drawing_area(model)
