@@ -35,6 +35,7 @@ FINISHED_STATES = (DONE, FAILED, CANCELLED)
 OWNER_GONE_GRACE_SECONDS = 10.0  # a page reconnecting after a network blip keeps its job
 POLL_SECONDS = 0.1
 KEEP_FINISHED_JOBS = 300
+WORKER_NICENESS = 10
 
 
 def _safe_call(owner_alive: Callable[[], bool]) -> bool:
@@ -101,6 +102,8 @@ class Job:
 
 def _worker_main(connection, cancel_event, threads: int, data_source: str) -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # Training is background work: pages and predictions of a whole class come first.
+    os.nice(WORKER_NICENESS)
     import keras
     import tensorflow as tf
 
