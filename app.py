@@ -26,3 +26,4 @@ try:
     page.run()
 finally:  # pages may end early with st.stop(); the address bar still follows the choices
     shared.update_share_link()
+    shared.warm_up_in_background()

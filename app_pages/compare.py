@@ -17,9 +17,11 @@ GROUP = "compare_job_ids"
 POLL_SECONDS = 0.7
 CODE_CSS = """
 <style>
-.kw-code {font-family: 'Source Code Pro', monospace; font-size: 12.5px; line-height: 1.45;
-          background: #f7f7f9; border-radius: 6px; padding: 8px 10px; overflow-x: auto; white-space: pre;}
-.kw-diff {background: #ffe8a3; display: inline-block; min-width: 100%;}
+.kw-code {font-family: 'Source Code Pro', monospace; font-size: 12px; line-height: 1.45;
+          background: #f7f7f9; border-radius: 6px; padding: 8px 0; overflow-x: auto;}
+.kw-line {white-space: pre; padding: 0 10px; min-height: 1.45em; width: max-content; min-width: 100%;
+          box-sizing: border-box;}
+.kw-diff {background: #ffe8a3;}
 </style>
 """
 
@@ -36,8 +38,8 @@ for column, style in zip(st.columns(3), STYLES):
     if style not in marked:
         column.info(SEQUENTIAL_CANNOT_BRANCH, icon=":material/call_split:")
         continue
-    body = "\n".join(
-        f"<span class='kw-diff'>{html.escape(line) or ' '}</span>" if differs else html.escape(line)
+    body = "".join(
+        f"<div class='kw-line{' kw-diff' if differs else ''}'>{html.escape(line)}</div>"
         for line, differs in marked[style]
     )
     column.html(f"<div class='kw-code' data-testid='kw-source-{style}'>{body}</div>")

@@ -49,11 +49,11 @@ def show(job) -> None:
             )
 
     st.subheader("Take the model with you")
-    cache = st.session_state.setdefault("model_files", {})
-    if job.id not in cache:
+    cache = st.session_state.setdefault("model_files", {})  # style → (job id, .keras bytes)
+    if cache.get(job.style, ("",))[0] != job.id:
         with st.spinner("Packing the trained model…"):
-            cache[job.id] = model_file_bytes(shared.trained_model(job))
-    st.download_button("Download the trained model (.keras)", cache[job.id],
+            cache[job.style] = (job.id, model_file_bytes(shared.trained_model(job)))
+    st.download_button("Download the trained model (.keras)", cache[job.style][1],
                        file_name=f"mnist_{job.style}.keras", mime="application/octet-stream",
                        icon=":material/download:")
     if job.style == "subclassing":

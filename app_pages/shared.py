@@ -6,9 +6,11 @@ shared by every user of the server.
 
 from __future__ import annotations
 
+import importlib
 import math
 import os
 import sys
+import threading
 
 import streamlit as st
 
@@ -19,6 +21,23 @@ LINK_NOTES = "share_link_notes"
 REATTACHED = "reattached_to_job"
 JOB_PARAM = "job"  # the address names the running training so a reload can reattach to it
 WORKERS_ENV = "KERASWAYS_WORKERS"
+
+
+@st.cache_resource(show_spinner=False)
+def warm_up_in_background() -> threading.Thread:
+    """Once per server, after the first page is out: import Keras and start the workers.
+
+    Importing TensorFlow takes seconds; done here, the first visitor sees the page at once
+    and the first training or result does not wait for it.
+    """
+
+    def warm_up() -> None:
+        importlib.import_module("keras")
+        job_pool()
+
+    thread = threading.Thread(target=warm_up, name="kerasways-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def keep_keras_between_runs() -> None:
@@ -60,7 +79,7 @@ def init_state() -> None:
     st.session_state.setdefault(STYLE, STYLES[0])
     st.session_state.setdefault(CONFIG, TrainConfig())
     st.session_state.setdefault(JOBS, {})  # style → job id of the latest training in that style
-    st.session_state.setdefault(MODELS, {})  # job id → keras.Model rebuilt in this server
+    st.session_state.setdefault(MODELS, {})  # style → (job id, keras.Model rebuilt in this server)
 
 
 def _reattach(job_id: str) -> list[str]:
@@ -140,16 +159,18 @@ def active_job():
 def trained_model(job):
     """The keras.Model for a finished job, rebuilt from the shown source with the job's weights.
 
-    Rebuilt once per session and job, then kept in session state.
+    Rebuilt once, then kept in session state: one model per style, so a long session
+    that trains again and again holds only its latest models.
     """
     models = st.session_state[MODELS]
-    if job.id not in models:
+    kept = models.get(job.style)
+    if kept is None or kept[0] != job.id:
         from kerasways.build import build_model
 
         model = build_model(job.spec, job.style)
         model.set_weights(job.result.weights)
-        models[job.id] = model
-    return models[job.id]
+        models[job.style] = (job.id, model)
+    return models[job.style][1]
 
 
 def finished_jobs() -> dict:
