@@ -100,12 +100,11 @@ def results(jobs) -> None:
         return
     overlay(good)
     rows = [{"Way": shared.style_title(job.style), "Seed": job.spec.seed,
-             "Test accuracy": job.result.evaluation.accuracy, "Test loss": job.result.evaluation.loss,
-             "Parameters": total_params(job.spec), "Training seconds": round(job.result.seconds, 2)}
+             "Test accuracy": f"{job.result.evaluation.accuracy:.4f}",
+             "Test loss": f"{job.result.evaluation.loss:.4f}",
+             "Parameters": f"{total_params(job.spec):,}", "Training seconds": f"{job.result.seconds:.2f}"}
             for job in good]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
-                 column_config={"Test accuracy": st.column_config.NumberColumn(format="%.4f"),
-                                "Test loss": st.column_config.NumberColumn(format="%.4f")})
+    st.table(pd.DataFrame(rows).set_index("Way"))
 
     first_seed = min(job.spec.seed for job in good)
     same_seed = [job for job in good if job.spec.seed == first_seed]
@@ -134,7 +133,7 @@ def results(jobs) -> None:
                 means.append(mean)
                 spread_rows.append({"Way": shared.style_title(style), "Runs": len(values),
                                     "Test accuracy (mean ± std)": f"{mean:.4f} ± {std:.4f}"})
-        st.dataframe(pd.DataFrame(spread_rows), hide_index=True, width="stretch")
+        st.table(pd.DataFrame(spread_rows).set_index("Way"))
         all_accuracies = [job.result.evaluation.accuracy for job in good]
         st.markdown(
             f"Across seeds, test accuracy ranges over **{max(all_accuracies) - min(all_accuracies):.4f}**; the "

@@ -103,12 +103,13 @@ def test_compare_page_trains_all_three_and_proves_them_identical():
     at.switch_page("app_pages/compare.py").run()
     assert not at.exception
     assert len(at.table) == 1  # the which-way-when table is there before any training
+    assert "Several inputs or outputs" in at.table[0].value.index
     at.number_input(key="w_cmp_epochs").set_value(1).run()
     at.number_input(key="w_cmp_size").set_value(1000).run()
     at.button(key="train_all").click().run()
     poll_until(at, lambda at: any("Same seed" in md.value for md in at.markdown))
-    results = at.dataframe[0].value
-    assert sorted(results["Way"]) == ["Functional API", "Model subclassing", "Sequential API"]
+    results = at.table[0].value
+    assert sorted(results.index) == ["Functional API", "Model subclassing", "Sequential API"]
     assert results["Test accuracy"].nunique() == 1  # same seed, same accuracy to the last digit
     verdict = next(md.value for md in at.markdown if "Same seed" in md.value)
     assert "identical" in verdict and "not identical" not in verdict

@@ -86,3 +86,36 @@ def test_drawing_with_the_mouse_shows_a_prediction_and_the_probability_chart(app
     page.wait_for_timeout(1000)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "draw_page.png"), full_page=True)
+
+
+def test_train_all_three_fills_the_results_table(app_url, page):
+    page.goto(app_url + "/compare")
+    page.get_by_role("button", name="Train all three").wait_for(timeout=60_000)
+    for label, value in (("Epochs", "1"), ("Training digits (0 = all)", "1000")):
+        field = page.get_by_role("spinbutton", name=label)
+        field.fill(value)
+        field.press("Enter")
+        page.wait_for_timeout(500)
+    page.get_by_role("button", name="Train all three").click()
+    page.get_by_text(re.compile(r"Same seed \(\d+\) → identical")).wait_for(timeout=240_000)
+    table = page.locator("[data-testid='stTable']").first
+    table.wait_for(timeout=30_000)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "compare_page.png"), full_page=True)
+    grid_text = table.inner_text()
+    for way in ("Sequential API", "Functional API", "Model subclassing"):
+        assert way in grid_text
+
+
+def test_each_browser_session_keeps_its_own_models(app_url, browser):
+    teacher = browser.new_context().new_page()
+    teacher.goto(app_url + "/draw")
+    teacher.get_by_role("button", name=re.compile("Train the reference network now")).click(timeout=60_000)
+    teacher.locator("canvas.upper-canvas").first.wait_for(timeout=120_000)
+    student = browser.new_context().new_page()
+    student.goto(app_url + "/draw")
+    # The teacher's model is not the student's: the student is offered to train their own.
+    student.get_by_text("No trained model yet").wait_for(timeout=60_000)
+    assert student.locator("canvas.upper-canvas").count() == 0
+    teacher.context.close()
+    student.context.close()
