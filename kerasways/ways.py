@@ -34,13 +34,13 @@ WHEN_TO_USE = {
 # Rows of the side-by-side comparison: (question, sequential, functional, subclassing).
 COMPARISON = (
     ("Code for the reference network", "shortest: a list of layers",
-     "short: one line per layer call", "longest: layers in __init__, order in call()"),
+     "short: one line per layer call", "longest: layers in `__init__`, their order in `call()`"),
     ("Several inputs or outputs", "no", "yes", "yes"),
-    ("Branches, skip connections, shared layers", "no", "yes", "yes (written in call())"),
-    ("Summary and plot before seeing data", "yes", "yes", "only after a first call; some shapes show ?"),
-    ("When shape errors show up", "while building", "while building", "when call() first runs"),
+    ("Branches, skip connections, shared layers", "no", "yes", "yes (written in `call()`)"),
+    ("Summary and plot before seeing data", "yes", "yes", "only after a first call; some shapes show `?`"),
+    ("When shape errors show up", "while building", "while building", "when `call()` first runs"),
     ("Save and load (.keras)", "built in", "built in",
-     "class must be registered and defined before loading; get_config() for constructor arguments"),
+     "the class must be registered and defined before loading; `get_config()` for constructor arguments"),
     ("Who typically uses it", "beginners, quick experiments", "most professional work",
      "researchers, unusual forward passes"),
 )
