@@ -36,6 +36,7 @@ OWNER_GONE_GRACE_SECONDS = 10.0  # a page reconnecting after a network blip keep
 POLL_SECONDS = 0.1
 KEEP_FINISHED_JOBS = 300
 WORKER_NICENESS = 10
+MAX_JOBS_PER_WORKER = 25
 
 
 def _safe_call(owner_alive: Callable[[], bool]) -> bool:
@@ -100,7 +101,7 @@ class Job:
 # ---------------------------------------------------------------------------- worker side
 
 
-def _worker_main(connection, cancel_event, threads: int, data_source: str) -> None:
+def _worker_main(connection, cancel_event, threads: int, data_source: str, max_jobs: int) -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     # Training is background work: pages and predictions of a whole class come first.
     os.nice(WORKER_NICENESS)
@@ -115,7 +116,7 @@ def _worker_main(connection, cancel_event, threads: int, data_source: str) -> No
     tf.config.threading.set_inter_op_parallelism_threads(threads)
     data = load_mnist(data_source)
     connection.send(("ready", None, data.description))
-    while True:
+    for jobs_done in itertools.count(1):
         try:
             task = connection.recv()
         except EOFError:
@@ -137,6 +138,10 @@ def _worker_main(connection, cancel_event, threads: int, data_source: str) -> No
                 message=result.message,
                 evaluation=evaluate(result.model, data),
             )
+            if jobs_done >= max_jobs:
+                # TensorFlow keeps a few MB per job even after clear_session: a fresh
+                # process every few dozen jobs keeps a long class session flat.
+                connection.send(("retiring", None, None))
             connection.send(("done", job_id, payload))
         except Exception as error:  # report it: the page shows the message, the worker lives on
             detail = "".join(traceback.format_exception_only(type(error), error)).strip()
@@ -144,21 +149,24 @@ def _worker_main(connection, cancel_event, threads: int, data_source: str) -> No
         finally:
             # Each job builds a new model; without this the TF graph grows job after job.
             keras.backend.clear_session()
+        if jobs_done >= max_jobs:
+            return
 
 
 class _Worker:
-    def __init__(self, context, threads: int, data_source: str):
+    def __init__(self, context, threads: int, data_source: str, max_jobs: int):
         self.connection, child_end = context.Pipe(duplex=True)
         self.cancel_event = context.Event()
         self.process = context.Process(
             target=_worker_main,
-            args=(child_end, self.cancel_event, threads, data_source),
+            args=(child_end, self.cancel_event, threads, data_source, max_jobs),
             daemon=True,
             name="kerasways-worker",
         )
         self.process.start()
         child_end.close()
         self.ready = False
+        self.retiring = False  # finished its share of jobs; replaced when it exits
         self.job: Job | None = None
         self.data_description = ""
 
@@ -173,14 +181,17 @@ class JobPool:
         workers: number of worker processes (each runs one job at a time).
         max_queued: jobs allowed to wait; more raise QueueFullError.
         data_source: passed to `load_mnist` in each worker.
+        max_jobs_per_worker: a worker is replaced by a fresh process after this many jobs.
     """
 
-    def __init__(self, workers: int = 2, max_queued: int = 40, data_source: str = "auto"):
+    def __init__(self, workers: int = 2, max_queued: int = 40, data_source: str = "auto",
+                 max_jobs_per_worker: int = MAX_JOBS_PER_WORKER):
         if workers < 1:
             raise ValueError(f"workers: expected at least 1; received {workers}")
         self._context = multiprocessing.get_context("spawn")
         self._threads = max(1, (os.cpu_count() or 1) // workers)
         self._data_source = data_source
+        self._max_jobs_per_worker = max_jobs_per_worker
         self.max_queued = max_queued
         self._lock = threading.RLock()
         self._queue: deque[Job] = deque()
@@ -334,7 +345,7 @@ class JobPool:
                 worker.process.kill()
 
     def _start_worker(self) -> _Worker:
-        return _Worker(self._context, self._threads, self._data_source)
+        return _Worker(self._context, self._threads, self._data_source, self._max_jobs_per_worker)
 
     def _end(self, job_id: str, keep_result: bool) -> None:
         with self._lock:
@@ -385,6 +396,9 @@ class JobPool:
             worker.ready = True
             worker.data_description = payload
             return
+        if kind == "retiring":
+            worker.retiring, worker.ready = True, False
+            return
         job = worker.job
         if job is None or job.id != job_id:
             return
@@ -418,7 +432,8 @@ class JobPool:
         for index, worker in enumerate(self._workers):
             if worker.process.is_alive() or self._closed:
                 continue
-            self.crashes += 1
+            if not worker.retiring:
+                self.crashes += 1
             job = worker.job
             if job is not None and job.state == RUNNING:
                 code = worker.process.exitcode

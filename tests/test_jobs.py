@@ -107,3 +107,18 @@ def test_a_reloaded_page_reattaches_but_an_open_page_keeps_its_job(pool):
     assert pool.adopt("job-0-unknown", "heidi") is None
     pool.cancel(job.id)
     wait_for(lambda: pool.status()["busy"] == 0)
+
+
+def test_a_worker_retires_after_its_share_of_jobs_without_losing_any():
+    pool = JobPool(workers=1, data_source="bundled", max_jobs_per_worker=2)
+    try:
+        first_pid = pool.worker_pids()[0]
+        jobs = []
+        for number in range(3):
+            jobs.append(pool.submit(ModelSpec(), "sequential", QUICK, owner=f"student-{number}"))
+            wait_for(lambda: jobs[-1].finished)
+        assert [job.state for job in jobs] == [DONE, DONE, DONE]
+        assert pool.worker_pids()[0] != first_pid  # a fresh process took over after two jobs
+        assert pool.status()["crashes"] == 0
+    finally:
+        pool.close()
