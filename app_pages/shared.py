@@ -11,6 +11,7 @@ import math
 import os
 import sys
 import threading
+import time
 
 import streamlit as st
 
@@ -21,6 +22,7 @@ LINK_NOTES = "share_link_notes"
 REATTACHED = "reattached_to_job"
 JOB_PARAM = "job"  # the address names the running training so a reload can reattach to it
 WORKERS_ENV = "KERASWAYS_WORKERS"
+WARM_UP_DELAY_SECONDS = 3.0
 
 
 @st.cache_resource(show_spinner=False)
@@ -32,6 +34,9 @@ def warm_up_in_background() -> threading.Thread:
     """
 
     def warm_up() -> None:
+        # Let the first visitor's browser render the page before three processes import
+        # TensorFlow on the same cores.
+        time.sleep(WARM_UP_DELAY_SECONDS)
         importlib.import_module("keras")
         job_pool()
 
