@@ -32,6 +32,8 @@ TRAIN_DIGITS = "1000"
 TRAIN_EPOCHS = "2"
 DRAWINGS = 5
 LOST_STROKES: list[int] = []
+# Per drawing: (browser until the stroke is sent, server until its first answer, browser until shown)
+BREAKDOWN: list[tuple[float, float, float]] = []
 STROKES = [  # a few digit-like strokes in canvas fractions
     [(0.30, 0.25), (0.72, 0.25), (0.55, 0.55), (0.45, 0.85)],  # 7
     [(0.50, 0.15), (0.50, 0.85)],  # 1
@@ -83,7 +85,15 @@ async def stable_box(page, locator) -> dict:
     return previous
 
 
-async def draw(page, stroke, number: int) -> float:
+def split_latency(frames: dict, released: float, shown: float) -> None:
+    """Record where a drawing's latency went, from the page's websocket frame times."""
+    sent = next((t for t in frames["sent"] if t >= released), None)
+    answered = next((t for t in frames["received"] if sent is not None and t >= sent), None)
+    if sent is not None and answered is not None and answered <= shown:
+        BREAKDOWN.append((sent - released, answered - sent, shown - answered))
+
+
+async def draw(page, stroke, number: int, frames: dict) -> float:
     """Clear, draw one stroke, and return seconds from mouse-up until a prediction is shown.
 
     Clear replaces the canvas with a new one (key canvas_<n>); strokes go to that one.
@@ -105,7 +115,9 @@ async def draw(page, stroke, number: int) -> float:
         released = time.perf_counter()
         try:
             await page.get_by_text("The model reads").wait_for(timeout=10_000 if attempt == 0 else 30_000)
-            return time.perf_counter() - released
+            shown = time.perf_counter()
+            split_latency(frames, released, shown)
+            return shown - released
         except Exception:
             if attempt:
                 raise
@@ -119,6 +131,13 @@ async def draw(page, stroke, number: int) -> float:
 async def student(browser, url: str, index: int, latencies: list[float], errors: list[str]) -> bool:
     context = await browser.new_context(viewport={"width": 1300, "height": 950})
     page = await context.new_page()
+    frames: dict[str, list[float]] = {"sent": [], "received": []}
+
+    def watch(websocket) -> None:
+        websocket.on("framesent", lambda _: frames["sent"].append(time.perf_counter()))
+        websocket.on("framereceived", lambda _: frames["received"].append(time.perf_counter()))
+
+    page.on("websocket", watch)
     step = "open the Train page"
     try:
         await page.goto(url + "/train")
@@ -132,7 +151,7 @@ async def student(browser, url: str, index: int, latencies: list[float], errors:
         await page.locator("canvas.upper-canvas").first.wait_for(timeout=120_000)
         for drawing in range(DRAWINGS):
             step = f"drawing {drawing + 1}"
-            latencies.append(await draw(page, STROKES[(index + drawing) % len(STROKES)], drawing))
+            latencies.append(await draw(page, STROKES[(index + drawing) % len(STROKES)], drawing, frames))
         return True
     except Exception as error:  # a benchmark reports failures instead of stopping at the first
         errors.append(f"session {index}, {step}: {type(error).__name__}: {' | '.join(str(error).splitlines()[:4])}")
@@ -208,6 +227,11 @@ def main() -> None:
             print(f"stroke → prediction shown: p50 {statistics.median(latencies):.3f} s, "
                   f"p95 {percentile(latencies, 0.95):.3f} s over {len(latencies)} drawings (goal p95 ≤ 1 s); "
                   f"strokes lost and redrawn: {len(LOST_STROKES)}")
+        if BREAKDOWN:
+            for part, title in enumerate(("browser: stroke → sent to server", "server: sent → first answer",
+                                          "browser: answer → prediction shown")):
+                values = [row[part] for row in BREAKDOWN]
+                print(f"  {title:38s} p50 {statistics.median(values):.3f} s, p95 {percentile(values, 0.95):.3f} s")
         print(f"server RSS: before {before:.1f} MB, after {after:.1f} MB "
               f"(with workers: {rss_mb(server.pid, with_children=True):.1f} MB)")
     finally:
