@@ -14,7 +14,7 @@ from kerasways.spec import STYLES, TrainConfig, supported_styles, total_params
 from kerasways.ways import COMPARISON
 
 GROUP = "compare_job_ids"
-POLL_SECONDS = 0.7
+POLL_SECONDS = 1.0  # see train.py: live charts are the costly part of a poll
 CODE_CSS = """
 <style>
 .kw-code {font-family: 'Source Code Pro', monospace; font-size: 12px; line-height: 1.45;
