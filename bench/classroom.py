@@ -32,7 +32,7 @@ TRAIN_DIGITS = "1000"
 TRAIN_EPOCHS = "2"
 DRAWINGS = 5
 LOST_STROKES: list[int] = []
-# Per drawing: (browser until the stroke is sent, server until its first answer, browser until shown)
+# Per drawing: (browser until the stroke is sent, server until the prediction arrives, browser until shown)
 BREAKDOWN: list[tuple[float, float, float]] = []
 STROKES = [  # a few digit-like strokes in canvas fractions
     [(0.30, 0.25), (0.72, 0.25), (0.55, 0.55), (0.45, 0.85)],  # 7
@@ -85,10 +85,22 @@ async def stable_box(page, locator) -> dict:
     return previous
 
 
+def is_prediction(payload: bytes) -> bool:
+    """True for the server message that carries the "The model reads" metric."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    message = ForwardMsg()
+    try:
+        message.ParseFromString(payload)
+    except Exception:
+        return False
+    return message.HasField("delta") and message.delta.new_element.WhichOneof("type") == "metric"
+
+
 def split_latency(frames: dict, released: float, shown: float) -> None:
     """Record where a drawing's latency went, from the page's websocket frame times."""
     sent = next((t for t in frames["sent"] if t >= released), None)
-    answered = next((t for t in frames["received"] if sent is not None and t >= sent), None)
+    answered = next((t for t in frames["prediction"] if sent is not None and t >= sent), None)
     if sent is not None and answered is not None and answered <= shown:
         BREAKDOWN.append((sent - released, answered - sent, shown - answered))
 
@@ -131,11 +143,17 @@ async def draw(page, stroke, number: int, frames: dict) -> float:
 async def student(browser, url: str, index: int, latencies: list[float], errors: list[str]) -> bool:
     context = await browser.new_context(viewport={"width": 1300, "height": 950})
     page = await context.new_page()
-    frames: dict[str, list[float]] = {"sent": [], "received": []}
+    frames: dict[str, list[float]] = {"sent": [], "received": [], "prediction": []}
+
+    def received(payload) -> None:
+        now = time.perf_counter()
+        frames["received"].append(now)
+        if isinstance(payload, bytes) and is_prediction(payload):
+            frames["prediction"].append(now)
 
     def watch(websocket) -> None:
         websocket.on("framesent", lambda _: frames["sent"].append(time.perf_counter()))
-        websocket.on("framereceived", lambda _: frames["received"].append(time.perf_counter()))
+        websocket.on("framereceived", received)
 
     page.on("websocket", watch)
     step = "open the Train page"
@@ -228,8 +246,8 @@ def main() -> None:
                   f"p95 {percentile(latencies, 0.95):.3f} s over {len(latencies)} drawings (goal p95 ≤ 1 s); "
                   f"strokes lost and redrawn: {len(LOST_STROKES)}")
         if BREAKDOWN:
-            for part, title in enumerate(("browser: stroke → sent to server", "server: sent → first answer",
-                                          "browser: answer → prediction shown")):
+            for part, title in enumerate(("browser: stroke → sent to server", "server: sent → prediction received",
+                                          "browser: received → prediction shown")):
                 values = [row[part] for row in BREAKDOWN]
                 print(f"  {title:38s} p50 {statistics.median(values):.3f} s, p95 {percentile(values, 0.95):.3f} s")
         print(f"server RSS: before {before:.1f} MB, after {after:.1f} MB "
