@@ -55,8 +55,9 @@ def keep_keras_between_runs() -> None:
     """
     from streamlit.runtime.scriptrunner import script_runner
 
-    if getattr(script_runner._clean_problem_modules, "kerasways", False):
-        return
+    current = getattr(script_runner, "_clean_problem_modules", None)
+    if current is None or getattr(current, "kerasways", False):
+        return  # already replaced, or a Streamlit version without this hook
 
     def close_pyplot_figures_only() -> None:
         pyplot = sys.modules.get("matplotlib.pyplot")
@@ -78,7 +79,7 @@ def init_state() -> None:
         st.session_state[SPEC], st.session_state[STYLE], st.session_state[CONFIG] = link_spec, link_style, link_config
         st.session_state[JOBS] = {}
         if job_id:
-            notes += _reattach(job_id)
+            _reattach(job_id)
         st.session_state[LINK_NOTES] = notes
     st.session_state.setdefault(SPEC, ModelSpec())
     st.session_state.setdefault(STYLE, STYLES[0])
@@ -87,16 +88,15 @@ def init_state() -> None:
     st.session_state.setdefault(MODELS, {})  # style → (job id, keras.Model rebuilt in this server)
 
 
-def _reattach(job_id: str) -> list[str]:
-    """Take over the training named in the address after a reload; return notes for the user."""
+def _reattach(job_id: str) -> None:
+    """Take over the training named in the address after a reload, and say what happened."""
     job = job_pool().adopt(job_id, session_id(), session_alive_check())
     if job is None:
-        return ["The training named in this link is not on the server any more (the server restarted, "
-                "or the page that started it is still open elsewhere): press Start to train again."]
+        st.session_state[REATTACHED] = False
+        return
     st.session_state[JOBS][job.style] = job.id
     st.session_state[STYLE] = job.style
     st.session_state[REATTACHED] = True
-    return []
 
 
 def spec() -> ModelSpec:
@@ -231,9 +231,14 @@ def show_curves(loss_and_accuracy) -> None:
 
 def share_link_notes() -> None:
     """Say once what a shared link asked for that could not be used."""
-    if st.session_state.pop(REATTACHED, False):
+    reattached = st.session_state.pop(REATTACHED, None)
+    if reattached:
         st.success("Reattached to your training: it kept running while the page reloaded.",
                    icon=":material/sync:")
+    elif reattached is False:
+        st.info("The training named in this link is not on the server any more (the server restarted, "
+                "or the page that started it is still open elsewhere). Your set-up is restored: press "
+                "Start to train again.", icon=":material/sync_problem:")
     notes = st.session_state.pop(LINK_NOTES, None)
     if notes:
         st.warning("This link had settings that could not be used, so defaults were taken for them:\n\n"

@@ -434,14 +434,15 @@ class JobPool:
                 continue
             if not worker.retiring:
                 self.crashes += 1
+            worker.connection.close()
+            # The replacement is started before the job is failed, so whoever sees the
+            # failure can already retry on a fresh worker.
+            self._workers[index] = self._start_worker()
             job = worker.job
             if job is not None and job.state == RUNNING:
-                code = worker.process.exitcode
                 self._finish(job, FAILED, (
-                    f"The training process stopped unexpectedly (exit code {code}). "
+                    f"The training process stopped unexpectedly (exit code {worker.process.exitcode}). "
                     "Your settings are kept: press Start to try again."))
-            worker.connection.close()
-            self._workers[index] = self._start_worker()
 
     def _check_owners(self) -> None:
         now = time.time()
