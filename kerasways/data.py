@@ -40,11 +40,6 @@ class MnistData:
     source: str  # "keras" or "bundled"
     description: str  # for the page, in words a teacher can read
 
-    @property
-    def is_full(self) -> bool:
-        """True for the full 70,000-digit MNIST."""
-        return self.source == "keras"
-
 
 def keras_cache_path() -> Path:
     """Where Keras keeps the downloaded MNIST file (`~/.keras/datasets/mnist.npz`)."""

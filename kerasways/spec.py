@@ -134,8 +134,6 @@ class ResolvedLayer:
     output_shape: tuple[int, ...]  # without the batch dimension
     params: int
     comment: str  # one-line explanation shown above the layer in generated code
-    source: LayerSpec | None  # the user's layer, or None for automatic/output layers
-    branch: str = "main"  # "main", or "skip" for the layer on the skip path
 
 
 @dataclass(frozen=True)
@@ -245,14 +243,14 @@ def resolve_layers(spec: ModelSpec) -> list[ResolvedLayer]:
         return base if counters[base] == 1 else f"{base}_{counters[base]}"
 
     def add(base: str, keras_class: str, args: tuple[str, ...], out: tuple[int, ...], params: int,
-            comment: str, source: LayerSpec | None) -> None:
-        resolved.append(ResolvedLayer(name_for(base), keras_class, args, out, params, comment, source))
+            comment: str) -> None:
+        resolved.append(ResolvedLayer(name_for(base), keras_class, args, out, params, comment))
 
     def flatten(reason: str) -> None:
         nonlocal shape, flattened
         shape = (math.prod(shape),)
         flattened = True
-        add("flatten", "Flatten", (), shape, 0, reason, None)
+        add("flatten", "Flatten", (), shape, 0, reason)
 
     for index, layer in enumerate(spec.layers):
         where = f"layers[{index}]"
@@ -264,7 +262,7 @@ def resolve_layers(spec: ModelSpec) -> list[ResolvedLayer]:
             if len(shape) == 2:
                 shape = (*shape, 1)
                 add("reshape", "Reshape", ("(28, 28, 1)",), shape, 0,
-                    "Add a channel axis: convolutions expect height × width × channels", None)
+                    "Add a channel axis: convolutions expect height × width × channels")
             height, width, channels = shape
             size = layer.kernel_size
             if layer.kind == "conv2d":
@@ -274,29 +272,28 @@ def resolve_layers(spec: ModelSpec) -> list[ResolvedLayer]:
                 params = (size * size * channels + 1) * layer.units
                 shape = (height, width, layer.units)
                 add("conv", "Conv2D", (str(layer.units), str(size), f'activation="{layer.activation}"'),
-                    shape, params, f"{layer.units} filters of {size}×{size} pixels, {layer.activation}", layer)
+                    shape, params, f"{layer.units} filters of {size}×{size} pixels, {layer.activation}")
             else:
                 height, width = height // size, width // size
                 if height < 1:
                     _fail(f"{where}.kernel_size", f"a pool no larger than the {shape[0]}×{shape[1]} image", size)
                 shape = (height, width, channels)
                 add("pool", "MaxPooling2D", (str(size),), shape, 0,
-                    f"Keep the strongest response in each {size}×{size} patch", layer)
+                    f"Keep the strongest response in each {size}×{size} patch")
         elif layer.kind == "flatten":
             if flattened:
                 _fail(f"{where}.kind", "at most one Flatten (the data is already a vector here)", "Flatten")
             flatten("Flatten each image into one vector")
-            resolved[-1] = dataclasses.replace(resolved[-1], source=layer)
         elif layer.kind == "dense":
             if not flattened:
                 flatten("Flatten each image into one vector of pixels")
             params = (shape[0] + 1) * layer.units
             shape = (layer.units,)
             add("dense", "Dense", (str(layer.units), f'activation="{layer.activation}"'), shape, params,
-                f"Hidden layer: {layer.units} units, {layer.activation}", layer)
+                f"Hidden layer: {layer.units} units, {layer.activation}")
         else:
             add("dropout", "Dropout", (f"{layer.rate:g}",), shape, 0,
-                f"While training, zero {layer.rate:.0%} of the values at random", layer)
+                f"While training, zero {layer.rate:.0%} of the values at random")
 
     if not flattened:
         flatten("Flatten each image into one vector")
@@ -305,13 +302,11 @@ def resolve_layers(spec: ModelSpec) -> list[ResolvedLayer]:
         # The flattened pixels also go straight to the output, next to the deep path.
         first_flatten = next(layer for layer in resolved if layer.keras_class == "Flatten")
         width = main_width + first_flatten.output_shape[0]
-        resolved.append(ResolvedLayer("merge", "Concatenate", (), (width,), 0,
-                                      "Skip connection: join the hidden features with the flattened input", None,
-                                      branch="skip"))
+        add("merge", "Concatenate", (), (width,), 0,
+            "Skip connection: join the hidden features with the flattened input")
         main_width = width
-    resolved.append(ResolvedLayer(name_for("classifier"), "Dense", (str(NUM_CLASSES), 'activation="softmax"'),
-                                  (NUM_CLASSES,), (main_width + 1) * NUM_CLASSES,
-                                  "Output: one probability per digit", None))
+    add("classifier", "Dense", (str(NUM_CLASSES), 'activation="softmax"'), (NUM_CLASSES,),
+        (main_width + 1) * NUM_CLASSES, "Output: one probability per digit")
     return resolved
 
 
