@@ -6,9 +6,10 @@ Each worker imports TensorFlow and loads the data once, then runs `training.trai
 one job at a time, streaming progress back through its own pipe. A pipe per worker
 means a worker killed mid-message cannot corrupt what the others send.
 
-The server side is one `JobPool`: a FIFO queue (bounded), one running job per owner at
-most, stop (keep the weights so far) and cancel (drop the job), and a pump thread that
-reads progress, replaces crashed workers and hands queued jobs to idle workers.
+The server side is one `JobPool`: a bounded queue served round robin over users, one
+request (a job, or "train all three") per user at a time, stop (keep the weights so far)
+and cancel (drop the job), and a pump thread that reads progress, replaces crashed
+workers and hands queued jobs to idle workers.
 """
 
 from __future__ import annotations
@@ -287,7 +288,7 @@ class JobPool:
     def position(self, job: Job) -> int:
         """1 for the next job to start, 2 for the one after, …; 0 when not queued."""
         with self._lock:
-            for index, queued in enumerate(self._queue):
+            for index, queued in enumerate(self._fair_order()):
                 if queued is job:
                     return index + 1
         return 0
@@ -375,12 +376,30 @@ class JobPool:
         job.error = error
         job.finished_at = time.time()
 
+    def _fair_order(self) -> list[Job]:
+        """The queue in the order jobs will start: round robin over owners.
+
+        Each owner's first waiting job comes before anyone's second, so one user's
+        "train all three with five seeds" does not hold up a classmate's single job.
+        An owner whose job is already running counts as having had a turn.
+        """
+        running = {worker.job.owner for worker in self._workers if worker.job is not None and worker.job.owner}
+        turns: dict[str, int] = {}
+        keyed = []
+        for index, job in enumerate(self._queue):
+            owner = job.owner or job.id  # jobs without an owner each stand alone
+            turn = turns.get(owner, 1 if owner in running else 0)
+            turns[owner] = turn + 1
+            keyed.append((turn, index, job))
+        return [job for _, _, job in sorted(keyed, key=lambda entry: entry[:2])]
+
     def _dispatch(self) -> None:
         for worker in self._workers:
             if not self._queue:
                 return
             if worker.ready and worker.job is None and worker.process.is_alive():
-                job = self._queue.popleft()
+                job = self._fair_order()[0]
+                self._queue.remove(job)
                 worker.cancel_event.clear()
                 worker.job = job
                 job.state = RUNNING

@@ -122,3 +122,16 @@ def test_a_worker_retires_after_its_share_of_jobs_without_losing_any():
         assert pool.status()["crashes"] == 0
     finally:
         pool.close()
+
+
+def test_the_queue_is_round_robin_over_users(pool):
+    busy = pool.submit(ModelSpec(), "sequential", LONG, owner="teacher")
+    wait_for(lambda: busy.state == "running")
+    seeds = pool.submit_many([(ModelSpec(seed=seed), "functional", QUICK) for seed in range(5)], owner="ivan")
+    single = pool.submit(ModelSpec(), "subclassing", QUICK, owner="judy")
+    # Ivan's first job and Judy's only job both come before Ivan's second.
+    assert pool.position(seeds[0]) == 1 and pool.position(single) == 2
+    assert [pool.position(job) for job in seeds[1:]] == [3, 4, 5, 6]
+    for job in [busy, *seeds, single]:
+        pool.cancel(job.id)
+    wait_for(lambda: pool.status()["busy"] == 0)
