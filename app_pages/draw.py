@@ -12,7 +12,8 @@ from kerasways.spec import ModelSpec, TrainConfig
 
 CANVAS_SIZE = 280
 QUICK_TRAINING = TrainConfig(epochs=3)
-CANVAS_VERSION = "canvas_version"
+CANVAS_KEY = "canvas"
+CLEARS = "canvas_clears"
 
 st.title("Draw a digit")
 trained = shared.finished_jobs()
@@ -59,7 +60,7 @@ def drawing_area(model) -> None:
     canvas_col, result_col = st.columns([1, 2], gap="large")
     with canvas_col:
         pen = st.slider("Pen width", 6, 40, 18, key="w_pen")
-        version = st.session_state.setdefault(CANVAS_VERSION, 0)
+        clears = st.session_state.setdefault(CLEARS, 0)
         canvas = st_canvas(
             stroke_width=pen,
             stroke_color="#FFFFFF",
@@ -68,10 +69,14 @@ def drawing_area(model) -> None:
             width=CANVAS_SIZE,
             drawing_mode="freedraw",
             return_image_data=True,
-            key=f"canvas_{version}",
+            # A new empty drawing clears the canvas in place (and it sends back the blank
+            # image). Replacing the canvas instead lost strokes made while it remounted.
+            initial_drawing={"version": "4.4.0", "objects": [], "background": "#000000", "clears": clears}
+            if clears else None,
+            key=CANVAS_KEY,
         )
         if st.button("Clear", icon=":material/delete:", key="clear"):
-            st.session_state[CANVAS_VERSION] = version + 1  # a new canvas: nothing left behind
+            st.session_state[CLEARS] = clears + 1
             st.rerun(scope="fragment")
         st.caption("Draw one digit, large and centred or not: the preprocessing takes care of that.")
 

@@ -108,13 +108,13 @@ def split_latency(frames: dict, released: float, shown: float) -> None:
 async def draw(page, stroke, number: int, frames: dict) -> float:
     """Clear, draw one stroke, and return seconds from mouse-up until a prediction is shown.
 
-    Clear replaces the canvas with a new one (key canvas_<n>); strokes go to that one.
+    Clear empties the canvas in place; the prediction disappears once the blank canvas is back.
     """
     if number:
         await page.get_by_role("button", name="Clear").click()
         await page.get_by_text("The model reads").wait_for(state="detached", timeout=30_000)
     await page.get_by_text("Draw a digit on the black square").wait_for(timeout=30_000)
-    canvas = page.locator(f".st-key-canvas_{number} canvas.upper-canvas").first
+    canvas = page.locator(".st-key-canvas canvas.upper-canvas").first
     await canvas.wait_for(timeout=30_000)
     box = await stable_box(page, canvas)
     point = lambda x, y: (box["x"] + x * box["width"], box["y"] + y * box["height"])  # noqa: E731

@@ -147,7 +147,7 @@ def test_draw_page_offers_quick_training_then_reads_a_drawn_digit(mnist):
         rgba[..., 3] = 255
         big = np.asarray(Image.fromarray(digit).resize((150, 150), Image.Resampling.BILINEAR))
         rgba[20:170, 90:240, :3] = big[..., None]  # off-centre and large, as people draw
-        at.session_state["canvas_0"] = canvas_state(rgba)
+        at.session_state["canvas"] = canvas_state(rgba)
         at.run()
         assert not at.exception, at.exception
         reading = next(metric for metric in at.metric if metric.label == "The model reads")

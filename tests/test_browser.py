@@ -86,6 +86,18 @@ def test_drawing_with_the_mouse_shows_a_prediction_and_the_probability_chart(app
     page.wait_for_timeout(1000)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "draw_page.png"), full_page=True)
+    # Clear really clears: the prediction goes, and the next stroke starts on a blank canvas.
+    page.get_by_role("button", name="Clear").click()
+    page.get_by_text("The model reads").wait_for(state="detached", timeout=30_000)
+    page.get_by_text("Draw a digit on the black square").wait_for(timeout=30_000)
+    page.wait_for_timeout(1000)
+    box = canvas.bounding_box()  # the layout has settled since the first stroke
+    page.mouse.move(box["x"] + 0.5 * box["width"], box["y"] + 0.15 * box["height"])
+    page.mouse.down()
+    page.mouse.move(box["x"] + 0.5 * box["width"], box["y"] + 0.85 * box["height"], steps=12)
+    page.mouse.up()
+    page.get_by_text("The model reads").wait_for(timeout=30_000)
+    assert page.locator("[data-testid='stMetricValue']").first.inner_text().strip() == "1"
 
 
 def test_train_all_three_fills_the_results_table(app_url, page):
