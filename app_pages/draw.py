@@ -11,6 +11,7 @@ from streamlit_drawable_canvas import st_canvas
 from app_pages import shared
 from kerasways import charts
 from kerasways.drawing import naive_resize, to_mnist
+from kerasways.evaluate import predict_probabilities
 from kerasways.jobs import OwnerBusyError, QueueFullError
 from kerasways.spec import ModelSpec, TrainConfig
 
@@ -110,7 +111,7 @@ def drawing_area(model) -> None:
             st.info("Draw a digit on the black square: the prediction appears after each stroke.",
                     icon=":material/draw:")
             return
-        probabilities = np.asarray(model(processed.image[None], training=False))[0]
+        probabilities = predict_probabilities(model, processed.image[None])[0]
         top = int(np.argmax(probabilities))
         st.metric("The model reads", f"{top}", help="The digit with the highest probability")
         st.caption(f"with {probabilities[top]:.1%} confidence")
@@ -127,7 +128,7 @@ def drawing_area(model) -> None:
 
     if st.toggle("Compare with a naive resize of the whole canvas", key="w_naive"):
         naive = naive_resize(rgba)
-        naive_probabilities = np.asarray(model(naive[None], training=False))[0]
+        naive_probabilities = predict_probabilities(model, naive[None])[0]
         naive_top = int(np.argmax(naive_probabilities))
         left, right = st.columns([1, 3])
         left.image((naive * 255).astype(np.uint8), caption="Whole canvas shrunk to 28×28", width=140)

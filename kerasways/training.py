@@ -222,6 +222,7 @@ def train(
     total_steps = steps_per_epoch * config.epochs
     started = time.perf_counter()
     steps_done = 0
+    reported = 0  # batches of history already sent through on_progress
     steps_per_call = 32  # grows once the speed of a call is known
     status, message = "completed", ""
 
@@ -232,8 +233,6 @@ def train(
         masks = np.concatenate([masks, np.zeros((pad_rows, config.batch_size), np.float32)])
         weights_at_epoch_start = model.get_weights()
         epoch_loss_sum = epoch_correct_sum = 0.0
-        unreported_losses: list[float] = []
-        unreported_accuracies: list[float] = []
         step = 0
         while step < steps_per_epoch:
             if should_stop is not None and should_stop():
@@ -267,15 +266,13 @@ def train(
             if call_seconds > 0:
                 per_step = call_seconds / count
                 steps_per_call = int(min(MAX_STEPS_PER_CALL, max(1, PROGRESS_INTERVAL / per_step)))
-            unreported_losses.extend(losses.tolist())
-            unreported_accuracies.extend(accuracies.tolist())
             seen = masks[:step].sum()
             if on_progress is not None and step < steps_per_epoch:
                 elapsed = time.perf_counter() - started
                 on_progress(_progress(epoch, config, step, steps_per_epoch, epoch_loss_sum / seen,
-                                      epoch_correct_sum / seen, unreported_losses, unreported_accuracies,
-                                      steps_done, total_steps, elapsed))
-                unreported_losses, unreported_accuracies = [], []
+                                      epoch_correct_sum / seen, history, reported, steps_done, total_steps,
+                                      elapsed))
+                reported = len(history.batch_loss)
         if status == "nan" or step == 0:
             break
         seen = masks[:step].sum()
@@ -287,9 +284,8 @@ def train(
         if on_progress is not None:
             elapsed = time.perf_counter() - started
             report = _progress(epoch, config, step, steps_per_epoch, history.epoch_loss[-1],
-                               history.epoch_accuracy[-1], unreported_losses, unreported_accuracies,
-                               steps_done, total_steps, elapsed)
-            unreported_losses, unreported_accuracies = [], []
+                               history.epoch_accuracy[-1], history, reported, steps_done, total_steps, elapsed)
+            reported = len(history.batch_loss)
             report.val_loss, report.val_accuracy, report.epoch_end = val_loss, val_accuracy, True
             on_progress(report)
         if status == "stopped":
@@ -298,14 +294,15 @@ def train(
     seconds = time.perf_counter() - started
     if status == "stopped":
         message = (f"Stopped by request after {steps_done:,} of {total_steps:,} steps "
-                   f"(epoch {len(history.batch_loss) // steps_per_epoch + 1}); the weights so far are kept.")
+                   f"(epoch {epoch}); the weights so far are kept.")
     elif status == "completed":
         message = f"Trained {config.epochs} epochs ({total_steps:,} steps) in {seconds:.1f} s."
     return TrainResult(model=model, history=history, seconds=seconds, status=status, message=message)
 
 
-def _progress(epoch, config, step, steps_per_epoch, loss, accuracy, losses, accuracies, steps_done,
+def _progress(epoch, config, step, steps_per_epoch, loss, accuracy, history, reported, steps_done,
               total_steps, elapsed) -> Progress:
+    # Each report carries the batches since the previous one, so every batch is sent once.
     rate = steps_done / elapsed if elapsed > 0 else 0.0
     return Progress(
         epoch=epoch,
@@ -314,8 +311,8 @@ def _progress(epoch, config, step, steps_per_epoch, loss, accuracy, losses, accu
         steps_per_epoch=steps_per_epoch,
         loss=float(loss),
         accuracy=float(accuracy),
-        batch_losses=[float(v) for v in losses],
-        batch_accuracies=[float(v) for v in accuracies],
+        batch_losses=history.batch_loss[reported:],
+        batch_accuracies=history.batch_accuracy[reported:],
         samples_per_second=rate * config.batch_size,
         eta_seconds=(total_steps - steps_done) / rate if rate > 0 else math.inf,
     )
