@@ -81,7 +81,7 @@ def overlay(jobs) -> None:
     batches = pd.concat(frames, ignore_index=True)
     total = max(job.config.epochs for job in jobs)
     for column, metric in zip(st.columns(2), ("loss", "accuracy")):
-        column.altair_chart(charts.overlay_curves(batches, metric, total), width="stretch")
+        shared.show_chart(charts.overlay_curves(batches, metric, total), column)
 
 
 def progress_table(jobs) -> None:

@@ -117,7 +117,7 @@ def drawing_area(model) -> None:
         st.caption(f"with {probabilities[top]:.1%} confidence")
         if probabilities[top] < 0.5:
             st.caption("Not sure: try drawing bigger, with a thicker pen, or more like a printed digit.")
-        st.altair_chart(charts.probability_bars(probabilities), width="stretch")
+        shared.show_chart(charts.probability_bars(probabilities))
 
     st.subheader("What the network sees")
     st.caption("MNIST's own recipe: crop to the ink, scale the longer side to 20 px, place in 28×28 "

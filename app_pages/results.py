@@ -33,8 +33,8 @@ def show(job) -> None:
     shared.show_curves(charts.training_curves(batches, charts.epoch_frame(job.epoch_points), job.config.epochs))
 
     left, right = st.columns(2)
-    left.altair_chart(charts.per_class_bars(evaluation.per_class_accuracy), width="stretch")
-    right.altair_chart(charts.confusion_heatmap(evaluation.confusion), width="stretch")
+    shared.show_chart(charts.per_class_bars(evaluation.per_class_accuracy), left)
+    shared.show_chart(charts.confusion_heatmap(evaluation.confusion), right)
 
     shown = min(MISTAKES_SHOWN, len(evaluation.mistake_images))
     if shown:
@@ -49,11 +49,10 @@ def show(job) -> None:
             )
 
     st.subheader("Take the model with you")
-    cache = st.session_state.setdefault("model_files", {})  # style → (job id, .keras bytes)
-    if cache.get(job.style, ("",))[0] != job.id:
-        with st.spinner("Packing the trained model…"):
-            cache[job.style] = (job.id, model_file_bytes(shared.trained_model(job)))
-    st.download_button("Download the trained model (.keras)", cache[job.style][1],
+    model = shared.trained_model(job)
+    # Packed only when asked for (Streamlit calls this on the click, in a thread): saving takes
+    # a few hundred milliseconds that most visits to this page never need.
+    st.download_button("Download the trained model (.keras)", lambda: model_file_bytes(model),
                        file_name=f"mnist_{job.style}.keras", mime="application/octet-stream",
                        icon=":material/download:")
     if job.style == "subclassing":

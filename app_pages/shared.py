@@ -165,15 +165,20 @@ def trained_model(job):
     """The keras.Model for a finished job, rebuilt from the shown source with the job's weights.
 
     Rebuilt once, then kept in session state: one model per style, so a long session
-    that trains again and again holds only its latest models.
+    that trains again and again holds only its latest models. Its predict step is traced
+    here, so the first drawing does not wait for that.
     """
     models = st.session_state[MODELS]
     kept = models.get(job.style)
     if kept is None or kept[0] != job.id:
+        import numpy as np
+
         from kerasways.build import build_model
+        from kerasways.evaluate import predict_probabilities
 
         model = build_model(job.spec, job.style)
         model.set_weights(job.result.weights)
+        predict_probabilities(model, np.zeros((1, 28, 28), np.float32))
         models[job.style] = (job.id, model)
     return models[job.style][1]
 
@@ -223,10 +228,18 @@ def training_status_sidebar() -> None:
     status()
 
 
+def show_chart(chart, where=None) -> None:
+    """Show a `kerasways.charts.Chart` (in `where`, a column or container, if given).
+
+    The spec and the data go separately, so an update with new data only is drawn in place.
+    """
+    (where or st).vega_lite_chart(chart.data, chart.spec, width="stretch")
+
+
 def show_curves(loss_and_accuracy) -> None:
     """Show the loss and accuracy charts side by side."""
     for column, chart in zip(st.columns(2), loss_and_accuracy):
-        column.altair_chart(chart, width="stretch")
+        show_chart(chart, column)
 
 
 def share_link_notes() -> None:

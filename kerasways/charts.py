@@ -1,13 +1,52 @@
-"""Altair charts, as pure functions of plain data (lists and numpy arrays)."""
+"""Charts as pure functions of plain data (lists and numpy arrays).
+
+Each chart is a `Chart`: a Vega-Lite spec, written with Altair, that depends only on the
+chart's shape (which metric, how many epochs), and the data it draws. Streamlit's front end
+keeps a chart whose spec is unchanged and swaps in the new data, so a live curve or a new
+drawing's probabilities update in place instead of the chart being rebuilt (an Altair chart
+with data inside gets a new spec, and a new chart, on every update). The specs are built once
+and cached: building and validating an Altair chart costs far more than the update itself.
+"""
 
 from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
 
 import altair as alt
 import numpy as np
 import pandas as pd
+from scipy.signal import lfilter
 
 MAX_POINTS = 400  # per line: enough for a smooth curve, small enough to send twice a second
 STYLE_COLORS = {"sequential": "#d1495b", "functional": "#00798c", "subclassing": "#edae49"}
+EPOCH_POINT_KINDS = ["training", "validation"]
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A Vega-Lite spec without data, and the data it draws (given to Streamlit separately)."""
+
+    spec: dict
+    data: pd.DataFrame
+
+
+def _spec(chart: alt.TopLevelMixin) -> str:
+    """An Altair chart without data as Vega-Lite JSON (a string, so each use gets its own dict).
+
+    Altair gives a chart without data an empty dataset, in every layer; that is removed, so
+    every layer draws the data given with the spec.
+    """
+    spec = chart.to_dict()
+    spec.pop("datasets", None)
+    for view in [spec, *spec.get("layer", [])]:
+        view.pop("data", None)
+    return json.dumps(spec)
+
+
+def _chart(spec_json: str, data: pd.DataFrame) -> Chart:
+    return Chart(spec=json.loads(spec_json), data=data)
 
 
 def smooth(values: np.ndarray, weight: float = 0.97) -> np.ndarray:
@@ -21,12 +60,8 @@ def smooth(values: np.ndarray, weight: float = 0.97) -> np.ndarray:
         The smoothed values, same length.
     """
     values = np.asarray(values, dtype=np.float64)
-    out = np.empty_like(values)
-    running = 0.0
-    for index, value in enumerate(values):
-        running = weight * running + (1 - weight) * value
-        out[index] = running / (1 - weight ** (index + 1))
-    return out
+    running = lfilter([1 - weight], [1, -weight], values)  # running = weight·running + (1 − weight)·value
+    return running / (1 - weight ** np.arange(1, len(values) + 1))
 
 
 def _thin(length: int) -> np.ndarray:
@@ -74,7 +109,7 @@ def epoch_frame(points: list[dict], series: str = "") -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["epoch", "metric", "split", "value", "series"])
 
 
-def training_curves(batches: pd.DataFrame, epochs: pd.DataFrame, total_epochs: int) -> list[alt.LayerChart]:
+def training_curves(batches: pd.DataFrame, epochs: pd.DataFrame, total_epochs: int) -> list[Chart]:
     """Loss and accuracy charts: raw batches faint, smoothed solid, epoch points on top.
 
     Args:
@@ -86,77 +121,106 @@ def training_curves(batches: pd.DataFrame, epochs: pd.DataFrame, total_epochs: i
         [loss chart, accuracy chart], to be shown side by side.
     """
     charts = []
-    for metric, title in (("loss", "Loss (lower is better)"), ("accuracy", "Accuracy")):
-        x = alt.X("epoch:Q", title="epoch", scale=alt.Scale(domain=[0, total_epochs]))
-        scale = alt.Scale(domain=[0, 1]) if metric == "accuracy" else alt.Scale(zero=True)
-        data = batches[batches["metric"] == metric]
-        raw = alt.Chart(data[data["kind"] == "raw"]).mark_line(opacity=0.25, strokeWidth=1).encode(
-            x=x, y=alt.Y("value:Q", title=metric, scale=scale))
-        smoothed = alt.Chart(data[data["kind"] == "smoothed"]).mark_line(strokeWidth=2.5).encode(
-            x=x, y="value:Q", tooltip=[alt.Tooltip("epoch:Q", format=".2f"), alt.Tooltip("value:Q", format=".4f")])
-        points = alt.Chart(epochs[epochs["metric"] == metric]).mark_point(size=70, filled=True).encode(
-            x=x, y="value:Q",
-            shape=alt.Shape("split:N", title="per epoch", scale=alt.Scale(domain=["training", "validation"],
-                                                                          range=["circle", "square"])),
-            color=alt.Color("split:N", title="per epoch", scale=alt.Scale(domain=["training", "validation"],
-                                                                          range=["#333333", "#d1495b"])),
-            tooltip=["split", "epoch", alt.Tooltip("value:Q", format=".4f")],
-        )
-        charts.append(alt.layer(raw, smoothed, points).properties(title=title, height=260))
+    for metric in ("loss", "accuracy"):
+        lines = batches.loc[batches["metric"] == metric, ["epoch", "kind", "value"]]
+        points = epochs.loc[epochs["metric"] == metric, ["epoch", "split", "value"]].rename(columns={"split": "kind"})
+        data = pd.concat([lines, points], ignore_index=True) if len(points) else lines.reset_index(drop=True)
+        charts.append(_chart(_curve_spec(metric, float(total_epochs)), data))
     return charts
 
 
-def overlay_curves(batches: pd.DataFrame, metric: str, total_epochs: float) -> alt.Chart:
+@functools.lru_cache(maxsize=64)
+def _curve_spec(metric: str, total_epochs: float) -> str:
+    x = alt.X("epoch:Q", title="epoch", scale=alt.Scale(domain=[0, total_epochs]))
+    scale = alt.Scale(domain=[0, 1]) if metric == "accuracy" else alt.Scale(zero=True)
+    kind = alt.datum.kind
+    raw = alt.Chart().transform_filter(kind == "raw").mark_line(opacity=0.25, strokeWidth=1).encode(
+        x=x, y=alt.Y("value:Q", title=metric, scale=scale))
+    smoothed = alt.Chart().transform_filter(kind == "smoothed").mark_line(strokeWidth=2.5).encode(
+        x=x, y="value:Q", tooltip=[alt.Tooltip("epoch:Q", format=".2f"), alt.Tooltip("value:Q", format=".4f")])
+    points = alt.Chart().transform_filter(alt.FieldOneOfPredicate(field="kind", oneOf=EPOCH_POINT_KINDS)).mark_point(
+        size=70, filled=True).encode(
+        x=x, y="value:Q",
+        shape=alt.Shape("kind:N", title="per epoch", scale=alt.Scale(domain=EPOCH_POINT_KINDS,
+                                                                     range=["circle", "square"])),
+        color=alt.Color("kind:N", title="per epoch", scale=alt.Scale(domain=EPOCH_POINT_KINDS,
+                                                                     range=["#333333", "#d1495b"])),
+        tooltip=[alt.Tooltip("kind:N", title="split"), alt.Tooltip("epoch:Q"), alt.Tooltip("value:Q", format=".4f")],
+    )
+    title = "Loss (lower is better)" if metric == "loss" else "Accuracy"
+    return _spec(alt.layer(raw, smoothed, points).properties(title=title, height=260))
+
+
+def overlay_curves(batches: pd.DataFrame, metric: str, total_epochs: float) -> Chart:
     """Smoothed curves of several runs on one chart, one colour per way."""
-    data = batches[(batches["metric"] == metric) & (batches["kind"] == "smoothed")]
-    return alt.Chart(data).mark_line(strokeWidth=2, opacity=0.8).encode(
+    data = batches.loc[(batches["metric"] == metric) & (batches["kind"] == "smoothed"), ["epoch", "value", "series"]]
+    return _chart(_overlay_spec(metric, float(total_epochs)), data.reset_index(drop=True))
+
+
+@functools.lru_cache(maxsize=64)
+def _overlay_spec(metric: str, total_epochs: float) -> str:
+    return _spec(alt.Chart().mark_line(strokeWidth=2, opacity=0.8).encode(
         x=alt.X("epoch:Q", scale=alt.Scale(domain=[0, total_epochs])),
         y=alt.Y("value:Q", title=metric, scale=alt.Scale(zero=metric == "loss")),
         color=alt.Color("series:N", title="way", scale=alt.Scale(domain=list(STYLE_COLORS),
                                                                  range=list(STYLE_COLORS.values()))),
         strokeDash=alt.StrokeDash("series:N", legend=None),
-    ).properties(height=260, title=f"Training {metric} (smoothed)")
+    ).properties(height=260, title=f"Training {metric} (smoothed)"))
 
 
-def confusion_heatmap(confusion: np.ndarray) -> alt.LayerChart:
+def confusion_heatmap(confusion: np.ndarray) -> Chart:
     """10×10 heatmap of counts (rows true digit, columns prediction) with the counts written in."""
-    rows = [{"true": t, "predicted": p, "count": int(confusion[t, p])} for t in range(10) for p in range(10)]
-    data = pd.DataFrame(rows)
-    base = alt.Chart(data).encode(
+    threshold = float(confusion.max()) / 2 if confusion.size else 0.0
+    rows = [{"true": t, "predicted": p, "count": int(confusion[t, p]), "dark": bool(confusion[t, p] > threshold)}
+            for t in range(10) for p in range(10)]
+    return _chart(_confusion_spec(), pd.DataFrame(rows))
+
+
+@functools.lru_cache(maxsize=1)
+def _confusion_spec() -> str:
+    base = alt.Chart().encode(
         x=alt.X("predicted:O", title="predicted digit"),
         y=alt.Y("true:O", title="true digit"),
     )
     cells = base.mark_rect().encode(
         color=alt.Color("count:Q", scale=alt.Scale(scheme="blues", type="symlog"), legend=None),
-        tooltip=["true", "predicted", "count"],
+        tooltip=["true:O", "predicted:O", "count:Q"],
     )
-    threshold = float(confusion.max()) / 2 if confusion.size else 0.0
     text = base.mark_text(fontSize=11).encode(
         text=alt.Text("count:Q"),
-        color=alt.condition(alt.datum.count > threshold, alt.value("white"), alt.value("#333333")),
+        color=alt.condition(alt.datum.dark, alt.value("white"), alt.value("#333333")),
     )
-    return alt.layer(cells, text).properties(height=330, title="Confusion matrix (test digits)")
+    return _spec(alt.layer(cells, text).properties(height=330, title="Confusion matrix (test digits)"))
 
 
-def per_class_bars(per_class_accuracy: np.ndarray) -> alt.Chart:
+def per_class_bars(per_class_accuracy: np.ndarray) -> Chart:
     """Test accuracy for each digit as bars."""
     data = pd.DataFrame({"digit": list(range(10)), "accuracy": np.nan_to_num(per_class_accuracy)})
-    return alt.Chart(data).mark_bar(color="#00798c").encode(
+    return _chart(_per_class_spec(), data)
+
+
+@functools.lru_cache(maxsize=1)
+def _per_class_spec() -> str:
+    return _spec(alt.Chart().mark_bar(color="#00798c").encode(
         x=alt.X("digit:O"),
         y=alt.Y("accuracy:Q", scale=alt.Scale(domain=[0, 1])),
-        tooltip=["digit", alt.Tooltip("accuracy:Q", format=".1%")],
-    ).properties(height=330, title="Accuracy per digit (test digits)")
+        tooltip=["digit:O", alt.Tooltip("accuracy:Q", format=".1%")],
+    ).properties(height=330, title="Accuracy per digit (test digits)"))
 
 
-def probability_bars(probabilities: np.ndarray) -> alt.Chart:
+def probability_bars(probabilities: np.ndarray) -> Chart:
     """The ten class probabilities as bars, the top one highlighted."""
     top = int(np.argmax(probabilities))
-    data = pd.DataFrame({"digit": list(range(10)), "probability": probabilities.astype(float),
+    data = pd.DataFrame({"digit": list(range(10)), "probability": np.asarray(probabilities, dtype=float),
                          "top": [digit == top for digit in range(10)]})
-    return alt.Chart(data).mark_bar().encode(
+    return _chart(_probability_spec(), data)
+
+
+@functools.lru_cache(maxsize=1)
+def _probability_spec() -> str:
+    return _spec(alt.Chart().mark_bar().encode(
         x=alt.X("digit:O"),
         y=alt.Y("probability:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
         color=alt.condition(alt.datum.top, alt.value("#d1495b"), alt.value("#9aa5b1")),
-        tooltip=["digit", alt.Tooltip("probability:Q", format=".1%")],
-    ).properties(height=220, title="What the model thinks")
-
+        tooltip=["digit:O", alt.Tooltip("probability:Q", format=".1%")],
+    ).properties(height=220, title="What the model thinks"))

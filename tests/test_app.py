@@ -140,7 +140,7 @@ def test_draw_page_offers_quick_training_then_reads_a_drawn_digit(mnist):
     poll_until(at, lambda at: len(at.radio(key="w_draw_style").options) > 0 if at.radio else False)
     assert any("Draw a digit" in info.value for info in at.info)  # blank canvas: a hint, no prediction
 
-    correct = 0
+    correct, chart_specs = 0, set()
     for index in range(5):
         digit = mnist.x_test[index]
         rgba = np.zeros((280, 280, 4), np.uint8)
@@ -152,7 +152,9 @@ def test_draw_page_offers_quick_training_then_reads_a_drawn_digit(mnist):
         assert not at.exception, at.exception
         reading = next(metric for metric in at.metric if metric.label == "The model reads")
         correct += int(reading.value) == int(mnist.y_test[index])
+        chart_specs.add(at.get("vega_lite_chart")[0].proto.spec)
     assert correct >= 4
+    assert len(chart_specs) == 1  # same spec, new data: the browser redraws the bars in place
     assert any(header.value == "What the network sees" for header in at.subheader)
 
 
