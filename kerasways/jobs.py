@@ -15,6 +15,7 @@ workers and hands queued jobs to idle workers.
 from __future__ import annotations
 
 import atexit
+import gc
 import itertools
 import multiprocessing
 import multiprocessing.connection
@@ -116,6 +117,7 @@ def _worker_main(connection, cancel_event, threads: int, data_source: str, max_j
     tf.config.threading.set_intra_op_parallelism_threads(threads)
     tf.config.threading.set_inter_op_parallelism_threads(threads)
     data = load_mnist(data_source)
+    gc.freeze()  # TensorFlow's long-lived objects: full collections need not walk them on every job
     connection.send(("ready", None, data.description))
     for jobs_done in itertools.count(1):
         try:

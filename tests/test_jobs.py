@@ -2,6 +2,8 @@
 
 import os
 import signal
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -11,6 +13,7 @@ from kerasways.build import build_model
 from kerasways.evaluate import predict_probabilities
 from kerasways.jobs import CANCELLED, DONE, FAILED, JobPool, OwnerBusyError
 from kerasways.spec import ModelSpec, TrainConfig
+from tests.conftest import ROOT
 
 QUICK = TrainConfig(epochs=1, train_size=1000)
 LONG = TrainConfig(epochs=100)
@@ -135,3 +138,12 @@ def test_the_queue_is_round_robin_over_users(pool):
     for job in [busy, *seeds, single]:
         pool.cancel(job.id)
     wait_for(lambda: pool.status()["busy"] == 0)
+
+
+def test_a_spawned_worker_running_the_app_script_does_nothing():
+    """multiprocessing's "spawn" runs the app's main script again in every training worker."""
+    probe = ("import runpy, sys; runpy.run_path('app.py', run_name='__mp_main__'); "
+             "print(sorted(name for name in sys.modules if name.split('.')[0] in ('streamlit', 'app_pages')))")
+    completed = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert completed.stdout.strip() == "[]"
