@@ -78,6 +78,11 @@ def steps_html(steps) -> str:
     return f"<div style='display:flex;gap:24px;flex-wrap:wrap'>{''.join(figures)}</div>"
 
 
+def clear_canvas() -> None:
+    """Ask the canvas to empty itself in place (through a new, empty initial drawing)."""
+    st.session_state[CLEARS] = st.session_state.get(CLEARS, 0) + 1
+
+
 @st.fragment
 def drawing_area(model) -> None:
     """Canvas, prediction and preprocessing steps; a stroke reruns only this part of the page."""
@@ -99,9 +104,8 @@ def drawing_area(model) -> None:
             if clears else None,
             key=CANVAS_KEY,
         )
-        if st.button("Clear", icon=":material/delete:", key="clear"):
-            st.session_state[CLEARS] = clears + 1
-            st.rerun(scope="fragment")
+        # A callback, so the click's own rerun already sends the empty drawing (no second rerun).
+        st.button("Clear", icon=":material/delete:", key="clear", on_click=clear_canvas)
         st.caption("Draw one digit, large and centred or not: the preprocessing takes care of that.")
 
     with result_col:

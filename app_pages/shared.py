@@ -31,14 +31,17 @@ def warm_up_in_background() -> threading.Thread:
     """Once per server, after the first page is out: import Keras and start the workers.
 
     Importing TensorFlow takes seconds; done here, the first visitor sees the page at once
-    and the first training or result does not wait for it.
+    and the first training or result does not wait for it. The chart and drawing modules
+    (Altair, pandas, SciPy) come too: imported by the first Train page instead, they held
+    Python's lock for about 2 s while a whole class was starting to train.
     """
 
     def warm_up() -> None:
         # Let the first visitor's browser render the page before three processes import
         # TensorFlow on the same cores.
         time.sleep(WARM_UP_DELAY_SECONDS)
-        importlib.import_module("keras")
+        for module in ("keras", "kerasways.charts", "kerasways.drawing", "kerasways.evaluate"):
+            importlib.import_module(module)
         job_pool()
         # TensorFlow brings half a million long-lived objects; left to the collector, every
         # full collection walks them all (about 250 ms holding the GIL, 1 s under load),
