@@ -1,11 +1,7 @@
 """Page 3: draw a digit, watch it become MNIST-like, see what the trained model thinks."""
 
-import base64
-import io
-
 import numpy as np
 import streamlit as st
-from PIL import Image
 from streamlit_drawable_canvas import st_canvas
 
 from app_pages import shared
@@ -59,25 +55,6 @@ chosen = st.radio("Model that predicts", choices, key="w_draw_style", horizontal
 job = trained[chosen]
 model = shared.trained_model(job)
 
-def steps_html(steps) -> str:
-    """The preprocessing steps as one row of crisp, pixelated images with captions.
-
-    One element with inline PNGs instead of four `st.image`s: no media files to store and
-    fetch on every stroke of every student.
-    """
-    figures = []
-    for title, image in steps:
-        buffer = io.BytesIO()
-        Image.fromarray(np.asarray(image, dtype=np.uint8)).save(buffer, format="PNG")
-        source = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
-        figures.append(
-            f"<figure style='margin:0;text-align:center'><img src='{source}' alt='{title}' "
-            "style='width:140px;height:140px;object-fit:contain;image-rendering:pixelated;background:#000'>"
-            f"<figcaption style='font-size:0.85rem;color:#666'>{title}</figcaption></figure>"
-        )
-    return f"<div style='display:flex;gap:24px;flex-wrap:wrap'>{''.join(figures)}</div>"
-
-
 def clear_canvas() -> None:
     """Ask the canvas to empty itself in place (through a new, empty initial drawing)."""
     st.session_state[CLEARS] = st.session_state.get(CLEARS, 0) + 1
@@ -128,7 +105,7 @@ def drawing_area(model) -> None:
                "with the centre of mass in the middle, scale to [0, 1] like the training digits.")
     steps = [("Your drawing", processed.grey), ("Cropped to the ink", processed.cropped),
              ("Longer side 20 px", processed.scaled), ("Centred in 28×28", processed.centred)]
-    st.html(steps_html(steps))
+    shared.show_image_row(steps, size=140)
 
     if st.toggle("Compare with a naive resize of the whole canvas", key="w_naive"):
         naive = naive_resize(rgba)

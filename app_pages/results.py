@@ -40,13 +40,12 @@ def show(job) -> None:
     if shown:
         st.subheader("Its most confident mistakes")
         st.caption("Test digits the model got wrong, most confident first: true digit → its answer.")
-        columns = st.columns(8)
-        for index in range(shown):
-            columns[index % 8].image(
-                evaluation.mistake_images[index], width=72, clamp=True,
-                caption=(f"{evaluation.mistake_true[index]} → {evaluation.mistake_predicted[index]} "
-                         f"({evaluation.mistake_confidence[index]:.0%})"),
-            )
+        shared.show_image_row(
+            [(f"{evaluation.mistake_true[index]} → {evaluation.mistake_predicted[index]} "
+              f"({evaluation.mistake_confidence[index]:.0%})", evaluation.mistake_images[index])
+             for index in range(shown)],
+            size=72,
+        )
 
     st.subheader("Take the model with you")
     model = shared.trained_model(job)

@@ -244,6 +244,35 @@ def show_chart(chart, where=None) -> None:
     (where or st).vega_lite_chart(chart.data, chart.spec, width="stretch")
 
 
+def show_image_row(captioned_images, size: int) -> None:
+    """Small uint8 images as one row of crisp, pixelated pictures with captions.
+
+    One element with inline PNGs instead of an `st.image` each: nothing to store and fetch
+    per picture, which adds up when a whole class draws or opens its results at once.
+
+    Args:
+        captioned_images: (caption, 2-D uint8 array) pairs.
+        size: displayed width and height in pixels.
+    """
+    import base64
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    figures = []
+    for caption, image in captioned_images:
+        buffer = io.BytesIO()
+        Image.fromarray(np.asarray(image, dtype=np.uint8)).save(buffer, format="PNG")
+        source = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+        figures.append(
+            f"<figure style='margin:0;text-align:center;width:{size}px'><img src='{source}' alt='{caption}' "
+            f"style='width:{size}px;height:{size}px;object-fit:contain;image-rendering:pixelated;background:#000'>"
+            f"<figcaption style='font-size:0.85rem;color:#666'>{caption}</figcaption></figure>"
+        )
+    st.html(f"<div style='display:flex;gap:{max(size // 6, 8)}px;flex-wrap:wrap'>{''.join(figures)}</div>")
+
+
 def show_curves(loss_and_accuracy) -> None:
     """Show the loss and accuracy charts side by side."""
     for column, chart in zip(st.columns(2), loss_and_accuracy):

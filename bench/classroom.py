@@ -20,6 +20,7 @@ import re
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -41,6 +42,61 @@ STROKES = [  # a few digit-like strokes in canvas fractions
     [(0.65, 0.20), (0.35, 0.20), (0.33, 0.50), (0.65, 0.55), (0.60, 0.80), (0.32, 0.80)],  # 5
     [(0.50, 0.15), (0.30, 0.50), (0.50, 0.85), (0.70, 0.50), (0.50, 0.15)],  # 0
 ]
+
+
+class CpuByRole:
+    """CPU seconds used by the app server, its training workers and the browsers, from /proc.
+
+    On a class's server only the first two compete for its cores; here the browsers share them
+    too, and this shows how much they take. Sampled twice a second in a thread, so processes
+    that end early (a closed browser tab's renderer) still count.
+    """
+
+    def __init__(self, server_pid: int):
+        self._server_pid = server_pid
+        self._ticks = os.sysconf("SC_CLK_TCK")
+        self._baseline = self._read()  # what processes alive at the start had used before
+        self._latest = dict(self._baseline)
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> dict[int, tuple[str, float]]:
+        used = {}
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+                command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            fields = stat[stat.rindex(")") + 2:].split()
+            pid, parent = int(entry.name), int(fields[1])
+            if pid == self._server_pid:
+                role = "app server"
+            elif parent == self._server_pid and "spawn_main" in command:
+                role = "training workers"
+            elif "chromium" in command:
+                role = "browsers (chromium)"
+            else:
+                continue
+            used[pid] = (role, (int(fields[11]) + int(fields[12])) / self._ticks)
+        return used
+
+    def _sample(self) -> None:
+        while not self._done.wait(0.5):
+            self._latest.update(self._read())
+
+    def stop(self) -> dict[str, float]:
+        """Stop sampling; CPU seconds per role since the start."""
+        self._done.set()
+        self._thread.join()
+        self._latest.update(self._read())
+        totals = {"app server": 0.0, "training workers": 0.0, "browsers (chromium)": 0.0}
+        for pid, (role, seconds) in self._latest.items():
+            totals[role] += seconds - self._baseline.get(pid, (role, 0.0))[1]
+        return totals
 
 
 def rss_mb(pid: int, with_children: bool = False) -> float:
@@ -179,17 +235,18 @@ async def student(browser, url: str, index: int, latencies: list[float], errors:
         await context.close()
 
 
-async def classroom(url: str, sessions: int) -> tuple[int, list[float], list[str]]:
+async def classroom(url: str, sessions: int, server_pid: int) -> tuple[int, list[float], list[str], dict]:
     from playwright.async_api import async_playwright
 
     latencies: list[float] = []
     errors: list[str] = []
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        cpu = CpuByRole(server_pid)
         results = await asyncio.gather(*(student(browser, url, index, latencies, errors)
                                          for index in range(sessions)))
         await browser.close()
-    return sum(results), latencies, errors
+    return sum(results), latencies, errors, cpu.stop()
 
 
 async def soak(url: str, trainings: int, server_pid: int) -> list[float]:
@@ -235,10 +292,12 @@ def main() -> None:
                   f"(goal ≤ 50 MB)")
             return
         started = time.perf_counter()
-        completed, latencies, errors = asyncio.run(classroom(url, args.sessions))
+        completed, latencies, errors, cpu = asyncio.run(classroom(url, args.sessions, server.pid))
         after = rss_mb(server.pid)
-        print(f"sessions completed: {completed}/{args.sessions}, errors: {len(errors)} "
-              f"(wall time {time.perf_counter() - started:.0f} s)")
+        wall = time.perf_counter() - started
+        print(f"sessions completed: {completed}/{args.sessions}, errors: {len(errors)} (wall time {wall:.0f} s)")
+        print(f"CPU used ({os.cpu_count()} cores × {wall:.0f} s = {os.cpu_count() * wall:.0f} core-seconds): "
+              + ", ".join(f"{role} {seconds:.0f} s" for role, seconds in cpu.items()))
         for error in errors:
             print("  " + error)
         if latencies:

@@ -84,6 +84,8 @@ def test_train_page_start_poll_and_results():
     accuracy = next(metric for metric in at.metric if metric.label == "Test accuracy")
     assert float(accuracy.value.rstrip("%")) > 50
     assert any("Trained 2 epochs" in success.value for success in at.success)
+    mistakes = next(html.proto.body for html in at.get("html") if "→" in html.proto.body)
+    assert mistakes.count("<img src='data:image/png;base64,") == 16  # the 16 most confident mistakes
 
 
 def poll_until(at: AppTest, done, seconds: float = 180) -> None:

@@ -1,11 +1,24 @@
 """The real app in headless Debian Chromium: what a user sees and clicks."""
 
 import re
+import subprocess
+import sys
 import time
 
 import pytest
 
-from tests.conftest import ARTIFACTS
+from tests.conftest import ARTIFACTS, ROOT
+
+SCORE_DOWNLOADED_MODEL = """
+import sys
+import keras
+from kerasways.data import load_mnist
+
+model = keras.models.load_model(sys.argv[1])
+data = load_mnist("bundled")
+probabilities = model.predict(data.x_test.astype("float32") / 255.0, verbose=0)
+print(f"{(probabilities.argmax(axis=1) == data.y_test).mean():.2%}")
+"""
 
 pytestmark = pytest.mark.browser
 
@@ -35,7 +48,7 @@ def test_page_loads_and_shows_the_code_of_each_way(app_url, page):
     page.screenshot(path=str(ARTIFACTS / "build_page.png"), full_page=True)
 
 
-def test_training_progress_increases_live_and_results_appear(app_url, page):
+def test_training_progress_increases_live_and_results_appear(app_url, page, tmp_path):
     page.goto(app_url + "/train")
     page.get_by_role("button", name=re.compile("Start training")).wait_for(timeout=60_000)
     epochs = page.get_by_label("Epochs")
@@ -64,6 +77,19 @@ def test_training_progress_increases_live_and_results_appear(app_url, page):
     page.wait_for_timeout(1500)
     page.screenshot(path=str(ARTIFACTS / "training_results.png"), full_page=True)
     assert page.get_by_text("Confusion matrix").count() or page.locator("canvas, svg").count()
+
+    # The model the page hands out loads in a plain Python session and scores what the page says.
+    shown = page.locator("[data-testid='stMetric']").filter(has_text="Test accuracy")
+    shown_accuracy = shown.locator("[data-testid='stMetricValue']").inner_text().strip()
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_role("button", name=re.compile("Download the trained model")).click()
+    assert download.value.suggested_filename == "mnist_sequential.keras"
+    model_file = tmp_path / download.value.suggested_filename
+    download.value.save_as(model_file)
+    scored = subprocess.run([sys.executable, "-c", SCORE_DOWNLOADED_MODEL, str(model_file)], cwd=ROOT,
+                            capture_output=True, text=True, timeout=180)
+    assert scored.returncode == 0, scored.stderr[-2000:]
+    assert scored.stdout.strip() == shown_accuracy
 
 
 def test_drawing_with_the_mouse_shows_a_prediction_and_the_probability_chart(app_url, page):
