@@ -2,9 +2,10 @@
 
 What a stroke costs the server: `to_mnist` on a 280×280 RGBA canvas, then the default MLP's
 probabilities. Drawings are MNIST test digits rendered at random sizes and places (as in
-bench/drawn_accuracy.py). Three ways to run the model on the one image:
+bench/drawn_accuracy.py). Ways to run the model on the one image:
 
-* `model(x[None], training=False)` — the app's path (direct call, eager);
+* `evaluate.predict_probabilities` — the app's path (`model.predict_on_batch`, a traced graph);
+* `model(x[None], training=False)` — a direct, eager call;
 * the same call wrapped in `tf.function` (traced once, reused);
 * `model.predict(x[None])` — the baseline, with its per-call set-up overhead.
 
@@ -58,6 +59,7 @@ def main() -> None:
     import tensorflow as tf
 
     from kerasways.build import build_model
+    from kerasways.evaluate import predict_probabilities
     from kerasways.spec import ModelSpec
 
     data = load_mnist()
@@ -73,6 +75,7 @@ def main() -> None:
 
     paths = {
         "to_mnist only": lambda canvas: np.resize(image(canvas).ravel(), 10),
+        "app: predict_probabilities (on_batch)": lambda canvas: predict_probabilities(model, image(canvas)[None])[0],
         "direct call model(x, training=False)": lambda canvas: np.asarray(model(image(canvas)[None],
                                                                                   training=False))[0],
         "tf.function call": lambda canvas: compiled(image(canvas)[None]).numpy()[0],
@@ -85,10 +88,12 @@ def main() -> None:
     print(f"  {'path':<40} {'median ms':>10} {'p95 ms':>8}")
     for name, times in results.items():
         print(f"  {name:<40} {np.median(times):>10.2f} {np.percentile(times, 95):>8.2f}")
+    app = np.median(results["app: predict_probabilities (on_batch)"])
     direct = np.median(results["direct call model(x, training=False)"])
     baseline = np.median(results["model.predict (baseline)"])
-    print(f"  ratio direct / predict (median): {direct / baseline:.3f} ({baseline / direct:.1f}× faster)")
-    print(f"  goal median ≤ {GOAL_MEDIAN_MS:.0f} ms: {'met' if direct <= GOAL_MEDIAN_MS else 'NOT met'}")
+    print(f"  ratio app / predict (median): {app / baseline:.3f} ({baseline / app:.1f}× faster); "
+          f"app / direct call: {app / direct:.3f}")
+    print(f"  goal median ≤ {GOAL_MEDIAN_MS:.0f} ms: {'met' if app <= GOAL_MEDIAN_MS else 'NOT met'}")
 
 
 if __name__ == "__main__":
