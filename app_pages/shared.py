@@ -44,8 +44,8 @@ def warm_up_in_background() -> threading.Thread:
             importlib.import_module(module)
         job_pool()
         # TensorFlow brings half a million long-lived objects; left to the collector, every
-        # full collection walks them all (about 250 ms holding the GIL, 1 s under load),
-        # stalling every session. Frozen, they are never walked again.
+        # full collection walks them all, holding the GIL and so stalling every session
+        # (230–390 ms each in the classroom bench). Frozen, they are never walked again.
         gc.freeze()
 
     thread = threading.Thread(target=warm_up, name="kerasways-warm-up", daemon=True)
