@@ -6,9 +6,12 @@ Usage:
     python bench/classroom.py --soak 20       # one session, 20 trainings in a row, server RSS after each
 
 Prints completed sessions, errors, p50/p95 time from the end of a stroke to the prediction
-being shown, and server memory before and after. Goals (issue 6): 10/10 sessions with 0
-errors; p95 stroke-to-prediction ≤ 1 s; RSS growth over the soak ≤ 50 MB after the first.
-Traffic goes only to the app on 127.0.0.1.
+being shown (split into the browser's send, the server's answer and the browser's drawing,
+from the page's websocket frame times), the CPU seconds the app server, the training workers
+and the browsers used, and server memory before and after. Goals (issue 6): 10/10 sessions
+with 0 errors; p95 stroke-to-prediction ≤ 1 s; RSS growth over the soak ≤ 50 MB after the
+first. The browsers run on the server's own cores here, unlike a class's laptops: the CPU
+line shows how much of the machine they take. Traffic goes only to the app on 127.0.0.1.
 """
 
 from __future__ import annotations
