@@ -164,7 +164,9 @@ def _overlay_spec(metric: str, total_epochs: float) -> str:
         y=alt.Y("value:Q", title=metric, scale=alt.Scale(zero=metric == "loss")),
         color=alt.Color("series:N", title="way", scale=alt.Scale(domain=list(STYLE_COLORS),
                                                                  range=list(STYLE_COLORS.values()))),
-        strokeDash=alt.StrokeDash("series:N", legend=None),
+        # Same field, title and domain as the colour: Vega-Lite draws one legend with both
+        # (a legend switched off here would switch off the merged one too).
+        strokeDash=alt.StrokeDash("series:N", title="way", scale=alt.Scale(domain=list(STYLE_COLORS))),
     ).properties(height=260, title=f"Training {metric} (smoothed)"))
 
 

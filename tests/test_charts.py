@@ -63,3 +63,11 @@ def test_smoothing_matches_the_running_average_it_describes():
         expected.append(running / (1 - 0.9 ** (index + 1)))
     np.testing.assert_allclose(charts.smooth(values, weight=0.9), expected, rtol=1e-12)
     assert charts.smooth([4.0], weight=0.97)[0] == pytest.approx(4.0)  # bias-corrected from the first value
+
+
+def test_the_overlay_names_each_way_in_one_legend_of_colour_and_dash():
+    batches = charts.batch_frame(np.linspace(2, 0.3, 50), np.linspace(0.1, 0.9, 50), 25, series="functional")
+    encoding = charts.overlay_curves(batches, "loss", 2).spec["encoding"]
+    by_way = [channel for channel in encoding.values() if channel.get("field") == "series"]
+    assert [channel["scale"]["domain"] for channel in by_way] == [list(charts.STYLE_COLORS)] * 2
+    assert all(channel.get("legend", {}) is not None and channel["title"] == "way" for channel in by_way)
