@@ -57,9 +57,15 @@ if start_col.button("▶ Start training", type="primary", disabled=running, key=
 if stop_col.button("■ Stop", disabled=not running, key="stop",
                    help="Stops after the current step and keeps the weights learned so far."):
     pool.stop(job.id)
-status_col.caption(
-    "Server: {busy}/{workers} workers busy, {queued} waiting.".format(**pool.status())
-)
+
+
+def server_status() -> str:
+    """How busy the shared workers are, e.g. "Server: 1/2 workers busy, 3 waiting."."""
+    return "Server: {busy}/{workers} workers busy, {queued} waiting.".format(**pool.status())
+
+
+if not running:  # while a job runs, the live part below keeps this line current
+    status_col.caption(server_status())
 
 
 def show_progress(job) -> None:
@@ -94,6 +100,9 @@ if running:
         current = pool.get(job.id)
         if current is None or current.finished:
             st.rerun()  # the whole page switches to the results
+        if not description and pool.data_description():
+            st.rerun()  # the workers are ready: the whole page says which data they train on
+        st.caption(server_status())
         show_progress(current)
 
     live_progress()

@@ -52,16 +52,16 @@ def test_training_progress_increases_live_and_results_appear(app_url, page, tmp_
     page.goto(app_url + "/train")
     page.get_by_role("button", name=re.compile("Start training")).wait_for(timeout=60_000)
     epochs = page.get_by_label("Epochs")
-    epochs.fill("50")
+    epochs.fill("100")
     epochs.press("Enter")
     size = page.get_by_label("Training digits (0 = all)")
-    size.fill("2000")
+    size.fill("4000")  # long enough (about 8 s here) to check the page while it trains
     size.press("Enter")
     page.wait_for_timeout(800)
     page.get_by_role("button", name=re.compile("Start training")).click()
     progress = page.locator("[data-testid='stProgress'] [role='progressbar']").first
     progress.wait_for(timeout=90_000)
-    values = []
+    values, busy_shown = [], False
     deadline = time.time() + 150
     while time.time() < deadline and len(set(values)) < 3:
         if page.get_by_text("Test accuracy").count():
@@ -69,8 +69,13 @@ def test_training_progress_increases_live_and_results_appear(app_url, page, tmp_
         value = progress.get_attribute("aria-valuenow") if progress.count() else None
         if value is not None:
             values.append(float(value))
+            busy_shown = busy_shown or page.get_by_text("Server: 1/1 workers busy").count() > 0
         page.wait_for_timeout(400)
     assert len(set(values)) >= 2 and values == sorted(values), values  # it moved, only forward
+    assert busy_shown  # the server line follows the training, not the moment Start was pressed
+    # Started before the workers were ready, the page says which data they use once they are.
+    page.get_by_text("loading in the training workers").wait_for(state="detached", timeout=15_000)
+    assert page.get_by_role("button", name=re.compile("Stop")).is_enabled()  # ...while it still trains
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "training_live.png"), full_page=True)
     page.get_by_text("Test accuracy").first.wait_for(timeout=180_000)
