@@ -71,6 +71,10 @@ if not running:  # while a job runs, the live part below keeps this line current
 def show_progress(job) -> None:
     """Progress bar, status line and live curves of a queued or running job."""
     progress = job.progress
+    if job.state == "queued" and not pool.data_description():
+        st.progress(0.0, text="Starting the training workers: the first training after the server starts "
+                              "waits a few seconds for them to load TensorFlow and the digits.")
+        return
     if job.state == "queued":
         st.progress(0.0, text=f"Waiting for a free worker: you are number {pool.position(job)} in the queue.")
         return
