@@ -24,8 +24,15 @@ st.markdown(
     "Change the network on page 1."
 )
 config = widgets.train_settings(disabled=running)
-description = pool.data_description()
-st.caption(f"**Data:** {description or 'loading in the training workers…'}")
+
+
+def data_line() -> str:
+    """Which digits the workers train on (they load them when they start)."""
+    return f"**Data:** {pool.data_description() or 'loading in the training workers…'}"
+
+
+if not running:  # while a job runs, the live part below shows this line, kept current
+    st.caption(data_line())
 with st.expander("How the app trains (and why it is faster than `model.fit`)"):
     st.markdown(
         "Every step does what `model.fit` does: one Adam (or your optimizer's) update on one batch of "
@@ -64,7 +71,7 @@ def server_status() -> str:
     return "Server: {busy}/{workers} workers busy, {queued} waiting.".format(**pool.status())
 
 
-if not running:  # while a job runs, the live part below keeps this line current
+if not running:
     status_col.caption(server_status())
 
 
@@ -104,8 +111,7 @@ if running:
         current = pool.get(job.id)
         if current is None or current.finished:
             st.rerun()  # the whole page switches to the results
-        if not description and pool.data_description():
-            st.rerun()  # the workers are ready: the whole page says which data they train on
+        st.caption(data_line())
         st.caption(server_status())
         show_progress(current)
 
