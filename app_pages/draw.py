@@ -112,7 +112,8 @@ def drawing_area(model) -> None:
         naive_probabilities = predict_probabilities(model, naive[None])[0]
         naive_top = int(np.argmax(naive_probabilities))
         left, right = st.columns([1, 3])
-        left.image((naive * 255).astype(np.uint8), caption="Whole canvas shrunk to 28×28", width=140)
+        with left:
+            shared.show_image_row([("Whole canvas shrunk to 28×28", (naive * 255).astype(np.uint8))], size=140)
         right.markdown(
             f"Naive resize reads **{naive_top}** ({naive_probabilities[naive_top]:.0%}); the MNIST recipe reads "
             f"**{top}** ({probabilities[top]:.0%}). The network only ever saw digits that fill a 20×20 box "
