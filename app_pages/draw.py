@@ -7,7 +7,7 @@ from streamlit_drawable_canvas import st_canvas
 from app_pages import shared
 from kerasways import charts
 from kerasways.drawing import naive_resize, to_mnist
-from kerasways.evaluate import predict_probabilities
+from kerasways.evaluate import predict_one
 from kerasways.jobs import OwnerBusyError, QueueFullError
 from kerasways.spec import ModelSpec, TrainConfig
 
@@ -61,7 +61,7 @@ def clear_canvas() -> None:
 
 
 @st.fragment
-def drawing_area(model) -> None:
+def drawing_area(model, architecture) -> None:
     """Canvas, prediction and preprocessing steps; a stroke reruns only this part of the page."""
     canvas_col, result_col = st.columns([1, 2], gap="large")
     with canvas_col:
@@ -92,7 +92,7 @@ def drawing_area(model) -> None:
             st.info("Draw a digit on the black square: the prediction appears after each stroke.",
                     icon=":material/draw:")
             return
-        probabilities = predict_probabilities(model, processed.image[None])[0]
+        probabilities = predict_one(model, processed.image, architecture)
         top = int(np.argmax(probabilities))
         st.metric("The model reads", f"{top}", help="The digit with the highest probability")
         st.caption(f"with {probabilities[top]:.1%} confidence")
@@ -109,7 +109,7 @@ def drawing_area(model) -> None:
 
     if st.toggle("Compare with a naive resize of the whole canvas", key="w_naive"):
         naive = naive_resize(rgba)
-        naive_probabilities = predict_probabilities(model, naive[None])[0]
+        naive_probabilities = predict_one(model, naive, architecture)
         naive_top = int(np.argmax(naive_probabilities))
         left, right = st.columns([1, 3])
         with left:
@@ -121,4 +121,4 @@ def drawing_area(model) -> None:
         )
 
 
-drawing_area(model)
+drawing_area(model, architecture=(job.spec, job.style))

@@ -173,8 +173,9 @@ def trained_model(job):
     """The keras.Model for a finished job, rebuilt from the shown source with the job's weights.
 
     Rebuilt once, then kept in session state: one model per style, so a long session
-    that trains again and again holds only its latest models. Its predict step is traced
-    here, so the first drawing does not wait for that.
+    that trains again and again holds only its latest models. The single-drawing predict
+    step of its network is compiled here (once per network), so the first drawing does not
+    wait for that.
     """
     models = st.session_state[MODELS]
     kept = models.get(job.style)
@@ -182,11 +183,11 @@ def trained_model(job):
         import numpy as np
 
         from kerasways.build import build_model
-        from kerasways.evaluate import predict_probabilities
+        from kerasways.evaluate import predict_one
 
         model = build_model(job.spec, job.style)
         model.set_weights(job.result.weights)
-        predict_probabilities(model, np.zeros((1, 28, 28), np.float32))
+        predict_one(model, np.zeros((28, 28), np.float32), architecture=(job.spec, job.style))
         models[job.style] = (job.id, model)
     return models[job.style][1]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,9 +29,8 @@ class Evaluation:
 def predict_probabilities(model, images: np.ndarray) -> np.ndarray:
     """Class probabilities for uint8 or [0, 1] images, through the model's compiled predict step.
 
-    `predict_on_batch` runs a traced graph: for one drawing it takes a fifth of the time of an
-    eager `model(x)` call (0.6 against 3 ms for the reference MLP here), and far less of the
-    Python lock that a whole class's sessions share; `model.predict` adds about 50 ms of set-up.
+    `predict_on_batch` runs a traced graph, in chunks; `model.predict` would add about 50 ms of
+    set-up per call. For a single drawing on a busy server, `predict_one` is faster.
 
     Args:
         model: a keras.Model taking N×28×28 float32 in [0, 1].
@@ -43,6 +43,51 @@ def predict_probabilities(model, images: np.ndarray) -> np.ndarray:
     parts = [np.asarray(model.predict_on_batch(scaled[start:start + PREDICT_CHUNK]))
              for start in range(0, len(scaled), PREDICT_CHUNK)]
     return np.concatenate(parts) if parts else np.zeros((0, 10), np.float32)
+
+
+# architecture → its XLA-compiled single-image step, which takes the weights as arguments (the
+# first model of the architecture stays as the step's template). Every training of the same
+# network reuses one step: XLA keeps what it compiles for the life of the process (about
+# 0.7 MB a step here), so a step per trained model would grow the server with every training.
+_SINGLE_STEPS: dict = {}
+_SINGLE_STEPS_LOCK = threading.Lock()
+
+
+def predict_one(model, image: np.ndarray, architecture) -> np.ndarray:
+    """Class probabilities for one image, in one XLA-compiled call on the calling thread.
+
+    This is the path for a drawing on the app server, where a class's sessions, trainings and
+    (in the benchmark) browsers keep both cores busy. `predict_on_batch` runs a graph whose ops
+    TensorFlow hands to its thread pool, and under that load every hand-off waits for a pool
+    thread to be scheduled; XLA runs the whole small network on the thread that asks. With 12
+    busy processes here, one drawing took 17-21 ms median through `predict_on_batch` against
+    0.8 ms this way (bench/predict_latency.py --busy 12). The first drawing of an architecture
+    compiles its step (0.1-0.2 s); for a whole test set, `predict_probabilities` is faster.
+
+    Args:
+        model: a keras.Model taking N×28×28 float32 in [0, 1].
+        image: one 28×28 image, uint8 (scaled here) or float32 already in [0, 1].
+        architecture: a hashable key naming the code `model` was built from, e.g.
+            `(spec, style)`: models with the same key share one compiled step.
+
+    Returns:
+        10 float32 probabilities.
+    """
+    with _SINGLE_STEPS_LOCK:
+        if architecture not in _SINGLE_STEPS:
+            import tensorflow as tf
+
+            template = model
+
+            def step(trainable, non_trainable, batch):
+                return template.stateless_call(trainable, non_trainable, batch, training=False)[0]
+
+            _SINGLE_STEPS[architecture] = tf.function(step, jit_compile=True)
+        step = _SINGLE_STEPS[architecture]
+    scaled = image.astype(np.float32) / 255.0 if image.dtype == np.uint8 else image.astype(np.float32)
+    probabilities = step([variable.value for variable in model.trainable_variables],
+                         [variable.value for variable in model.non_trainable_variables], scaled[None])
+    return np.asarray(probabilities)[0]
 
 
 def summarise(probabilities: np.ndarray, labels: np.ndarray, images: np.ndarray) -> Evaluation:

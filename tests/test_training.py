@@ -1,12 +1,16 @@
 """train(): fit's meaning at the user's batch size, history, stop, NaN, identical across ways."""
 
+import dataclasses
+import gc
 import math
+import weakref
 
 import numpy as np
 import pytest
 
-from kerasways.evaluate import evaluate, predict_probabilities
-from kerasways.spec import PRESETS, LayerSpec, ModelSpec, TrainConfig
+from kerasways.build import build_model
+from kerasways.evaluate import _SINGLE_STEPS, evaluate, predict_one, predict_probabilities
+from kerasways.spec import PRESETS, STYLES, LayerSpec, ModelSpec, TrainConfig
 from kerasways.training import epoch_batches, train
 
 SMALL = TrainConfig(epochs=2, batch_size=32, train_size=1000, validation_split=0.2)
@@ -97,3 +101,20 @@ def test_same_seed_trains_bit_identically_in_all_three_ways(mnist):
     weights = [result.model.get_weights() for result in results.values()]
     for other in weights[1:]:
         assert all(np.array_equal(a, b) for a, b in zip(weights[0], other))
+
+
+@pytest.mark.parametrize("spec", [ModelSpec(), PRESETS["Small CNN"]], ids=["mlp", "cnn"])
+@pytest.mark.parametrize("style", STYLES)
+def test_drawings_are_read_as_the_test_set_path_reads_them_with_one_compiled_step_per_network(mnist, style, spec):
+    digits = mnist.x_test[:5]
+    models = [build_model(dataclasses.replace(spec, seed=seed), style) for seed in (1, 2)]  # two trainings
+    for model in models:
+        one_by_one = np.stack([predict_one(model, digit, (spec, style)) for digit in digits])
+        np.testing.assert_allclose(one_by_one, predict_probabilities(model, digits), atol=1e-6)
+    assert _SINGLE_STEPS[(spec, style)].experimental_get_tracing_count() == 1  # compiled once, not per model
+    scaled = digits[0].astype(np.float32) / 255
+    np.testing.assert_allclose(predict_one(models[1], scaled, (spec, style)), one_by_one[0], atol=1e-6)
+    later = weakref.ref(models.pop())
+    del model
+    gc.collect()
+    assert later() is None  # the step keeps no later model alive, so retraining frees the old one
