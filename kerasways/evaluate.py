@@ -60,11 +60,10 @@ def predict_one(model, image: np.ndarray, architecture) -> np.ndarray:
     (in the benchmark) browsers keep both cores busy. `predict_on_batch` runs a graph whose ops
     TensorFlow hands to its thread pool, and under that load each hand-off waits for a pool
     thread to be scheduled; XLA runs the whole small network on the thread that asks. With 12
-    processes spinning, the model call took 0.4-0.5 ms median this way against 6-8 ms through
-    `predict_on_batch` (bench/predict_latency.py --busy 12 --model-only); its p95 was no better
-    (21-25 against 12-16 ms), as a thread preempted there waits either way. The first drawing
-    of an architecture compiles its step (0.1-0.2 s); for a whole test set,
-    `predict_probabilities` is faster.
+    processes spinning, the model call took 1.2-1.8 ms median and 1.5-2.3 ms p95 this way,
+    against 2.9-6.7 and 12 ms through `predict_on_batch` (bench/predict_latency.py --busy 12
+    --model-only). The first drawing of an architecture compiles its step (0.1-0.2 s); for a
+    whole test set, `predict_probabilities` is faster.
 
     Args:
         model: a keras.Model taking N×28×28 float32 in [0, 1].
