@@ -140,6 +140,14 @@ async def set_number(page, label: str, value: str) -> None:
     await page.wait_for_timeout(400)
 
 
+async def open_small_training(page, url: str) -> None:
+    """Open the Train page and set the benchmark's small training (epochs and digits)."""
+    await page.goto(url + "/train")
+    await page.get_by_role("button", name=re.compile("Start training")).wait_for(timeout=120_000)
+    await set_number(page, "Epochs", TRAIN_EPOCHS)
+    await set_number(page, "Training digits (0 = all)", TRAIN_DIGITS)
+
+
 async def train_once(page, timeout_ms: int) -> None:
     """Press Start on the Train page and wait for the results."""
     await page.get_by_role("button", name=re.compile("Start training")).click()
@@ -263,11 +271,8 @@ async def student(browser, url: str, index: int, latencies: list[tuple[float, fl
     await context.add_init_script(TIMING_SCRIPT)
     step = "open the Train page"
     try:
-        await page.goto(url + "/train")
-        await page.get_by_role("button", name=re.compile("Start training")).wait_for(timeout=120_000)
-        step = "set up and train"
-        await set_number(page, "Epochs", TRAIN_EPOCHS)
-        await set_number(page, "Training digits (0 = all)", TRAIN_DIGITS)
+        await open_small_training(page, url)
+        step = "train"
         await train_once(page, timeout_ms=600_000)
         step = "open the Draw page"
         await page.get_by_role("link", name=re.compile("Draw a digit")).click()  # same session
@@ -305,10 +310,7 @@ async def soak(url: str, trainings: int, server_pid: int) -> list[float]:
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = await (await browser.new_context(viewport={"width": 1300, "height": 950})).new_page()
-        await page.goto(url + "/train")
-        await page.get_by_role("button", name=re.compile("Start training")).wait_for(timeout=120_000)
-        await set_number(page, "Epochs", TRAIN_EPOCHS)
-        await set_number(page, "Training digits (0 = all)", TRAIN_DIGITS)
+        await open_small_training(page, url)
         for number in range(1, trainings + 1):
             await train_once(page, timeout_ms=300_000)
             await page.wait_for_timeout(1000)
