@@ -46,6 +46,7 @@ class Drawing(NamedTuple):
     session: int
     ended_at: float  # wall-clock time (time.time()) of the pointer-up that ended the stroke
     shown: float  # pointer-up → the frame showing the prediction
+    polled: float  # pointer-up → Playwright's polling `wait_for` saw it (for comparison)
     send: float | None  # pointer-up → the page sent the stroke (the canvas waits 0.2 s first)
     server: float | None  # sent → the prediction arrived
     render: float | None  # arrived → shown
@@ -210,11 +211,8 @@ TIMING_SCRIPT = """
 """
 
 
-async def stroke_timing(page, session: int) -> float:
-    """Seconds from the last stroke's pointer-up to the frame that showed its prediction.
-
-    Also records the drawing, split into its parts, in DRAWINGS_TIMED (all on the page's clock).
-    """
+async def record_drawing(page, session: int, polled: float) -> None:
+    """Add the last stroke to DRAWINGS_TIMED, split into its parts on the page's own clock."""
     times = await page.evaluate("({...window.__strokeTimes, origin: performance.timeOrigin})")
     up = times["up"][-1]
     shown = next(t for t in times["shown"] if t >= up)
@@ -222,18 +220,14 @@ async def stroke_timing(page, session: int) -> float:
     predicted = next((t for t in times["predicted"] if sent is not None and sent <= t <= shown), None)
     send, server, render = ((sent - up) / 1000, (predicted - sent) / 1000, (shown - predicted) / 1000) \
         if predicted is not None else (None, None, None)
-    DRAWINGS_TIMED.append(Drawing(session, (times["origin"] + up) / 1000, (shown - up) / 1000, send, server, render))
-    return (shown - up) / 1000
+    DRAWINGS_TIMED.append(Drawing(session, (times["origin"] + up) / 1000, (shown - up) / 1000, polled,
+                                  send, server, render))
 
 
-async def draw(page, stroke, number: int, session: int) -> tuple[float, float]:
-    """Clear, draw one stroke, and time it until its prediction is shown.
+async def draw(page, stroke, number: int, session: int) -> None:
+    """Clear, draw one stroke, and record in DRAWINGS_TIMED how long its prediction took.
 
     Clear empties the canvas in place; the prediction disappears once the blank canvas is back.
-
-    Returns:
-        Seconds from the end of the stroke to the frame showing the prediction (timed in the
-        page), and the same as Playwright's polling `wait_for` saw it (for comparison).
     """
     if number:
         await page.get_by_role("button", name="Clear").click()
@@ -252,8 +246,8 @@ async def draw(page, stroke, number: int, session: int) -> tuple[float, float]:
         released = time.perf_counter()
         try:
             await page.get_by_text("The model reads").wait_for(timeout=10_000 if attempt == 0 else 30_000)
-            polled = time.perf_counter() - released
-            return await stroke_timing(page, session), polled
+            await record_drawing(page, session, polled=time.perf_counter() - released)
+            return
         except Exception:
             if attempt:
                 raise
@@ -264,8 +258,7 @@ async def draw(page, stroke, number: int, session: int) -> tuple[float, float]:
     raise AssertionError("unreachable")
 
 
-async def student(browser, url: str, index: int, latencies: list[tuple[float, float]],
-                  errors: list[str]) -> bool:
+async def student(browser, url: str, index: int, errors: list[str]) -> bool:
     context = await browser.new_context(viewport={"width": 1300, "height": 950})
     page = await context.new_page()
     await context.add_init_script(TIMING_SCRIPT)
@@ -279,7 +272,7 @@ async def student(browser, url: str, index: int, latencies: list[tuple[float, fl
         await page.locator("canvas.upper-canvas").first.wait_for(timeout=120_000)
         for drawing in range(DRAWINGS):
             step = f"drawing {drawing + 1}"
-            latencies.append(await draw(page, STROKES[(index + drawing) % len(STROKES)], drawing, index))
+            await draw(page, STROKES[(index + drawing) % len(STROKES)], drawing, index)
         return True
     except Exception as error:  # a benchmark reports failures instead of stopping at the first
         errors.append(f"session {index}, {step}: {type(error).__name__}: {' | '.join(str(error).splitlines()[:4])}")
@@ -289,18 +282,18 @@ async def student(browser, url: str, index: int, latencies: list[tuple[float, fl
         await context.close()
 
 
-async def classroom(url: str, sessions: int, server_pid: int) -> tuple[int, list[tuple[float, float]], list[str], dict]:
+async def classroom(url: str, sessions: int, server_pid: int) -> tuple[int, list[str], dict]:
+    """Run the sessions at once; completed sessions, errors and CPU by role (drawings: DRAWINGS_TIMED)."""
     from playwright.async_api import async_playwright
 
-    latencies: list[tuple[float, float]] = []
     errors: list[str] = []
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         cpu = CpuByRole(server_pid)
-        results = await asyncio.gather(*(student(browser, url, index, latencies, errors)
+        results = await asyncio.gather(*(student(browser, url, index, errors)
                                          for index in range(sessions)))
         await browser.close()
-    return sum(results), latencies, errors, cpu.stop()
+    return sum(results), errors, cpu.stop()
 
 
 async def soak(url: str, trainings: int, server_pid: int) -> list[float]:
@@ -345,7 +338,7 @@ def main() -> None:
                   f"(goal ≤ 50 MB)")
             return
         started, started_at = time.perf_counter(), time.time()
-        completed, latencies, errors, cpu = asyncio.run(classroom(url, args.sessions, server.pid))
+        completed, errors, cpu = asyncio.run(classroom(url, args.sessions, server.pid))
         after = rss_mb(server.pid)
         wall = time.perf_counter() - started
         print(f"sessions completed: {completed}/{args.sessions}, errors: {len(errors)} (wall time {wall:.0f} s)")
@@ -353,9 +346,9 @@ def main() -> None:
               + ", ".join(f"{role} {seconds:.0f} s" for role, seconds in cpu.items()))
         for error in errors:
             print("  " + error)
-        if latencies:
-            shown = [timed for timed, _ in latencies]
-            polled = [polled for _, polled in latencies]
+        if DRAWINGS_TIMED:
+            shown = [drawing.shown for drawing in DRAWINGS_TIMED]
+            polled = [drawing.polled for drawing in DRAWINGS_TIMED]
             print(f"stroke → prediction shown: p50 {statistics.median(shown):.3f} s, "
                   f"p95 {percentile(shown, 0.95):.3f} s over {len(shown)} drawings (goal p95 ≤ 1 s); "
                   f"strokes lost and redrawn: {len(LOST_STROKES)}")

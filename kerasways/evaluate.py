@@ -26,6 +26,11 @@ class Evaluation:
     count: int  # number of test digits
 
 
+def _model_input(images: np.ndarray) -> np.ndarray:
+    # uint8 digits are scaled to [0, 1] as in training; float ones are taken as already scaled.
+    return images.astype(np.float32) / 255.0 if images.dtype == np.uint8 else images.astype(np.float32)
+
+
 def predict_probabilities(model, images: np.ndarray) -> np.ndarray:
     """Class probabilities for uint8 or [0, 1] images, through the model's compiled predict step.
 
@@ -39,7 +44,7 @@ def predict_probabilities(model, images: np.ndarray) -> np.ndarray:
     Returns:
         N×10 float32 probabilities.
     """
-    scaled = images.astype(np.float32) / 255.0 if images.dtype == np.uint8 else images.astype(np.float32)
+    scaled = _model_input(images)
     parts = [np.asarray(model.predict_on_batch(scaled[start:start + PREDICT_CHUNK]))
              for start in range(0, len(scaled), PREDICT_CHUNK)]
     return np.concatenate(parts) if parts else np.zeros((0, 10), np.float32)
@@ -85,9 +90,8 @@ def predict_one(model, image: np.ndarray, architecture) -> np.ndarray:
 
             _SINGLE_STEPS[architecture] = tf.function(step, jit_compile=True)
         step = _SINGLE_STEPS[architecture]
-    scaled = image.astype(np.float32) / 255.0 if image.dtype == np.uint8 else image.astype(np.float32)
     probabilities = step([variable.value for variable in model.trainable_variables],
-                         [variable.value for variable in model.non_trainable_variables], scaled[None])
+                         [variable.value for variable in model.non_trainable_variables], _model_input(image)[None])
     return np.asarray(probabilities)[0]
 
 
