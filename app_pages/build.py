@@ -3,8 +3,8 @@
 import streamlit as st
 
 from app_pages import shared, widgets
-from kerasways.codegen import SEQUENTIAL_CANNOT_BRANCH, model_source, notebook_json, script_source
-from kerasways.spec import STYLES, resolve_layers, supported_styles, total_params
+from kerasways.codegen import model_source, notebook_json, script_source
+from kerasways.spec import SEQUENTIAL_CANNOT_BRANCH, STYLES, resolve_layers, supported_styles, total_params
 from kerasways.ways import WHEN_TO_USE
 
 st.title("Three ways to build a Keras model")

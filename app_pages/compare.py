@@ -7,10 +7,10 @@ import streamlit as st
 
 from app_pages import shared
 from kerasways import charts
-from kerasways.codegen import SEQUENTIAL_CANNOT_BRANCH, model_source
+from kerasways.codegen import model_source
 from kerasways.compare import mark_differences, max_abs_difference, mean_and_std
 from kerasways.jobs import OwnerBusyError, QueueFullError
-from kerasways.spec import STYLES, TrainConfig, supported_styles, total_params
+from kerasways.spec import SEQUENTIAL_CANNOT_BRANCH, STYLES, TrainConfig, supported_styles, total_params
 from kerasways.ways import COMPARISON
 
 GROUP = "compare_job_ids"

@@ -11,6 +11,7 @@ import json
 
 from kerasways.spec import (
     INPUT_SHAPE,
+    SEQUENTIAL_CANNOT_BRANCH,
     OPTIMIZER_CLASSES,
     STYLE_TITLES,
     STYLES,
@@ -22,11 +23,6 @@ from kerasways.spec import (
 )
 
 SUBCLASS_NAME = "DigitClassifier"
-SEQUENTIAL_CANNOT_BRANCH = (
-    "The Sequential API cannot express this network: a Sequential model is a single stack "
-    "where each layer feeds only the next one, and a skip connection needs one layer's output "
-    "to reach two places."
-)
 
 STYLE_PHRASES = {
     "sequential": "as a Sequential stack",

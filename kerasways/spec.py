@@ -43,6 +43,21 @@ MAX_LAYERS = 12
 MAX_PARAMS = 20_000_000
 MAX_SEED = 2**31 - 1
 
+# Ranges of the settings a user types: validation below and the pages' widgets both read these.
+SEED_RANGE = (0, MAX_SEED)
+LEARNING_RATE_RANGE = (1e-6, 10.0)
+EPOCHS_RANGE = (1, 100)
+BATCH_SIZE_RANGE = (1, 4096)
+VALIDATION_SPLIT_RANGE = (0.0, 0.5)
+TRAIN_SIZE_RANGE = (0, 60_000)  # 0 means every available digit
+MIN_TRAIN_SIZE = 100  # a smaller non-zero subset cannot fill a validation split and a few batches
+
+SEQUENTIAL_CANNOT_BRANCH = (
+    "The Sequential API cannot express this network: a Sequential model is a single stack "
+    "where each layer feeds only the next one, and a skip connection needs one layer's output "
+    "to reach two places."
+)
+
 
 def _fail(field_name: str, expected: str, received: object) -> None:
     raise ValueError(f"{field_name}: expected {expected}; received {received!r}")
@@ -168,8 +183,8 @@ class ModelSpec:
                 _fail(f"layers[{index}]", "a LayerSpec", layer)
             layer.validate(f"layers[{index}]")
         _check_choice("optimizer", self.optimizer, OPTIMIZERS)
-        _check_float("learning_rate", self.learning_rate, 0.0, 10.0, open_low=True)
-        _check_int("seed", self.seed, 0, MAX_SEED)
+        _check_float("learning_rate", self.learning_rate, *LEARNING_RATE_RANGE, open_low=False)
+        _check_int("seed", self.seed, *SEED_RANGE)
         _check_choice("topology", self.topology, TOPOLOGIES)
         _check_choice("loss", self.loss, (LOSS,))
         _check_choice("metric", self.metric, (METRIC,))
@@ -197,12 +212,12 @@ class TrainConfig:
     train_size: int = 0  # how many training digits to use; 0 means all available
 
     def __post_init__(self) -> None:
-        _check_int("epochs", self.epochs, 1, 100)
-        _check_int("batch_size", self.batch_size, 1, 4096)
-        _check_float("validation_split", self.validation_split, 0.0, 0.5, open_low=False)
-        _check_int("train_size", self.train_size, 0, 60_000)
-        if 0 < self.train_size < 100:
-            _fail("train_size", "0 (all digits) or at least 100 digits", self.train_size)
+        _check_int("epochs", self.epochs, *EPOCHS_RANGE)
+        _check_int("batch_size", self.batch_size, *BATCH_SIZE_RANGE)
+        _check_float("validation_split", self.validation_split, *VALIDATION_SPLIT_RANGE, open_low=False)
+        _check_int("train_size", self.train_size, *TRAIN_SIZE_RANGE)
+        if 0 < self.train_size < MIN_TRAIN_SIZE:
+            _fail("train_size", f"0 (all digits) or at least {MIN_TRAIN_SIZE} digits", self.train_size)
 
     def replace(self, **changes: object) -> TrainConfig:
         """Return a copy with some fields changed (validated again)."""
@@ -210,7 +225,10 @@ class TrainConfig:
 
 
 def supported_styles(spec: ModelSpec) -> tuple[str, ...]:
-    """The styles that can express `spec` (Sequential cannot express a branch)."""
+    """The styles that can express `spec`: Sequential cannot express a branch (SEQUENTIAL_CANNOT_BRANCH).
+
+    This is the one place that decides it; pages, codegen and share links ask here.
+    """
     if spec.topology == "skip":
         return ("functional", "subclassing")
     return STYLES
@@ -313,27 +331,6 @@ def resolve_layers(spec: ModelSpec) -> list[ResolvedLayer]:
 def total_params(spec: ModelSpec) -> int:
     """Number of weights in the network, equal to Keras' `count_params()`."""
     return sum(layer.params for layer in resolve_layers(spec))
-
-
-def layer_from_dict(data: dict, where: str = "layer") -> LayerSpec:
-    """Build a LayerSpec from plain data (URL, uploaded JSON), with clear errors.
-
-    Args:
-        data: mapping with a "kind" and the fields that kind uses.
-        where: the name to use in error messages.
-
-    Returns:
-        The validated LayerSpec.
-    """
-    if not isinstance(data, dict):
-        _fail(where, "a mapping of layer fields", data)
-    known = {f.name for f in dataclasses.fields(LayerSpec)}
-    unknown = set(data) - known
-    if unknown:
-        _fail(where, f"only the fields {', '.join(sorted(known))}", sorted(unknown))
-    layer = LayerSpec(**data)
-    layer.validate(where)
-    return layer
 
 
 PRESETS: dict[str, ModelSpec] = {
