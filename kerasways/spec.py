@@ -197,6 +197,12 @@ class ModelSpec:
         return dataclasses.replace(self, **changes)
 
     @property
+    def architecture(self) -> tuple:
+        """What fixes the layers `build_model` creates: equal for two specs that differ only in
+        seed, optimizer or learning rate (a compiled predict step is shared by such models)."""
+        return (self.layers, self.topology)
+
+    @property
     def uses_default_learning_rate(self) -> bool:
         """True when the learning rate is Keras' default for the optimizer."""
         return math.isclose(self.learning_rate, DEFAULT_LEARNING_RATES[self.optimizer])
