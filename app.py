@@ -1,35 +1,53 @@
 """kerasways: three ways to build a Keras model, trained live on MNIST. Run: streamlit run app.py"""
 
 
+def page_icon():
+    """The tab's icon, drawn here: a Material icon name would make the browser fetch a font from
+    Google's servers, which an offline or filtered classroom cannot reach."""
+    import numpy as np
+    from PIL import Image
+
+    icon = np.zeros((32, 32, 4), np.uint8)
+    icon[..., :3] = (0, 121, 140)  # the Functional API's colour in the charts
+    icon[..., 3] = 255
+    yy, xx = np.mgrid[:32, :32]
+    for cx, cy in ((9, 9), (9, 23), (23, 16)):  # three nodes and their links: a tiny network
+        icon[(xx - cx) ** 2 + (yy - cy) ** 2 <= 12, :3] = 255
+    for y0, y1 in ((9, 16), (23, 16)):
+        for x in range(9, 24):
+            icon[round(y0 + (y1 - y0) * (x - 9) / 14), x, :3] = 255
+    return Image.fromarray(icon, "RGBA")
+
+
 def main() -> None:
     """Lay out the navigation and run the chosen page."""
     import streamlit as st
 
-    st.set_page_config(
-        page_title="kerasways · three ways to build a Keras model", page_icon=":material/neurology:",
-        layout="wide",
-    )
-    from app_pages import shared  # after set_page_config, which must come first
+    st.set_page_config(page_title="kerasways · three ways to build a Keras model", page_icon=page_icon(),
+                       layout="wide")
+    from app_pages import server, session, views  # after set_page_config, which must come first
 
-    shared.keep_keras_between_runs()
-    shared.init_state()
+    server.keep_keras_between_runs()
+    session.init_state()
+    # Pages are the *_page.py files; url_path keeps the addresses that links handed out use.
     page = st.navigation(
         [
-            st.Page("app_pages/build.py", title="1 · Build", icon=":material/construction:", default=True),
-            st.Page("app_pages/train.py", title="2 · Train", icon=":material/monitoring:"),
-            st.Page("app_pages/draw.py", title="3 · Draw a digit", icon=":material/draw:"),
-            st.Page("app_pages/compare.py", title="4 · Compare the three ways", icon=":material/compare:"),
+            st.Page("app_pages/build_page.py", title="1 · Build", icon=":material/construction:", default=True),
+            st.Page("app_pages/train_page.py", title="2 · Train", icon=":material/monitoring:", url_path="train"),
+            st.Page("app_pages/draw_page.py", title="3 · Draw a digit", icon=":material/draw:", url_path="draw"),
+            st.Page("app_pages/compare_page.py", title="4 · Compare the three ways", icon=":material/compare:",
+                    url_path="compare"),
         ],
         position="top",
     )
-    shared.share_link_notes()
-    if page.url_path != "train":  # the Train page shows its own live progress
-        shared.training_status_sidebar()
+    views.share_link_notes()
+    if page.url_path not in ("train", "draw", "compare"):  # those show trainings in the page itself
+        views.sidebar_status()
     try:
         page.run()
     finally:  # pages may end early with st.stop(); the address bar still follows the choices
-        shared.update_share_link()
-        shared.warm_up_in_background()
+        session.update_share_link()
+        server.warm_up_in_background()
 
 
 # Streamlit runs this file as "__main__". Each training worker, started with multiprocessing's

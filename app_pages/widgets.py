@@ -10,14 +10,20 @@ import math
 
 import streamlit as st
 
-from app_pages import shared
+from app_pages import session
 from kerasways.spec import (
     ACTIVATIONS,
+    BATCH_SIZE_RANGE,
     DEFAULT_LEARNING_RATES,
+    EPOCHS_RANGE,
     LAYER_TITLES,
+    LEARNING_RATE_RANGE,
     OPTIMIZERS,
     PRESETS,
+    SEED_RANGE,
     STYLES,
+    TRAIN_SIZE_RANGE,
+    VALIDATION_SPLIT_RANGE,
     LayerSpec,
     ModelSpec,
     TrainConfig,
@@ -38,10 +44,10 @@ def _seeded(key: str, value) -> None:
 
 def style_picker() -> str:
     """Radio buttons for the three ways; returns the chosen style."""
-    _seeded("w_style", st.session_state[shared.STYLE])
+    _seeded("w_style", st.session_state[session.STYLE])
     chosen = st.radio("Way to build the model", STYLES, key="w_style", horizontal=True,
-                      format_func=shared.style_title)
-    st.session_state[shared.STYLE] = chosen
+                      format_func=session.style_title)
+    st.session_state[session.STYLE] = chosen
     return chosen
 
 
@@ -56,7 +62,7 @@ def _apply_preset() -> None:
     name = st.session_state["w_preset"]
     if name in PRESETS:
         preset = PRESETS[name]
-        st.session_state[shared.SPEC] = shared.spec().replace(layers=preset.layers, topology=preset.topology)
+        st.session_state[session.SPEC] = session.spec().replace(layers=preset.layers, topology=preset.topology)
         reset_editor(preset.layers)
         st.session_state["w_skip"] = preset.topology == "skip"
 
@@ -69,7 +75,7 @@ def reset_editor(layers: tuple[LayerSpec, ...]) -> None:
 
 def _follow_default_rate() -> None:
     # Keep "Keras' default learning rate" when the optimizer changes (adam 0.001 → sgd 0.01).
-    if shared.spec().uses_default_learning_rate:
+    if session.spec().uses_default_learning_rate:
         st.session_state["w_learning_rate"] = DEFAULT_LEARNING_RATES[st.session_state["w_optimizer"]]
 
 
@@ -138,7 +144,7 @@ def network_editor() -> ModelSpec:
     Returns:
         The current (valid) ModelSpec.
     """
-    spec = shared.spec()
+    spec = session.spec()
     presets = [*PRESETS, CUSTOM]
     st.session_state["w_preset"] = _preset_name(spec)
     st.selectbox("Start from a preset", presets, key="w_preset", on_change=_apply_preset,
@@ -171,11 +177,12 @@ def network_editor() -> ModelSpec:
     _seeded("w_optimizer", spec.optimizer)
     optimizer = col_opt.selectbox("Optimizer", OPTIMIZERS, key="w_optimizer", on_change=_follow_default_rate)
     _seeded("w_learning_rate", spec.learning_rate)
-    learning_rate = col_lr.number_input("Learning rate", min_value=1e-6, max_value=10.0, format="%g",
+    learning_rate = col_lr.number_input("Learning rate", min_value=LEARNING_RATE_RANGE[0],
+                                        max_value=LEARNING_RATE_RANGE[1], format="%g",
                                         key="w_learning_rate",
                                         help=f"Keras' default for {optimizer}: {DEFAULT_LEARNING_RATES[optimizer]:g}")
     _seeded("w_seed", spec.seed)
-    seed = col_seed.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key="w_seed",
+    seed = col_seed.number_input("Seed", min_value=SEED_RANGE[0], max_value=SEED_RANGE[1], step=1, key="w_seed",
                                  help="Same seed → same initial weights and the same shuffling in every way.")
     try:
         new_spec = ModelSpec(layers=layers_from_frame(edited), optimizer=optimizer,
@@ -184,31 +191,41 @@ def network_editor() -> ModelSpec:
     except (ValueError, TypeError) as error:
         st.error(f"That network can't be built, so the last valid one is kept. {error}", icon=":material/warning:")
         return spec
-    st.session_state[shared.SPEC] = new_spec
+    st.session_state[session.SPEC] = new_spec
     return new_spec
 
 
-def train_settings(disabled: bool = False) -> TrainConfig:
-    """Epochs, batch size, number of digits and validation split; returns the valid TrainConfig."""
-    config = shared.config()
+def train_settings(disabled: bool = False, key_prefix: str = "w") -> TrainConfig:
+    """Epochs, batch size, number of digits and validation split; returns the valid TrainConfig.
+
+    Args:
+        disabled: show the values without letting them change (while a training runs).
+        key_prefix: widget keys start with it; pages that show the settings twice use their own.
+    """
+    config = session.config()
     col_epochs, col_batch, col_size, col_val = st.columns(4)
-    _seeded("w_epochs", config.epochs)
-    epochs = col_epochs.number_input("Epochs", min_value=1, max_value=100, step=1, key="w_epochs", disabled=disabled)
-    _seeded("w_batch", config.batch_size)
-    batch = col_batch.number_input("Batch size", min_value=1, max_value=4096, step=1, key="w_batch",
-                                   disabled=disabled, help="Digits per optimizer step; the article used 32.")
-    _seeded("w_train_size", config.train_size)
-    size = col_size.number_input("Training digits (0 = all)", min_value=0, max_value=60_000, step=500,
-                                 key="w_train_size", disabled=disabled)
-    _seeded("w_val", config.validation_split)
-    val = col_val.number_input("Validation split", min_value=0.0, max_value=0.5, step=0.05, format="%.2f",
-                               key="w_val", disabled=disabled,
-                               help="The last part of the training digits, held out to watch for overfitting.")
+    keys = {name: f"{key_prefix}_{name}" for name in ("epochs", "batch", "train_size", "val")}
+    _seeded(keys["epochs"], config.epochs)
+    epochs = col_epochs.number_input("Epochs", min_value=EPOCHS_RANGE[0], max_value=EPOCHS_RANGE[1], step=1,
+                                     key=keys["epochs"], disabled=disabled)
+    _seeded(keys["batch"], config.batch_size)
+    batch = col_batch.number_input("Batch size", min_value=BATCH_SIZE_RANGE[0], max_value=BATCH_SIZE_RANGE[1],
+                                   step=1, key=keys["batch"], disabled=disabled,
+                                   help="Digits per optimizer step; the article used 32.")
+    _seeded(keys["train_size"], config.train_size)
+    size = col_size.number_input("Training digits (0 = all)", min_value=TRAIN_SIZE_RANGE[0],
+                                 max_value=TRAIN_SIZE_RANGE[1], step=500, key=keys["train_size"], disabled=disabled)
+    _seeded(keys["val"], config.validation_split)
+    val = col_val.number_input("Validation split", min_value=VALIDATION_SPLIT_RANGE[0],
+                               max_value=VALIDATION_SPLIT_RANGE[1], step=0.05, format="%.2f",
+                               key=keys["val"], disabled=disabled,
+                               help="The last part of the training digits, held out to watch for overfitting. "
+                                    "0: no validation.")
     try:
         new_config = TrainConfig(epochs=int(epochs), batch_size=int(batch), train_size=int(size),
                                  validation_split=float(val))
     except ValueError as error:
         st.error(f"Those settings can't be used, so the last valid ones are kept. {error}", icon=":material/warning:")
         return config
-    st.session_state[shared.CONFIG] = new_config
+    st.session_state[session.CONFIG] = new_config
     return new_config

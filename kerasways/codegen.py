@@ -11,8 +11,8 @@ import json
 
 from kerasways.spec import (
     INPUT_SHAPE,
-    SEQUENTIAL_CANNOT_BRANCH,
     OPTIMIZER_CLASSES,
+    SEQUENTIAL_CANNOT_BRANCH,
     STYLE_TITLES,
     STYLES,
     ModelSpec,

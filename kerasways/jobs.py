@@ -82,9 +82,7 @@ class Job:
     config: TrainConfig
     state: str = QUEUED
     progress: object = None  # latest training.Progress
-    batch_loss: list[float] = field(default_factory=list)
-    batch_accuracy: list[float] = field(default_factory=list)
-    epoch_points: list[dict] = field(default_factory=list)  # one dict per finished epoch
+    listener: Callable[[object], None] | None = None  # receives every Progress (see runs.Run)
     result: JobResult | None = None
     error: str = ""
     submitted_at: float = field(default_factory=time.time)
@@ -210,7 +208,8 @@ class JobPool:
     # -- public API used by pages and tests
 
     def submit(self, spec: ModelSpec, style: str, config: TrainConfig, owner: str = "",
-               owner_alive: Callable[[], bool] | None = None) -> Job:
+               owner_alive: Callable[[], bool] | None = None,
+               listener: Callable[[object], None] | None = None) -> Job:
         """Queue a training job.
 
         Args:
@@ -218,6 +217,7 @@ class JobPool:
             owner: who asks (a browser session); one unfinished request per owner.
             owner_alive: returns False once the owner's browser is gone; the job is then
                 cancelled and its worker freed.
+            listener: called (in the pool's thread) with every progress report of the job.
 
         Returns:
             The queued Job.
@@ -226,15 +226,18 @@ class JobPool:
             OwnerBusyError: the owner already has a queued or running job.
             QueueFullError: too many jobs are waiting.
         """
-        return self.submit_many([(spec, style, config)], owner, owner_alive)[0]
+        return self.submit_many([(spec, style, config)], owner, owner_alive,
+                                (lambda job: listener) if listener else None)[0]
 
     def submit_many(self, requests: list[tuple[ModelSpec, str, TrainConfig]], owner: str = "",
-                    owner_alive: Callable[[], bool] | None = None) -> list[Job]:
+                    owner_alive: Callable[[], bool] | None = None,
+                    listener_factory: Callable[[Job], Callable[[object], None]] | None = None) -> list[Job]:
         """Queue several jobs as one request (e.g. the three ways side by side).
 
         Args:
             requests: (spec, style, config) for each job, queued in this order.
             owner, owner_alive: as for `submit`.
+            listener_factory: given each new job, returns the function that receives its progress.
 
         Returns:
             The queued Jobs, in order.
@@ -249,6 +252,8 @@ class JobPool:
                 # Unguessable: a job id in a page address lets its owner reattach after a reload.
                 job = Job(id=f"job-{next(self._ids)}-{secrets.token_urlsafe(6)}", owner=owner, spec=spec,
                           style=style, config=config, owner_alive=owner_alive)
+                if listener_factory is not None:
+                    job.listener = listener_factory(job)
                 self._jobs[job.id] = job
                 self._queue.append(job)
                 jobs.append(job)
@@ -426,25 +431,17 @@ class JobPool:
         if kind == "progress":
             if job.state == RUNNING:
                 job.progress = payload
-                job.batch_loss.extend(payload.batch_losses)
-                job.batch_accuracy.extend(payload.batch_accuracies)
-                if payload.epoch_end:
-                    job.epoch_points.append({
-                        "epoch": payload.epoch,
-                        "loss": payload.loss,
-                        "accuracy": payload.accuracy,
-                        "val_loss": payload.val_loss,
-                        "val_accuracy": payload.val_accuracy,
-                    })
+                if job.listener is not None:
+                    try:
+                        job.listener(payload)
+                    except Exception:  # a page's bookkeeping must never stop the pump
+                        traceback.print_exc()
             return
         worker.job = None
         if job.state != RUNNING:  # cancelled meanwhile: drop the result
             return
         if kind == "done":
             job.result = payload
-            # The full history replaces the streamed one (identical, but never partial).
-            job.batch_loss = list(payload.history.batch_loss)
-            job.batch_accuracy = list(payload.history.batch_accuracy)
             self._finish(job, DONE, payload.message if payload.status == "nan" else "")
         else:
             self._finish(job, FAILED, f"Training failed: {payload}")

@@ -57,17 +57,21 @@ def test_a_skip_connection_explains_why_sequential_cannot_express_it():
     assert "layers.Concatenate()" in shown_code(at)
 
 
-def test_a_bad_learning_rate_keeps_the_last_valid_network():
+def test_a_learning_rate_out_of_range_never_reaches_the_network():
     at = run_app()
     at.selectbox(key="w_optimizer").set_value("sgd").run()
     assert 'optimizer="sgd"' in shown_code(at)
     at.number_input(key="w_learning_rate").set_value(0.5).run()
     assert "keras.optimizers.SGD(learning_rate=0.5)" in shown_code(at)
+    at.number_input(key="w_learning_rate").set_value(50.0).run()  # beyond what a network accepts
+    assert not at.exception
+    assert "learning_rate=50" not in shown_code(at)  # clamped by the widget or refused by the spec
+    assert 'optimizer="sgd"' in shown_code(at) or "keras.optimizers.SGD(learning_rate=" in shown_code(at)
 
 
 def test_train_page_start_poll_and_results():
     at = run_app()
-    at.switch_page("app_pages/train.py").run()
+    at.switch_page("app_pages/train_page.py").run()
     assert not at.exception
     at.number_input(key="w_epochs").set_value(2).run()
     at.number_input(key="w_train_size").set_value(1000).run()
@@ -102,12 +106,12 @@ def poll_until(at: AppTest, done, seconds: float = 180) -> None:
 
 def test_compare_page_trains_all_three_and_proves_them_identical():
     at = run_app()
-    at.switch_page("app_pages/compare.py").run()
+    at.switch_page("app_pages/compare_page.py").run()
     assert not at.exception
     assert len(at.table) == 1  # the which-way-when table is there before any training
     assert "Several inputs or outputs" in at.table[0].value.index
-    at.number_input(key="w_cmp_epochs").set_value(1).run()
-    at.number_input(key="w_cmp_size").set_value(1000).run()
+    at.number_input(key="w_epochs").set_value(1).run()
+    at.number_input(key="w_train_size").set_value(1000).run()
     at.button(key="train_all").click().run()
     poll_until(at, lambda at: any("Same seed" in md.value for md in at.markdown))
     results = at.table[0].value
@@ -135,11 +139,11 @@ def test_draw_page_offers_quick_training_then_reads_a_drawn_digit(mnist):
     from PIL import Image
 
     at = run_app()
-    at.switch_page("app_pages/draw.py").run()
+    at.switch_page("app_pages/draw_page.py").run()
     assert not at.exception
     assert any("No trained model yet" in info.value for info in at.info)  # a call to action, not an error
     at.button(key="quick_train").click().run()
-    poll_until(at, lambda at: len(at.radio(key="w_draw_style").options) > 0 if at.radio else False)
+    poll_until(at, lambda at: any(box.key == "w_draw_run" for box in at.selectbox))
     assert any("Draw a digit" in info.value for info in at.info)  # blank canvas: a hint, no prediction
 
     correct, chart_specs = 0, set()
@@ -178,10 +182,27 @@ def test_an_absurd_link_opens_with_defaults_and_says_what_was_ignored():
     at.query_params.update({"layers": "dense-99999999-relu", "lr": "NaN", "epochs": "-3", "way": "<script>"})
     at.run()
     assert not at.exception
-    warning = at.warning[0].value
-    assert "layers[0].units" in warning and "lr ignored" in warning and "epochs ignored" in warning
-    assert "way: expected one of" in warning
+    assert "could not be used" in at.warning[0].value
+    notes = link_notes(at)
+    assert "layers[0].units" in notes and "lr" in notes and "epochs" in notes
+    assert "way" in notes and "expected one of" in notes
     assert "layers.Dense(128, activation=\"relu\")" in shown_code(at)  # the reference network instead
+
+
+def link_notes(at: AppTest) -> str:
+    """The text of the list of link problems (an HTML element of escaped plain text)."""
+    return next(element.proto.body for element in at.get("html") if "<li>" in element.proto.body)
+
+
+def test_what_a_link_says_is_shown_as_plain_text_never_as_a_link_or_html():
+    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
+    at.query_params.update({"way": "[Log in to continue](https://evil.example/login)", "opt": "<b>bold</b>"})
+    at.run()
+    assert not at.exception
+    assert all("evil.example" not in element.value for element in [*at.warning, *at.markdown, *at.info])
+    notes = link_notes(at)
+    assert "[Log in to continue](https://evil.example/login)" in notes  # as typed, not rendered
+    assert "<a " not in notes and "<b>" not in notes and "&lt;b&gt;" in notes
 
 
 def test_a_diverging_training_ends_with_a_clear_message_and_the_app_keeps_working():
@@ -189,8 +210,73 @@ def test_a_diverging_training_ends_with_a_clear_message_and_the_app_keeps_workin
     at.query_params.update({"layers": "dense-256-relu_dense-256-relu_dense-256-relu", "opt": "sgd", "lr": "10.0",
                             "epochs": "3", "digits": "2000"})
     at.run()
-    at.switch_page("app_pages/train.py").run()
+    at.switch_page("app_pages/train_page.py").run()
     at.button(key="start").click().run()
     poll_until(at, lambda at: bool(at.error))
     assert "loss became NaN" in at.error[0].value and "too high" in at.error[0].value
     assert not at.button(key="start").disabled  # the user can fix the rate and start again
+
+
+def draw_page_choices(at: AppTest) -> list[str]:
+    """The titles of the models the Draw page offers."""
+    return list(next(box for box in at.selectbox if box.key == "w_draw_run").options)
+
+
+def test_every_run_however_started_reaches_the_draw_page_and_survives_a_reload():
+    at = run_app()
+    at.switch_page("app_pages/compare_page.py").run()
+    at.number_input(key="w_epochs").set_value(1).run()
+    at.number_input(key="w_train_size").set_value(1000).run()
+    at.button(key="train_all").click().run()
+    assert at.query_params["runs"].count(",") == 2  # the link names the group while it trains
+    poll_until(at, lambda at: any("Same seed" in md.value for md in at.markdown))
+    # A second network in the same way does not replace the first: both stay choosable.
+    at.switch_page("app_pages/build_page.py").run()
+    at.selectbox(key="w_preset").set_value("MLP with dropout").run()
+    at.switch_page("app_pages/train_page.py").run()
+    at.button(key="start").click().run()
+    poll_until(at, lambda at: any(metric.label == "Test accuracy" for metric in at.metric))
+    at.switch_page("app_pages/draw_page.py").run()
+    choices = draw_page_choices(at)
+    assert len(choices) == 4
+    assert sum(title.startswith("Reference MLP · Sequential API") for title in choices) == 1
+    assert choices[-1].startswith("MLP with dropout · Sequential API · seed 42 · ")
+    assert choices[-1].endswith("%")
+
+    # A reload opens the same address in a new session: every finished run is there again.
+    reloaded = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
+    reloaded.query_params.update(dict(at.query_params.items()))
+    reloaded.run()
+    reloaded.switch_page("app_pages/draw_page.py").run()
+    assert not reloaded.exception
+    assert draw_page_choices(reloaded) == choices
+
+
+def test_a_link_naming_runs_the_server_no_longer_has_says_so():
+    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
+    at.query_params.update({"runs": "job-999-gone,job-998-gone"})
+    at.run()
+    assert not at.exception
+    assert any("no longer on the server" in info.value and "2 hours" in info.value for info in at.info)
+
+
+def test_no_validation_is_said_in_words_never_nan():
+    at = run_app()
+    at.switch_page("app_pages/train_page.py").run()
+    at.number_input(key="w_epochs").set_value(1).run()
+    at.number_input(key="w_train_size").set_value(1000).run()
+    at.number_input(key="w_val").set_value(0.0).run()
+    at.button(key="start").click().run()
+    poll_until(at, lambda at: any(metric.label == "Test accuracy" for metric in at.metric) or bool(at.error))
+    assert not at.error, at.error[0].value
+    validation = next(metric for metric in at.metric if metric.label == "Validation accuracy")
+    assert validation.value == "none"
+    shown = [element.value for element in [*at.metric, *at.markdown, *at.success, *at.caption]]
+    assert not any("nan" in str(text).lower() for text in shown)
+
+
+def test_streamlit_no_longer_clears_keras_after_every_run():
+    from app_pages.server import keras_patch_applied
+
+    run_app()
+    assert keras_patch_applied()

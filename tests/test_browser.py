@@ -27,6 +27,11 @@ def code_text(page) -> str:
     return page.locator("[data-testid='stCode']").first.inner_text()
 
 
+def model_reads(page):
+    """The Draw page's "The model reads" metric."""
+    return page.get_by_test_id("stMetricLabel").filter(has_text="The model reads")
+
+
 def choose_way(page, label: str) -> None:
     page.locator("[data-testid='stRadio'] label").filter(has_text=label).first.click()
 
@@ -81,7 +86,11 @@ def test_training_progress_increases_live_and_results_appear(app_url, page, tmp_
     page.get_by_text("Test accuracy").first.wait_for(timeout=180_000)
     page.wait_for_timeout(1500)
     page.screenshot(path=str(ARTIFACTS / "training_results.png"), full_page=True)
-    assert page.get_by_text("Confusion matrix").count() or page.locator("canvas, svg").count()
+    # The results draw four charts (loss, accuracy, per digit, confusion matrix), each with its marks.
+    charts = page.get_by_test_id("stVegaLiteChart")
+    page.wait_for_function("() => document.querySelectorAll(\"[data-testid='stVegaLiteChart'] canvas, "
+                           "[data-testid='stVegaLiteChart'] svg\").length >= 4", timeout=30_000)
+    assert charts.count() == 4
 
     # The model the page hands out loads in a plain Python session and scores what the page says.
     shown = page.locator("[data-testid='stMetric']").filter(has_text="Test accuracy")
@@ -110,7 +119,7 @@ def test_drawing_with_the_mouse_shows_a_prediction_and_the_probability_chart(app
     for x, y in points[1:]:
         page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"], steps=12)
     page.mouse.up()
-    page.get_by_text("The model reads").wait_for(timeout=30_000)
+    model_reads(page).wait_for(timeout=30_000)
     page.get_by_text("What the model thinks").first.wait_for(timeout=30_000)  # the Altair chart's title
     reading = page.locator("[data-testid='stMetricValue']").first.inner_text()
     assert reading.strip() in [str(digit) for digit in range(10)]
@@ -119,7 +128,7 @@ def test_drawing_with_the_mouse_shows_a_prediction_and_the_probability_chart(app
     page.screenshot(path=str(ARTIFACTS / "draw_page.png"), full_page=True)
     # Clear really clears: the prediction goes, and the next stroke starts on a blank canvas.
     page.get_by_role("button", name="Clear").click()
-    page.get_by_text("The model reads").wait_for(state="detached", timeout=30_000)
+    model_reads(page).wait_for(state="detached", timeout=30_000)
     page.get_by_text("Draw a digit on the black square").wait_for(timeout=30_000)
     page.wait_for_timeout(1000)
     box = canvas.bounding_box()  # the layout has settled since the first stroke
@@ -127,7 +136,7 @@ def test_drawing_with_the_mouse_shows_a_prediction_and_the_probability_chart(app
     page.mouse.down()
     page.mouse.move(box["x"] + 0.5 * box["width"], box["y"] + 0.85 * box["height"], steps=12)
     page.mouse.up()
-    page.get_by_text("The model reads").wait_for(timeout=30_000)
+    model_reads(page).wait_for(timeout=30_000)
     assert page.locator("[data-testid='stMetricValue']").first.inner_text().strip() == "1"
 
 

@@ -37,7 +37,7 @@ def test_closing_the_tab_mid_training_frees_the_worker(app_url, browser):
 
 def test_reloading_mid_training_reattaches_to_the_running_job(app_url, page):
     start_long_training(page, app_url)
-    assert "job=" in page.url
+    assert "runs=job-" in page.url
     page.reload()
     page.get_by_text("Reattached to your training").wait_for(timeout=60_000)
     page.get_by_text(re.compile(r"Epoch \d+/100")).first.wait_for(timeout=60_000)
@@ -55,7 +55,7 @@ def test_a_restarted_server_reconnects_the_page_and_says_the_training_is_gone(br
         server.wait(timeout=20)
         server, _ = start_app(port=port)
         # The page reconnects by itself, keeps its set-up from the address and explains the lost job.
-        page.get_by_text("not on the server any more").wait_for(timeout=120_000)
+        page.get_by_text("no longer on the server", exact=False).wait_for(timeout=120_000)
         assert page.get_by_label("Epochs").input_value() == "100"
         page.get_by_role("button", name=re.compile("Start training")).wait_for(timeout=30_000)
     finally:

@@ -40,7 +40,7 @@ def test_a_job_completes_and_its_weights_predict_like_the_workers_model(pool, mn
     wait_for(lambda: job.finished)
     assert job.state == DONE, job.error
     assert job.result.status == "completed"
-    assert len(job.batch_loss) == job.result.history.steps_per_epoch
+    assert len(job.result.history.batch_loss) == job.result.history.steps_per_epoch
     model = build_model(job.spec, job.style)
     model.set_weights(job.result.weights)
     predicted = predict_probabilities(model, mnist.x_test).argmax(axis=1)

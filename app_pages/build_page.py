@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from app_pages import shared, widgets
+from app_pages import session, views, widgets
 from kerasways.codegen import model_source, notebook_json, script_source
-from kerasways.spec import SEQUENTIAL_CANNOT_BRANCH, STYLES, resolve_layers, supported_styles, total_params
+from kerasways.spec import STYLES, resolve_layers, supported_styles, total_params
 from kerasways.ways import WHEN_TO_USE
 
 st.title("Three ways to build a Keras model")
@@ -15,29 +15,36 @@ st.caption(
 )
 
 
-def show_code(spec, style) -> None:
-    """The generated source of `spec` in `style`, and the downloads."""
-    st.subheader(f"The code · {shared.style_title(style)}")
+def show_code(spec, style, attempt: int) -> None:
+    """The generated source of `spec` in `style`, and the downloads.
+
+    Args:
+        spec, style: what to show.
+        attempt: 0 for the first drawing in a run, 1 when an edit replaces it in the same run
+            (the download buttons need keys of their own each time).
+    """
+    st.subheader(f"The code · {session.style_title(style)}")
     if style not in supported_styles(spec):
-        st.info(f"**Not expressible as a Sequential model.** {SEQUENTIAL_CANNOT_BRANCH} "
-                "Pick the Functional API or Model subclassing above to see the code.", icon=":material/call_split:")
+        views.sequential_cannot_branch()
         return
     st.code(model_source(spec, style), language="python", line_numbers=True)
     script_col, notebook_col = st.columns(2)
     script_col.download_button(
         "Download the training script (.py)",
-        script_source(spec, style, shared.config()),
+        script_source(spec, style, session.config()),
         file_name=f"mnist_{style}.py",
         mime="text/x-python",
         icon=":material/download:",
+        key=f"download_py_{attempt}",
         help="Imports, MNIST loading (with an offline fallback), this model, fit and evaluate.",
     )
     notebook_col.download_button(
         "Download as a notebook (.ipynb)",
-        notebook_json(spec, style, shared.config()),
+        notebook_json(spec, style, session.config()),
         file_name=f"mnist_{style}.ipynb",
         mime="application/x-ipynb+json",
         icon=":material/menu_book:",
+        key=f"download_ipynb_{attempt}",
         help="The same program, one cell per step, for Jupyter or Colab.",
     )
 
@@ -47,15 +54,15 @@ left, right = st.columns([2, 3], gap="medium")
 # The code goes out first, before the editor (whose table needs pandas and a large
 # front-end bundle): on a cold start that is what the visitor sees soonest.
 code_slot = right.empty()
-shown_spec = shared.spec()
+shown_spec = session.spec()
 with code_slot.container():
-    show_code(shown_spec, style)
+    show_code(shown_spec, style, attempt=0)
 with left:
     st.subheader("The network")
     spec = widgets.network_editor()
 if spec != shown_spec:
     with code_slot.container():
-        show_code(spec, style)
+        show_code(spec, style, attempt=1)
 
 st.subheader("Layers, shapes and parameters")
 rows = [
@@ -71,7 +78,9 @@ st.dataframe(rows, hide_index=True, width="stretch")
 st.markdown(f"**Total parameters: {total_params(spec):,}** — computed from the shapes; Keras' "
             "`count_params()` gives the same number (the tests check it for every preset and way).")
 
-st.subheader(f"When to use the {shared.style_title(style)}")
+WHEN_TITLES = {"sequential": "When to use the Sequential API", "functional": "When to use the Functional API",
+               "subclassing": "When to use Model subclassing"}
+st.subheader(WHEN_TITLES[style])
 st.markdown(WHEN_TO_USE[style])
-others = [shared.style_title(name) for name in STYLES if name != style]
+others = [session.style_title(name) for name in STYLES if name != style]
 st.caption(f"Switch above to compare with the {others[0]} and {others[1]}; page 4 shows all three side by side.")

@@ -1,0 +1,146 @@
+"""Page 4: the three ways side by side, trained together, with proof of what differs and what doesn't."""
+
+import html
+
+import pandas as pd
+import streamlit as st
+
+from app_pages import session, views, widgets
+from kerasways import charts
+from kerasways.codegen import model_source
+from kerasways.compare import mark_differences, max_abs_difference, mean_and_std
+from kerasways.spec import STYLES, supported_styles, total_params
+from kerasways.ways import COMPARISON
+
+MAX_SEEDS_PER_WAY = 5
+CODE_CSS = """
+<style>
+.kw-code {font-family: 'Source Code Pro', monospace; font-size: 12px; line-height: 1.45;
+          background: #f7f7f9; border-radius: 6px; padding: 8px 0; overflow-x: auto;}
+.kw-line {white-space: pre-wrap; overflow-wrap: anywhere; padding: 0 10px 0 2.2em; text-indent: -1.2em;
+          min-height: 1.45em; box-sizing: border-box;}
+.kw-diff {background: #ffe8a3;}
+</style>
+"""
+
+st.title("Compare the three ways")
+spec = session.spec()
+st.caption("The current network from page 1, written three ways. Highlighted lines are the ones that "
+           "are not the same in all three; everything else is identical text.")
+
+sources = {style: model_source(spec, style) for style in supported_styles(spec)}
+marked = mark_differences(sources)
+st.html(CODE_CSS)
+for column, style in zip(st.columns(3), STYLES):
+    column.markdown(f"**{session.style_title(style)}**")
+    if style not in marked:
+        views.sequential_cannot_branch(column)
+        continue
+    body = "".join(
+        f"<div class='kw-line{' kw-diff' if differs else ''}'>{html.escape(line)}</div>"
+        for line, differs in marked[style]
+    )
+    column.html(f"<div class='kw-code' data-testid='kw-source-{style}'>{body}</div>")
+
+st.subheader("Train all three")
+st.caption("Same network, same data, same settings (your training settings, shared with page 2), through the "
+           "same training loop. With the **same seed** the three ways are the same computation; with different "
+           "seeds they differ by chance.")
+book = session.book()
+group = book.latest_group()
+running = any(not run.finished for run in group)
+config = widgets.train_settings(disabled=running)
+seeds_per_way = st.number_input("Seeds per way", min_value=1, max_value=MAX_SEEDS_PER_WAY, value=1,
+                                key="w_cmp_seeds", disabled=running,
+                                help="1: the same seed for all. More: seeds s, s+1, … for every way.")
+if st.button("Train all three", type="primary", disabled=running, key="train_all"):
+    session.submit([(spec.replace(seed=spec.seed + offset), style, config)
+                    for offset in range(int(seeds_per_way)) for style in supported_styles(spec)], origin="compare")
+
+
+def overlay(runs) -> None:
+    """Smoothed loss and accuracy of the first seed of each way, one colour per way."""
+    first_seed = min(run.spec.seed for run in runs)
+    frames = []
+    for run in runs:
+        losses, accuracies, _, steps = run.history.snapshot()
+        if run.spec.seed == first_seed and steps:
+            frames.append(charts.batch_frame(losses, accuracies, steps, series=run.style))
+    if not frames:
+        return
+    batches = pd.concat(frames, ignore_index=True)
+    total = max(run.config.epochs for run in runs)
+    for column, metric in zip(st.columns(2), ("loss", "accuracy")):
+        views.show_chart(charts.overlay_curves(batches, metric, total), column)
+
+
+def progress_table(runs) -> None:
+    done = sum(run.finished for run in runs)
+    st.progress(done / len(runs), text=f"{done} of {len(runs)} trainings finished")
+    overlay(runs)
+
+
+def results(runs) -> None:
+    """Results table, the same-seed identity check and the seed spread."""
+    for run in runs:
+        if not run.trained:
+            st.error(f"{session.style_title(run.style)}, seed {run.spec.seed}: {run.error}", icon=":material/error:")
+    good = [run for run in runs if run.trained]
+    if not good:
+        return
+    overlay(good)
+    rows = [{"Way": session.style_title(run.style), "Seed": run.spec.seed,
+             "Test accuracy": f"{run.result.evaluation.accuracy:.2%}",
+             "Test loss": f"{run.result.evaluation.loss:.4f}",
+             "Parameters": f"{total_params(run.spec):,}", "Training seconds": f"{run.result.seconds:.2f}"}
+            for run in good]
+    st.table(pd.DataFrame(rows).set_index("Way"))
+
+    first_seed = min(run.spec.seed for run in good)
+    same_seed = [run for run in good if run.spec.seed == first_seed]
+    if len(same_seed) > 1:
+        reference = same_seed[0]
+        loss_gap = max(max_abs_difference(reference.result.history.batch_loss, run.result.history.batch_loss)
+                       for run in same_seed[1:])
+        weight_gap = max(max_abs_difference(reference.result.weights, run.result.weights) for run in same_seed[1:])
+        accuracy_gap = max(abs(reference.result.evaluation.accuracy - run.result.evaluation.accuracy)
+                           for run in same_seed[1:])
+        verdict = "identical" if loss_gap == weight_gap == accuracy_gap == 0 else "not identical"
+        st.markdown(
+            f"**Same seed ({first_seed}) → {verdict}.** Largest difference between the ways: "
+            f"every batch's loss **{loss_gap:g}**, final weights **{weight_gap:g}**, "
+            f"test accuracy **{accuracy_gap:g}**. The three ways build the same layers in the same order, so "
+            "Keras draws the same initial weights and the loop takes the same steps: the way you write a "
+            "model does not change what it learns."
+        )
+    seeds = sorted({run.spec.seed for run in good})
+    if len(seeds) > 1:
+        spread_rows, means = [], []
+        for style in STYLES:
+            values = [run.result.evaluation.accuracy for run in good if run.style == style]
+            if values:
+                mean, std = mean_and_std(values)
+                means.append(mean)
+                spread_rows.append({"Way": session.style_title(style), "Runs": len(values),
+                                    "Test accuracy (mean ± std)": f"{mean:.2%} ± {std:.2%}"})
+        st.table(pd.DataFrame(spread_rows).set_index("Way"))
+        all_accuracies = [run.result.evaluation.accuracy for run in good]
+        st.markdown(
+            f"Across seeds, test accuracy ranges over **{max(all_accuracies) - min(all_accuracies):.2%}**; the "
+            f"means of the ways differ by **{max(means) - min(means):.2%}**. Differences like the article's "
+            "Table 1 come from the seed (initial weights and shuffling), not from the way the model is written."
+        )
+
+
+if group:
+    if running:
+        views.follow(group, progress_table)
+    else:
+        results(group)
+
+st.subheader("Which way when?")
+table = pd.DataFrame([row[1:] for row in COMPARISON], index=[row[0] for row in COMPARISON],
+                     columns=[session.style_title(style) for style in STYLES])
+st.table(table)
+st.caption("From Keras' guides (the Functional API guide's “When to use the functional API”, and "
+           "“Making new layers and models via subclassing”) and the generated code above.")

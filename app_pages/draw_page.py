@@ -1,0 +1,169 @@
+"""Page 3: draw a digit, watch it become MNIST-like, see what a trained model thinks."""
+
+import numpy as np
+import streamlit as st
+from streamlit_drawable_canvas import st_canvas
+
+from app_pages import session, views
+from kerasways import charts
+from kerasways.drawing import naive_resize, to_mnist
+from kerasways.evaluate import predict_one
+from kerasways.spec import ModelSpec, TrainConfig
+
+CANVAS_SIZE = 280
+QUICK_TRAINING = TrainConfig(epochs=3)
+CANVAS_KEY = "canvas"
+CLEARS = "canvas_clears"
+CHOSEN_RUN, RUNS_SEEN = "w_draw_run", "draw_runs_seen"
+UNSURE = 0.5  # below this top probability the page shows the three likeliest digits
+
+# The canvas component lays an invisible toolbar (undo, redo, edit, reset) over the top right of
+# the drawing area. It takes pointer events while invisible, so a stroke starting there is lost,
+# and on a touch screen a tap there switches on its edit mode, after which nothing draws. The page
+# has its own Clear and needs none of those tools. The toolbar lives in the component's shadow
+# root, out of reach of page CSS, so this script puts a style into every canvas's shadow root as
+# soon as the component mounts (before its toolbar exists), and again whenever it mounts anew.
+CANVAS_TOOLBAR_OFF = """
+<script>
+(() => {
+  const css = ".dc-toolbar{display:none!important;pointer-events:none!important}"
+            + " canvas{touch-action:none}";
+  const patch = () => {
+    for (const host of document.querySelectorAll("*")) {
+      const root = host.shadowRoot;
+      if (root && root.querySelector(".canvas-root, .dc-toolbar") && !root.querySelector("style[data-kerasways]")) {
+        const style = document.createElement("style");
+        style.dataset.kerasways = "toolbar-off";
+        style.textContent = css;
+        root.appendChild(style);
+      }
+    }
+  };
+  patch();
+  if (!window.__kerasways_toolbar_off) {
+    window.__kerasways_toolbar_off = new MutationObserver(patch);
+    window.__kerasways_toolbar_off.observe(document.body, {childList: true, subtree: true});
+  }
+})();
+</script>
+"""
+
+st.title("Draw a digit")
+book = session.book()
+trained = book.trained()
+active = book.active()
+
+
+def show_training(runs) -> None:
+    """The progress of this session's trainings, in the page (never in a sidebar that opens and closes)."""
+    for run in runs:
+        st.progress(views.fraction_done(run), text=f"Training {run.network_name} "
+                                                   f"({session.style_title(run.style)}): {views.progress_text(run)}")
+
+
+if not trained:
+    st.info("**No trained model yet.** Train one on page 2, or train the article's network here "
+            "with quick settings (3 epochs, a few seconds).", icon=":material/school:")
+    if not active:
+        if st.button("Train the reference network now", type="primary", key="quick_train"):
+            session.submit([(ModelSpec(seed=session.spec().seed), session.style(), QUICK_TRAINING)], origin="draw")
+    else:
+        views.follow(active, show_training)
+    st.stop()
+
+by_id = {run.id: run for run in trained}
+if st.session_state.get(RUNS_SEEN) != len(trained) or st.session_state.get(CHOSEN_RUN) not in by_id:
+    st.session_state[CHOSEN_RUN] = trained[-1].id  # a newly trained model takes over the canvas
+    st.session_state[RUNS_SEEN] = len(trained)
+chosen = st.selectbox("Model that predicts", list(by_id), key=CHOSEN_RUN,
+                      format_func=lambda run_id: by_id[run_id].title(),
+                      help="Every model this session trained, on any page, newest last.")
+run = by_id[chosen]
+model = session.model(run)
+st.html(CANVAS_TOOLBAR_OFF, unsafe_allow_javascript=True)
+
+
+def clear_canvas() -> None:
+    """Ask the canvas to empty itself in place (through a new, empty initial drawing)."""
+    st.session_state[CLEARS] = st.session_state.get(CLEARS, 0) + 1
+
+
+def show_answer(slot, html_text: str) -> None:
+    """The one-line answer above the canvas, always the same height: the canvas never moves."""
+    slot.html(f"<div style='height:2.4rem;line-height:2.4rem;font-size:1.3rem;font-weight:600;"
+              f"white-space:nowrap;overflow:hidden'>{html_text}</div>")
+
+
+@st.fragment
+def drawing_area(model, architecture) -> None:
+    """Canvas, prediction and preprocessing steps; a stroke reruns only this part of the page."""
+    canvas_col, result_col = st.columns([2, 3], gap="large")  # 820-px tablets: the canvas keeps its 280 px
+    with canvas_col:
+        # The answer sits right above the canvas: on a phone the columns stack, and the student
+        # should not have to scroll after every stroke to see it.
+        answer = st.empty()
+        clears = st.session_state.setdefault(CLEARS, 0)
+        canvas = st_canvas(
+            stroke_width=st.session_state.get("w_pen", 18),
+            stroke_color="#FFFFFF",
+            background_color="#000000",
+            height=CANVAS_SIZE,
+            width=CANVAS_SIZE,
+            drawing_mode="freedraw",
+            return_image_data=True,
+            # A new empty drawing clears the canvas in place (and it sends back the blank
+            # image). Replacing the canvas instead lost strokes made while it remounted.
+            initial_drawing={"version": "4.4.0", "objects": [], "background": "#000000", "clears": clears}
+            if clears else None,
+            key=CANVAS_KEY,
+        )
+        # A callback, so the click's own rerun already sends the empty drawing (no second rerun).
+        st.button("Clear", icon=":material/delete:", key="clear", on_click=clear_canvas)
+        st.slider("Pen width", 6, 40, 18, key="w_pen")
+        st.caption("Draw one digit, large and centred or not: the preprocessing takes care of that.")
+
+    rgba = canvas.image_data
+    processed = to_mnist(rgba) if rgba is not None else None
+    if processed is None:
+        show_answer(answer, "<span style='font-weight:400;font-size:0.9rem;color:#666'>"
+                            "Your digit's reading appears here.</span>")
+        result_col.info("Draw a digit on the black square: the prediction appears after each stroke.",
+                        icon=":material/draw:")
+        return
+    probabilities = predict_one(model, processed.image, architecture)
+    top = int(np.argmax(probabilities))
+    show_answer(answer, f"The model reads <b>{top}</b> · {probabilities[top]:.0%}")
+    with result_col:
+        st.metric("The model reads", f"{top}", help="The digit with the highest probability")
+        st.caption(f"with {probabilities[top]:.1%} confidence")
+        if probabilities[top] < UNSURE:
+            likeliest = np.argsort(-probabilities)[:3]
+            st.caption("Not sure. Its three likeliest answers: "
+                       + ", ".join(f"**{digit}** ({probabilities[digit]:.0%})" for digit in likeliest)
+                       + ". Try drawing bigger, or with a thicker pen.")
+        views.show_chart(charts.probability_bars(probabilities))
+
+    st.subheader("What the network sees")
+    st.caption("MNIST's own recipe: crop to the ink, scale the longer side to 20 px, place in 28×28 "
+               "with the centre of mass in the middle, scale to [0, 1] like the training digits.")
+    steps = [("Your drawing", processed.grey), ("Cropped to the ink", processed.cropped),
+             ("Longer side 20 px", processed.scaled), ("Centred in 28×28", processed.centred)]
+    views.show_image_row(steps, size=140)
+
+    if st.toggle("Compare with a naive resize of the whole canvas", key="w_naive"):
+        naive = naive_resize(rgba)
+        naive_probabilities = predict_one(model, naive, architecture)
+        naive_top = int(np.argmax(naive_probabilities))
+        left, right = st.columns([1, 3])
+        with left:
+            views.show_image_row([("Whole canvas shrunk to 28×28", (naive * 255).astype(np.uint8))], size=140)
+        right.markdown(
+            f"Naive resize reads **{naive_top}** ({naive_probabilities[naive_top]:.0%}); the MNIST recipe reads "
+            f"**{top}** ({probabilities[top]:.0%}). The network only ever saw digits that fill a 20×20 box "
+            "centred by mass: a small or off-centre digit is, to it, a different picture."
+        )
+
+
+drawing_area(model, architecture=run.predict_key)
+if active:  # a training started elsewhere shows below the canvas, so nothing moves under the pen
+    views.follow(active, show_training)

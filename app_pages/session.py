@@ -1,0 +1,123 @@
+"""One browser session's state: the current network, way and settings, and its book of runs.
+
+Everything per user lives in `st.session_state` under the keys below. The address bar is
+kept a share link of this state (`update_share_link`), and a session opened from a link
+starts from it (`init_state`), runs included, so a reload loses nothing.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app_pages import server
+from kerasways.jobs import OwnerBusyError, QueueFullError
+from kerasways.spec import STYLE_TITLES, STYLES, ModelSpec, TrainConfig
+
+SPEC, STYLE, CONFIG, BOOK = "spec", "style", "config", "book"
+LINK_NOTES = "share_link_notes"
+REATTACHED = "reattached_runs"
+# The address names the session's runs, so a reload finds them again. "job" is the older key
+# (one running training) that links handed out before still carry.
+RUNS_PARAM, JOB_PARAM = "runs", "job"
+RUN_SEPARATOR = ","
+
+
+def init_state() -> None:
+    """Start a new session from its share link, or from the reference network and defaults."""
+    if SPEC not in st.session_state and st.query_params:
+        from kerasways.share import from_query
+
+        params = st.query_params.to_dict()
+        run_ids = [run_id for run_id in params.pop(RUNS_PARAM, "").split(RUN_SEPARATOR) if run_id]
+        run_ids += [params.pop(JOB_PARAM)] if JOB_PARAM in params else []
+        link_spec, link_style, link_config, notes = from_query(params)
+        st.session_state[SPEC], st.session_state[STYLE], st.session_state[CONFIG] = link_spec, link_style, link_config
+        st.session_state[LINK_NOTES] = notes
+        if run_ids:
+            st.session_state[REATTACHED] = book().reattach(run_ids, session_id(), session_alive_check())
+    st.session_state.setdefault(SPEC, ModelSpec())
+    st.session_state.setdefault(STYLE, STYLES[0])
+    st.session_state.setdefault(CONFIG, TrainConfig())
+
+
+def spec() -> ModelSpec:
+    """The current network."""
+    return st.session_state[SPEC]
+
+
+def style() -> str:
+    """The current way of writing it (one of STYLES)."""
+    return st.session_state[STYLE]
+
+
+def config() -> TrainConfig:
+    """The current training settings."""
+    return st.session_state[CONFIG]
+
+
+def style_title(name: str) -> str:
+    """Display title of a style, e.g. "Functional API"."""
+    return STYLE_TITLES[name]
+
+
+def book():
+    """This session's `runs.Book`: every training it started, however it was started."""
+    if BOOK not in st.session_state:
+        from kerasways.runs import Book
+
+        st.session_state[BOOK] = Book(server.run_registry())
+    return st.session_state[BOOK]
+
+
+def model(run):
+    """The trained keras.Model of a finished run (rebuilt once on the server, then shared)."""
+    return server.run_registry().model(run)
+
+
+def session_id() -> str:
+    """This browser session's id (owner of its runs)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    context = get_script_run_ctx()
+    return context.session_id if context else "no-session"
+
+
+def session_alive_check():
+    """A function the job pool calls to learn whether this browser session is still connected."""
+    from streamlit import runtime
+
+    session = session_id()
+    if not runtime.exists():
+        return None
+    instance = runtime.get_instance()
+    return lambda: instance.is_active_session(session)
+
+
+def submit(requests: list[tuple[ModelSpec, str, TrainConfig]], origin: str) -> None:
+    """Start runs for this session and redraw the page in its "running" state.
+
+    When the session already trains, or the server's queue is full, a warning says so where
+    the button was, and nothing is started.
+
+    Args:
+        requests: (spec, style, config) of each run; several form a group trained together.
+        origin: the page that asks ("train", "draw" or "compare").
+    """
+    try:
+        book().submit(requests, session_id(), session_alive_check(), origin=origin)
+    except (OwnerBusyError, QueueFullError, ValueError) as error:
+        st.warning(str(error), icon=":material/hourglass_top:")
+        return
+    st.rerun()
+
+
+def update_share_link() -> None:
+    """Keep the address bar a link that reopens this exact set-up, with this session's runs."""
+    from kerasways.share import to_query
+
+    wanted = to_query(spec(), style(), config())
+    run_ids = book().link_ids()
+    if run_ids:
+        wanted[RUNS_PARAM] = RUN_SEPARATOR.join(run_ids)
+    if st.query_params.to_dict() != wanted:
+        st.query_params.from_dict(wanted)

@@ -1,0 +1,169 @@
+"""View helpers the pages share: charts, image rows, and a live view of running trainings."""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Callable
+
+import streamlit as st
+
+from app_pages import server, session
+
+# A poll redraws the live charts: about 10 ms of server time with their specs cached (it was
+# 86 ms when each poll built and validated new Altair charts), and the browser only swaps the
+# data. Once a second still looks live and leaves the server to a class's drawings.
+POLL_SECONDS = 1.0
+
+
+def show_chart(chart, where=None) -> None:
+    """Show a `kerasways.charts.Chart` (in `where`, a column or container, if given).
+
+    The spec and the data go separately, so an update with new data only is drawn in place.
+    """
+    (where or st).vega_lite_chart(chart.data, chart.spec, width="stretch")
+
+
+def show_image_row(captioned_images, size: int) -> None:
+    """Small uint8 images as one row of crisp, pixelated pictures with captions.
+
+    One element with inline PNGs instead of an `st.image` each: nothing to store and fetch
+    per picture, which adds up when a whole class draws or opens its results at once.
+
+    Args:
+        captioned_images: (caption, 2-D uint8 array) pairs.
+        size: displayed width and height in pixels.
+    """
+    import base64
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    figures = []
+    for caption, image in captioned_images:
+        buffer = io.BytesIO()
+        Image.fromarray(np.asarray(image, dtype=np.uint8)).save(buffer, format="PNG")
+        source = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+        caption = html.escape(caption)
+        figures.append(
+            f"<figure style='margin:0;text-align:center;width:{size}px'><img src='{source}' alt='{caption}' "
+            f"style='width:{size}px;height:{size}px;object-fit:contain;image-rendering:pixelated;background:#000'>"
+            f"<figcaption style='font-size:0.85rem;color:#666'>{caption}</figcaption></figure>"
+        )
+    st.html(f"<div style='display:flex;gap:{max(size // 6, 8)}px;flex-wrap:wrap'>{''.join(figures)}</div>")
+
+
+def show_plain_list(lines: list[str]) -> None:
+    """Text that came from a link or a user, shown as plain text: never Markdown, links or HTML."""
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
+    st.html(f"<ul style='margin:0 0 0.5rem 1.2rem;font-size:0.9rem'>{items}</ul>")
+
+
+def show_curves(run) -> None:
+    """A run's loss and accuracy: per batch (raw and smoothed) with per-epoch points, side by side."""
+    from kerasways import charts
+
+    losses, accuracies, epochs, steps = run.history.snapshot()
+    batches = charts.batch_frame(losses, accuracies, max(steps, 1))
+    curves = charts.training_curves(batches, charts.epoch_frame(epochs), run.config.epochs)
+    for column, chart in zip(st.columns(2), curves):
+        show_chart(chart, column)
+
+
+def eta_text(seconds: float) -> str:
+    """Human time left: "12 s", "3 min 5 s", or "…" while unknown."""
+    if not math.isfinite(seconds):
+        return "…"
+    seconds = int(round(seconds))
+    return f"{seconds} s" if seconds < 60 else f"{seconds // 60} min {seconds % 60} s"
+
+
+def progress_text(run) -> str:
+    """Where a queued or running run is: waiting, compiling, or epoch, batch, loss and time left."""
+    pool = server.job_pool()
+    progress = run.progress
+    if run.state == "queued" and not pool.data_description():
+        return ("Starting the training workers: the first training after the server starts waits a few "
+                "seconds for them to load TensorFlow and the digits.")
+    if run.state == "queued":
+        return f"Waiting for a free worker: you are number {pool.position(run.job)} in the queue."
+    if progress is None:
+        return "Building the model and compiling the training steps…"
+    return (f"Epoch {progress.epoch}/{progress.epochs} · batch {progress.step:,}/{progress.steps_per_epoch:,} · "
+            f"loss {progress.loss:.4f} · accuracy {progress.accuracy:.2%} · "
+            f"{progress.samples_per_second:,.0f} digits/s · about {eta_text(progress.eta_seconds)} left")
+
+
+def fraction_done(run) -> float:
+    """How much of a run is done, from 0 to 1."""
+    if run.finished:
+        return 1.0
+    return min(run.progress.fraction, 1.0) if run.progress is not None else 0.0
+
+
+def follow(runs: list, draw: Callable[[list], None]) -> None:
+    """Draw `runs` with `draw(runs)`, and while any of them trains, again every POLL_SECONDS.
+
+    The one live view of the app: only this part of the page reruns while training, and once
+    every run has finished the whole page reruns to show the results.
+
+    Args:
+        runs: `runs.Run` objects (they update themselves as progress streams in).
+        draw: renders them; called on every poll.
+    """
+    if all(run.finished for run in runs):
+        draw(runs)
+        return
+
+    @st.fragment(run_every=POLL_SECONDS)
+    def live() -> None:
+        if all(run.finished for run in runs):
+            st.rerun()
+        draw(runs)
+
+    live()
+
+
+def sidebar_status() -> None:
+    """A small live status of this session's trainings in the sidebar (pages other than Train)."""
+    active = session.book().active()
+    if not active:
+        return
+
+    def draw(runs) -> None:
+        with st.sidebar:
+            for run in runs:
+                st.progress(fraction_done(run),
+                            text=f"Training {run.network_name} ({session.style_title(run.style)}): "
+                                 f"{fraction_done(run):.0%}")
+
+    follow(active, draw)
+
+
+def share_link_notes() -> None:
+    """Say once what a shared link brought back, and what it asked for that could not be used."""
+    counts = st.session_state.pop(session.REATTACHED, None)
+    if counts and counts["running"]:
+        st.success("Reattached to your training: it kept running while the page reloaded.",
+                   icon=":material/sync:")
+    if counts and counts["missing"]:
+        from kerasways.runs import KEEP_FINISHED_SECONDS
+
+        st.info(f"{counts['missing']} training(s) named in this link are no longer on the server: finished "
+                f"trainings are kept for {KEEP_FINISHED_SECONDS // 3600} hours, the server may have restarted, "
+                "or the page that started a training is still open elsewhere. Your set-up is restored: "
+                "press Start to train again.", icon=":material/sync_problem:")
+    notes = st.session_state.pop(session.LINK_NOTES, None)
+    if notes:
+        st.warning("This link had settings that could not be used, so defaults were taken for them:",
+                   icon=":material/link_off:")
+        show_plain_list(notes)
+
+
+def sequential_cannot_branch(where=None) -> None:
+    """Why this network has no Sequential version (the wording lives in `spec`, with the rule)."""
+    from kerasways.spec import SEQUENTIAL_CANNOT_BRANCH
+
+    (where or st).info(f"{SEQUENTIAL_CANNOT_BRANCH} Pick the Functional API or Model subclassing on page 1.",
+                       icon=":material/call_split:")

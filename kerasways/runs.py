@@ -1,0 +1,412 @@
+"""Where a training run lives: from the click that starts it to the model that reads drawings.
+
+- `Run` is one training: what was asked (network, way, settings), its job in the worker pool,
+  one history that the streamed progress appends to, and, once finished, the model rebuilt
+  from its weights (lazily, once) with the key of its compiled predict step.
+- `RunRegistry` is the server's: it submits runs to the `JobPool` (one run, or a group such as
+  "Train all three") and keeps finished runs for a while, so a page reload finds them again.
+- `Book` is one browser session's runs, in order: the latest finished run per way, the active
+  runs, the latest group, and the run ids the share link carries.
+
+Pages hold one `Book` in session state and only draw what it says.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from kerasways.jobs import DONE, QUEUED, RUNNING, Job, JobPool, OwnerBusyError
+from kerasways.spec import DEFAULT_LEARNING_RATES, NUM_CLASSES, PRESETS, STYLE_TITLES, ModelSpec, TrainConfig
+
+# A finished run stays on the server this long after it ended, so a reload (or the share link of
+# a student who closed the tab) finds it; at most MAX_FINISHED_RUNS are kept, oldest dropped first.
+# Each holds its weights (0.4 MB for the reference network, a few MB at most) and history.
+KEEP_FINISHED_SECONDS = 2 * 60 * 60
+MAX_FINISHED_RUNS = 100
+# Rebuilt Keras models are the heavy part (a few MB each with their variables): at most this
+# many live on the server; the least recently used one is dropped and rebuilt when asked again.
+MAX_LIVE_MODELS = 24
+CHANCE_MARGIN = 0.1  # test accuracy below chance + this (20% for ten digits) means it did not learn
+MAX_RUNS_PER_BOOK = 12  # a session keeps its newest runs; older ones fall off its list
+
+Request = tuple[ModelSpec, str, TrainConfig]
+
+
+def network_name(spec: ModelSpec) -> str:
+    """The preset's short name ("Small CNN"), or "Your network" for the user's own layers."""
+    for name, preset in PRESETS.items():
+        if preset.architecture == spec.architecture:
+            return name.split(" (")[0]
+    return "Your network"
+
+
+def _finite_or_none(value) -> float | None:
+    if value is None:
+        return None
+    value = float(value)
+    return value if value == value else None  # NaN → None: "no validation" has one representation
+
+
+class RunHistory:
+    """Per-batch loss and accuracy, and one point per finished epoch, as the training streams them.
+
+    The job pool's pump thread appends; pages read a consistent `snapshot()`.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.batch_loss: list[float] = []
+        self.batch_accuracy: list[float] = []
+        self.epochs: list[dict] = []  # {"epoch", "loss", "accuracy", "val_loss", "val_accuracy"}
+        self.steps_per_epoch = 0
+
+    def record(self, progress) -> None:
+        """Append one `training.Progress` report (it carries the batches since the last one)."""
+        with self._lock:
+            self.steps_per_epoch = progress.steps_per_epoch
+            self.batch_loss.extend(progress.batch_losses)
+            self.batch_accuracy.extend(progress.batch_accuracies)
+            if progress.epoch_end:
+                self.epochs.append({
+                    "epoch": progress.epoch, "loss": progress.loss, "accuracy": progress.accuracy,
+                    "val_loss": _finite_or_none(progress.val_loss),
+                    "val_accuracy": _finite_or_none(progress.val_accuracy),
+                })
+
+    def complete(self, history) -> None:
+        """Replace what was streamed by the finished run's full `training.History` (never partial)."""
+        epochs = [
+            {"epoch": index + 1, "loss": loss, "accuracy": accuracy,
+             "val_loss": _finite_or_none(val_loss), "val_accuracy": _finite_or_none(val_accuracy)}
+            for index, (loss, accuracy, val_loss, val_accuracy) in enumerate(zip(
+                history.epoch_loss, history.epoch_accuracy, history.val_loss, history.val_accuracy))
+        ]
+        with self._lock:
+            self.batch_loss = list(history.batch_loss)
+            self.batch_accuracy = list(history.batch_accuracy)
+            self.epochs = epochs
+            self.steps_per_epoch = history.steps_per_epoch
+
+    def snapshot(self) -> tuple[list[float], list[float], list[dict], int]:
+        """(batch losses, batch accuracies, epoch points, steps per epoch), copied together."""
+        with self._lock:
+            return list(self.batch_loss), list(self.batch_accuracy), list(self.epochs), self.steps_per_epoch
+
+
+@dataclass(eq=False)
+class Run:
+    """One training: its request, its job, its history and (once trained) its model."""
+
+    job: Job
+    origin: str = "train"  # which page started it: "train", "draw" or "compare"
+    group: str = ""  # runs started together (Train all three) share a group id
+    history: RunHistory = field(default_factory=RunHistory)
+    _model: object = None
+    _completed: bool = False
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def id(self) -> str:
+        """The run's id, unguessable: it is what the share link names."""
+        return self.job.id
+
+    @property
+    def spec(self) -> ModelSpec:
+        """The network trained."""
+        return self.job.spec
+
+    @property
+    def style(self) -> str:
+        """The way it is written (one of STYLES)."""
+        return self.job.style
+
+    @property
+    def config(self) -> TrainConfig:
+        """The training settings."""
+        return self.job.config
+
+    @property
+    def state(self) -> str:
+        """"queued", "running", "done", "failed" or "cancelled"."""
+        return self.job.state
+
+    @property
+    def finished(self) -> bool:
+        """True once it is done, failed or cancelled."""
+        return self.job.finished
+
+    @property
+    def progress(self):
+        """The latest `training.Progress`, or None before the first report."""
+        return self.job.progress
+
+    @property
+    def result(self):
+        """The `jobs.JobResult` of a run that trained (also when stopped early), else None."""
+        if self.job.result is not None and not self._completed:
+            with self._lock:
+                if not self._completed:
+                    self.history.complete(self.job.result.history)
+                    self._completed = True
+        return self.job.result
+
+    @property
+    def trained(self) -> bool:
+        """True when it produced weights a model can use."""
+        return self.state == DONE and self.result is not None
+
+    @property
+    def error(self) -> str:
+        """Why it failed or was cancelled ("" otherwise)."""
+        return self.job.error
+
+    @property
+    def accuracy(self) -> float | None:
+        """Test accuracy once trained, else None."""
+        return self.result.evaluation.accuracy if self.trained else None
+
+    @property
+    def predict_key(self) -> tuple:
+        """The key of its compiled predict step: the architecture and the way, never seed or rate."""
+        return (self.spec.architecture, self.style)
+
+    @property
+    def network_name(self) -> str:
+        """E.g. "Small CNN" or "Your network"."""
+        return network_name(self.spec)
+
+    def title(self, percent: Callable[[float], str] = lambda value: f"{value:.1%}") -> str:
+        """E.g. "Small CNN · Functional API · seed 42 · 95.0%" (the accuracy once trained)."""
+        parts = [self.network_name, STYLE_TITLES[self.style], f"seed {self.spec.seed}"]
+        if self.accuracy is not None:
+            parts.append(percent(self.accuracy))
+        return " · ".join(parts)
+
+    def outcome(self) -> tuple[str, str]:
+        """How a trained run ended, in plain words: (kind, message).
+
+        kind is "completed", "stopped", "nan" (the loss diverged) or "not_learned": the
+        accuracy stayed near chance or the loss did not fall, which a green "done" would hide.
+        """
+        result = self.result
+        if result.status in ("nan", "stopped"):
+            return result.status, result.message
+        losses = result.history.batch_loss
+        chance = 1.0 / NUM_CLASSES
+        stuck = len(losses) >= 2 and min(losses[-max(1, len(losses) // 10):]) >= losses[0]
+        if result.evaluation.accuracy < chance + CHANCE_MARGIN or stuck:
+            default = DEFAULT_LEARNING_RATES[self.spec.optimizer]
+            advice = (f"The learning rate ({self.spec.learning_rate:g}) is probably too high; try {default:g}, "
+                      f"Keras' default for {self.spec.optimizer}." if self.spec.learning_rate > default else
+                      "Try more epochs, more training digits or a larger learning rate.")
+            return "not_learned", (
+                f"The network did not learn: test accuracy {result.evaluation.accuracy:.1%} is close to guessing "
+                f"({chance:.0%} for ten digits)" + (" and the loss did not fall. " if stuck else ". ") + advice)
+        epochs = len(result.history.epoch_loss)
+        steps = len(losses)
+        return "completed", (f"Trained {epochs} epoch{'s' if epochs != 1 else ''} ({steps:,} steps) "
+                             f"in {result.seconds:.1f} s.")
+
+    def _record(self, progress) -> None:
+        self.history.record(progress)
+
+
+class RunRegistry:
+    """The server's runs: submitted through one job pool, finished ones kept for a while.
+
+    Args:
+        pool: the server's `JobPool`.
+        keep_seconds: how long a finished run stays findable.
+        max_finished: at most this many finished runs are kept (oldest dropped first).
+        max_models: at most this many rebuilt models live at once (least recently used dropped).
+    """
+
+    def __init__(self, pool: JobPool, keep_seconds: float = KEEP_FINISHED_SECONDS,
+                 max_finished: int = MAX_FINISHED_RUNS, max_models: int = MAX_LIVE_MODELS):
+        self.pool = pool
+        self.keep_seconds = keep_seconds
+        self.max_finished = max_finished
+        self.max_models = max_models
+        self._runs: dict[str, Run] = {}
+        self._live_models: OrderedDict[str, Run] = OrderedDict()
+        self._lock = threading.RLock()
+
+    def submit(self, requests: list[Request], owner: str, owner_alive: Callable[[], bool] | None = None,
+               origin: str = "train") -> list[Run]:
+        """Queue runs as one request: one training, or a group trained side by side.
+
+        Args:
+            requests: (spec, style, config) for each run, queued in this order.
+            owner: the browser session asking (one unfinished request per owner).
+            owner_alive: returns False once that session is gone (its runs are then cancelled).
+            origin: the page that asks ("train", "draw" or "compare").
+
+        Returns:
+            The new runs, in order.
+
+        Raises:
+            jobs.OwnerBusyError: the owner already has a run queued or running.
+            jobs.QueueFullError: too many trainings are waiting on the server.
+        """
+        group = uuid.uuid4().hex[:8] if len(requests) > 1 else ""
+        runs = [Run(job=job, origin=origin, group=group) for job in self.pool.submit_many(
+            requests, owner=owner, owner_alive=owner_alive, listener_factory=self._listener)]
+        with self._lock:
+            for run in runs:
+                self._runs[run.id] = run
+            self._forget_expired()
+        return runs
+
+    def _listener(self, job: Job) -> Callable:
+        # The pool calls this for each new job, before it can start, to learn where progress goes.
+        holder: dict = {}
+
+        def deliver(progress) -> None:
+            run = holder.get("run") or self._runs.get(job.id)
+            if run is not None:
+                holder["run"] = run
+                run._record(progress)
+
+        return deliver
+
+    def get(self, run_id: str) -> Run | None:
+        """The run with this id, or None once it has expired (or the server restarted)."""
+        with self._lock:
+            self._forget_expired()
+            return self._runs.get(run_id)
+
+    def adopt(self, run_id: str, owner: str, owner_alive: Callable[[], bool] | None = None) -> Run | None:
+        """Hand a run named in a share link to the session that opened it.
+
+        A finished run is simply returned (reading its results changes nothing). An unfinished
+        one moves to the new session only once the page that started it is gone (a reload):
+        a link copied from a page still open never takes its training away.
+
+        Returns:
+            The run, or None when it has expired or its page is still open.
+        """
+        run = self.get(run_id)
+        if run is None or run.finished:
+            return run
+        return run if self.pool.adopt(run_id, owner, owner_alive) is not None else None
+
+    def model(self, run: Run):
+        """The trained keras.Model of a finished run, rebuilt once from its source and weights.
+
+        Its predict step is compiled here (once per architecture), so the first drawing does
+        not wait for it. Rebuilding touches no global random state (see `build.rebuild_model`).
+        """
+        if not run.trained:
+            raise ValueError(f"run: expected a run that finished training; received one that is {run.state}")
+        with run._lock:
+            if run._model is None:
+                import numpy as np
+
+                from kerasways.build import rebuild_model
+                from kerasways.evaluate import predict_one
+
+                run._model = rebuild_model(run.spec, run.style, run.job.result.weights)
+                predict_one(run._model, np.zeros((28, 28), np.float32), architecture=run.predict_key)
+        with self._lock:
+            self._live_models[run.id] = run
+            self._live_models.move_to_end(run.id)
+            while len(self._live_models) > self.max_models:
+                _, oldest = self._live_models.popitem(last=False)
+                with oldest._lock:
+                    oldest._model = None
+        return run._model
+
+    def _forget_expired(self) -> None:
+        now = time.time()
+        finished = sorted((run for run in self._runs.values() if run.finished),
+                          key=lambda run: run.job.finished_at or 0.0)
+        too_many = len(finished) - self.max_finished
+        for index, run in enumerate(finished):
+            if index < too_many or now - (run.job.finished_at or now) > self.keep_seconds:
+                del self._runs[run.id]
+                self._live_models.pop(run.id, None)
+
+
+class Book:
+    """One browser session's runs, oldest first, however each was started.
+
+    Args:
+        registry: the server's `RunRegistry`.
+    """
+
+    def __init__(self, registry: RunRegistry):
+        self.registry = registry
+        self._ids: list[str] = []
+
+    def runs(self) -> list[Run]:
+        """The session's runs that the server still has, oldest first."""
+        found = [self.registry.get(run_id) for run_id in self._ids]
+        self._ids = [run.id for run in found if run is not None]
+        return [run for run in found if run is not None]
+
+    def add(self, runs: list[Run]) -> None:
+        """Put runs in this book (newest last), keeping at most MAX_RUNS_PER_BOOK."""
+        for run in runs:
+            if run.id not in self._ids:
+                self._ids.append(run.id)
+        del self._ids[:max(0, len(self._ids) - MAX_RUNS_PER_BOOK)]
+
+    def submit(self, requests: list[Request], owner: str, owner_alive: Callable[[], bool] | None = None,
+               origin: str = "train") -> list[Run]:
+        """Start runs for this session (see `RunRegistry.submit`) and keep them in the book."""
+        if self.active():
+            running = self.active()[0]
+            raise OwnerBusyError(f"Your {STYLE_TITLES[running.style]} training is still running: "
+                                 "stop it or wait for it to finish.")
+        runs = self.registry.submit(requests, owner, owner_alive, origin)
+        self.add(runs)
+        return runs
+
+    def active(self) -> list[Run]:
+        """Runs queued or training now."""
+        return [run for run in self.runs() if run.state in (QUEUED, RUNNING)]
+
+    def trained(self) -> list[Run]:
+        """Runs that produced a model, oldest first."""
+        return [run for run in self.runs() if run.trained]
+
+    def latest(self, style: str | None = None) -> Run | None:
+        """The newest run (in `style`, if given), whatever its state."""
+        for run in reversed(self.runs()):
+            if style is None or run.style == style:
+                return run
+        return None
+
+    def latest_group(self) -> list[Run]:
+        """The runs of the newest group (e.g. the last "Train all three"), or []."""
+        runs = self.runs()
+        groups = [run.group for run in runs if run.group]
+        return [run for run in runs if groups and run.group == groups[-1]]
+
+    def link_ids(self) -> list[str]:
+        """The run ids the share link names, so a reload finds every run again."""
+        return [run.id for run in self.runs() if run.state in (QUEUED, RUNNING, DONE)]
+
+    def reattach(self, run_ids: list[str], owner: str, owner_alive: Callable[[], bool] | None = None) -> dict:
+        """After a reload, take back the runs a link names.
+
+        Returns:
+            Counts for a message: {"running": n, "finished": n, "missing": n}.
+        """
+        counts = {"running": 0, "finished": 0, "missing": 0}
+        found = []
+        for run_id in dict.fromkeys(run_ids):
+            run = self.registry.adopt(run_id, owner, owner_alive)
+            if run is None:
+                counts["missing"] += 1
+                continue
+            counts["finished" if run.finished else "running"] += 1
+            found.append(run)
+        self.add(found)
+        return counts
+

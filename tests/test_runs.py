@@ -1,0 +1,108 @@
+"""Where a run lives: its history, its rebuilt model, the registry's memory and a session's book."""
+
+import random
+import time
+
+import numpy as np
+import pytest
+
+from kerasways.build import build_model, rebuild_model
+from kerasways.jobs import JobPool, OwnerBusyError
+from kerasways.runs import Book, RunRegistry, network_name
+from kerasways.spec import PRESETS, ModelSpec, TrainConfig
+from kerasways.training import Progress
+
+QUICK = TrainConfig(epochs=2, train_size=1000)
+
+
+def test_rebuilding_a_trained_model_leaves_the_servers_random_state_alone():
+    spec = ModelSpec(seed=7)
+    trained = build_model(spec, "functional")
+    np.random.seed(123)
+    random.seed(123)
+    numpy_before = np.random.get_state()[1].copy()
+    rebuilt = rebuild_model(spec, "functional", trained.get_weights())
+    np.testing.assert_array_equal(np.random.get_state()[1], numpy_before)  # NumPy's generator untouched
+    after_rebuild = random.random()
+    random.seed(spec.seed)
+    assert after_rebuild != random.random()  # Python's generator was not reset to the run's seed
+    x = np.random.default_rng(0).random((4, 28, 28), dtype=np.float32)
+    np.testing.assert_array_equal(np.asarray(trained(x)), np.asarray(rebuilt(x)))
+
+
+def progress(epoch, step, losses, epoch_end=False, val=None):
+    return Progress(epoch=epoch, epochs=2, step=step, steps_per_epoch=4, loss=0.5, accuracy=0.8,
+                    batch_losses=losses, batch_accuracies=[0.8] * len(losses), samples_per_second=1.0,
+                    eta_seconds=1.0, val_loss=val, val_accuracy=val, epoch_end=epoch_end)
+
+
+def test_streamed_progress_grows_one_history_and_no_validation_is_none():
+    from kerasways.runs import RunHistory
+
+    history = RunHistory()
+    history.record(progress(1, 2, [1.0, 0.9]))
+    history.record(progress(1, 4, [0.8, 0.7], epoch_end=True, val=float("nan")))
+    losses, accuracies, epochs, steps = history.snapshot()
+    assert losses == [1.0, 0.9, 0.8, 0.7] and steps == 4
+    assert epochs == [{"epoch": 1, "loss": 0.5, "accuracy": 0.8, "val_loss": None, "val_accuracy": None}]
+
+
+def test_runs_are_named_by_network():
+    assert network_name(PRESETS["Small CNN"].replace(seed=3, learning_rate=0.01)) == "Small CNN"
+    assert network_name(ModelSpec(layers=())) == "Your network"
+
+
+@pytest.fixture(scope="module")
+def registry():
+    pool = JobPool(workers=1, data_source="bundled")
+    yield RunRegistry(pool)
+    pool.close()
+
+
+def wait_until(condition, seconds=180.0):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    raise AssertionError("timed out")
+
+
+@pytest.mark.slow
+def test_a_group_is_in_the_book_its_runs_are_all_usable_and_a_reload_finds_them(registry):
+    book = Book(registry)
+    requests = [(ModelSpec(), style, QUICK) for style in ("sequential", "functional", "subclassing")]
+    group = book.submit(requests, owner="tab-1", origin="compare")
+    assert book.latest_group() == group and len({run.group for run in group}) == 1
+    with pytest.raises(OwnerBusyError):
+        book.submit([(ModelSpec(), "sequential", QUICK)], owner="tab-1")
+    wait_until(lambda: all(run.finished for run in group))
+    assert [run.style for run in book.trained()] == ["sequential", "functional", "subclassing"]
+    first = group[0]
+    assert len(first.history.snapshot()[0]) == 2 * first.history.steps_per_epoch  # streamed, then completed
+    # A reload is a new session with an empty book: the link's run ids bring every run back.
+    reloaded = Book(registry)
+    counts = reloaded.reattach(book.link_ids(), owner="tab-2")
+    assert counts == {"running": 0, "finished": 3, "missing": 0}
+    assert [run.id for run in reloaded.trained()] == [run.id for run in group]
+    # Two seeds of one network share one compiled predict step; the rebuilt model reads like the worker's.
+    assert group[0].predict_key != group[1].predict_key  # the way is part of the architecture
+    model = registry.model(first)
+    assert registry.model(first) is model  # rebuilt once
+
+
+@pytest.mark.slow
+def test_finished_runs_expire_and_the_book_forgets_them(registry):
+    book = Book(registry)
+    (run,) = book.submit([(ModelSpec(), "sequential", QUICK)], owner="tab-3")
+    wait_until(lambda: run.finished)
+    assert registry.get(run.id) is run
+    keep = registry.keep_seconds
+    registry.keep_seconds = 0.0
+    try:
+        time.sleep(0.01)
+        assert registry.get(run.id) is None
+        assert book.runs() == [] and book.link_ids() == []
+        assert Book(registry).reattach([run.id], owner="tab-4") == {"running": 0, "finished": 0, "missing": 1}
+    finally:
+        registry.keep_seconds = keep
