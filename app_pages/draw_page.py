@@ -69,18 +69,18 @@ if not trained:
             session.submit([(ModelSpec(seed=session.spec().seed), session.style(), QUICK_TRAINING)], origin="draw")
     else:
         views.follow(active, show_training)
-    st.stop()
 
-by_id = {run.id: run for run in trained}
-if st.session_state.get(RUNS_SEEN) != len(trained) or st.session_state.get(CHOSEN_RUN) not in by_id:
-    st.session_state[CHOSEN_RUN] = trained[-1].id  # a newly trained model takes over the canvas
-    st.session_state[RUNS_SEEN] = len(trained)
-chosen = st.selectbox("Model that predicts", list(by_id), key=CHOSEN_RUN,
-                      format_func=lambda run_id: by_id[run_id].title(),
-                      help="Every model this session trained, on any page, newest last.")
-run = by_id[chosen]
-model = session.model(run)
-st.html(CANVAS_TOOLBAR_OFF, unsafe_allow_javascript=True)
+
+def choose_model():
+    """The model that reads the drawings: the newest trained one unless the user picked another."""
+    by_id = {run.id: run for run in trained}
+    if st.session_state.get(RUNS_SEEN) != len(trained) or st.session_state.get(CHOSEN_RUN) not in by_id:
+        st.session_state[CHOSEN_RUN] = trained[-1].id  # a newly trained model takes over the canvas
+        st.session_state[RUNS_SEEN] = len(trained)
+    chosen = st.selectbox("Model that predicts", list(by_id), key=CHOSEN_RUN,
+                          format_func=lambda run_id: by_id[run_id].title(),
+                          help="Every model this session trained, on any page, newest last.")
+    return by_id[chosen]
 
 
 def clear_canvas() -> None:
@@ -164,6 +164,10 @@ def drawing_area(model, architecture) -> None:
         )
 
 
-drawing_area(model, architecture=run.predict_key)
-if active:  # a training started elsewhere shows below the canvas, so nothing moves under the pen
-    views.follow(active, show_training)
+# No st.stop() on this page: the app's share link is written after the page has run.
+if trained:
+    run = choose_model()
+    st.html(CANVAS_TOOLBAR_OFF, unsafe_allow_javascript=True)
+    drawing_area(session.model(run), architecture=run.predict_key)
+    if active:  # a training started elsewhere shows below the canvas, so nothing moves under the pen
+        views.follow(active, show_training)

@@ -44,20 +44,6 @@ with st.expander("How the app trains (and why it is faster than `model.fit`)"):
         "built from the very code on page 1."
     )
 
-if style not in supported_styles(spec):
-    views.sequential_cannot_branch()
-    st.stop()
-
-start_col, stop_col, status_col = st.columns([1, 1, 4])
-if start_col.button("▶ Start training", type="primary", disabled=running, key="start"):
-    session.submit([(spec, style, config)], origin="train")
-if stop_col.button("■ Stop", disabled=not running, key="stop",
-                   help="Stops after the current step and keeps the weights learned so far."):
-    pool.stop(run.id)
-if not running:
-    status_col.caption(server_status())
-
-
 def show_live(runs) -> None:
     """Data and server lines, progress bar, status line and live curves of the run."""
     (current,) = runs
@@ -68,12 +54,30 @@ def show_live(runs) -> None:
         views.show_curves(current)
 
 
-if running:
-    views.follow([run], show_live)
-elif run is not None:
-    if run.state in ("failed", "cancelled"):
-        st.error(run.error, icon=":material/warning:")
-    if run.result is not None:
-        results_view.show(run)
+def controls_and_run() -> None:
+    """Start and Stop, then the live run or the results of the latest run in this way."""
+    start_col, stop_col, status_col = st.columns([1, 1, 4])
+    if start_col.button("▶ Start training", type="primary", disabled=running, key="start"):
+        session.submit([(spec, style, config)], origin="train")
+    if stop_col.button("■ Stop", disabled=not running, key="stop",
+                       help="Stops after the current step and keeps the weights learned so far."):
+        pool.stop(run.id)
+    if not running:
+        status_col.caption(server_status())
+    if running:
+        views.follow([run], show_live)
+    elif run is not None:
+        if run.state in ("failed", "cancelled"):
+            st.error(run.error, icon=":material/warning:")
+        if run.result is not None:
+            results_view.show(run)
+    else:
+        st.info("Press **Start training**. With the default settings it takes a few seconds.",
+                icon=":material/touch_app:")
+
+
+# No st.stop() on this page: the app's share link is written after the page has run.
+if style in supported_styles(spec):
+    controls_and_run()
 else:
-    st.info("Press **Start training**. With the default settings it takes a few seconds.", icon=":material/touch_app:")
+    views.sequential_cannot_branch()

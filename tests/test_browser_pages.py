@@ -58,3 +58,13 @@ def test_a_page_opened_directly_makes_no_failed_request(app_url, browser):
     context.close()
     assert not seen["outside"], seen["outside"]
     assert not seen["failed"], seen["failed"]
+
+
+def test_the_draw_page_without_a_model_keeps_the_address_a_share_link(app_url, browser):
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(app_url + "/draw?seed=7&epochs=abc")
+    page.get_by_text("No trained model yet").first.wait_for(timeout=60_000)
+    page.wait_for_function("() => location.search.includes('epochs=5')", timeout=30_000)  # the malformed value goes
+    assert "seed=7" in page.url and "way=sequential" in page.url and "/draw" in page.url
+    context.close()
