@@ -111,6 +111,16 @@ def submit(requests: list[tuple[ModelSpec, str, TrainConfig]], origin: str) -> N
     st.rerun()
 
 
+def use_shared(request: tuple[ModelSpec, str, TrainConfig], origin: str) -> None:
+    """Take the server's shared run of `request` (trained once for everyone) and redraw the page."""
+    try:
+        book().add_shared(request, origin=origin)
+    except QueueFullError as error:
+        st.warning(str(error), icon=":material/hourglass_top:")
+        return
+    st.rerun()
+
+
 def update_share_link() -> None:
     """Keep the address bar a link that reopens this exact set-up, with this session's runs."""
     from kerasways.share import to_query

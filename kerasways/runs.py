@@ -105,6 +105,7 @@ class Run:
     job: Job
     origin: str = "train"  # which page started it: "train", "draw" or "compare"
     group: str = ""  # runs started together (Train all three) share a group id
+    shared: bool = False  # one run for every session that asks for the same training (see RunRegistry.shared)
     history: RunHistory = field(default_factory=RunHistory)
     _model: object = None
     _completed: bool = False
@@ -262,6 +263,33 @@ class RunRegistry:
             self._forget_expired()
         return runs
 
+    def shared(self, request: Request, origin: str = "draw") -> Run:
+        """A run of exactly this network, way and settings that every session may share.
+
+        Many students press the same "train now" button: the first press trains, every later one
+        gets that same run, still training (its progress shows) or finished (at once). A shared run
+        belongs to no session, so no closed tab can cancel it for the others.
+
+        Args:
+            request: (spec, style, config).
+            origin: the page that asks.
+
+        Returns:
+            The shared run (queued, training or trained).
+
+        Raises:
+            jobs.QueueFullError: a new training is needed and the server's queue is full.
+        """
+        with self._lock:
+            self._forget_expired()
+            for run in reversed(list(self._runs.values())):
+                if run.shared and (run.spec, run.style, run.config) == request and run.state in (QUEUED, RUNNING, DONE):
+                    return run
+            (job,) = self.pool.submit_many([request], owner="", owner_alive=None, listener_factory=self._listener)
+            run = Run(job=job, origin=origin, shared=True)
+            self._runs[run.id] = run
+            return run
+
     def _listener(self, job: Job) -> Callable:
         # The pool calls this for each new job, before it can start, to learn where progress goes.
         holder: dict = {}
@@ -366,6 +394,12 @@ class Book:
         runs = self.registry.submit(requests, owner, owner_alive, origin)
         self.add(runs)
         return runs
+
+    def add_shared(self, request: Request, origin: str = "draw") -> Run:
+        """Put the server's shared run of `request` in this book (see `RunRegistry.shared`)."""
+        run = self.registry.shared(request, origin)
+        self.add([run])
+        return run
 
     def active(self) -> list[Run]:
         """Runs queued or training now."""

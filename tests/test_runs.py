@@ -106,3 +106,15 @@ def test_finished_runs_expire_and_the_book_forgets_them(registry):
         assert Book(registry).reattach([run.id], owner="tab-4") == {"running": 0, "finished": 0, "missing": 1}
     finally:
         registry.keep_seconds = keep
+
+
+@pytest.mark.slow
+def test_a_class_pressing_the_same_train_now_button_shares_one_training(registry):
+    request = (ModelSpec(seed=5), "functional", QUICK)
+    first, second = Book(registry), Book(registry)
+    run = first.add_shared(request)
+    assert second.add_shared(request) is run  # still training: the second student watches the same run
+    wait_until(lambda: run.finished)
+    late = Book(registry).add_shared(request)
+    assert late is run and late.trained  # finished: the result is there at once
+    assert Book(registry).add_shared((ModelSpec(seed=6), "functional", QUICK)) is not run  # other settings train anew
