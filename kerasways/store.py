@@ -255,9 +255,9 @@ def _validated_canvas(canvas: object) -> np.ndarray:
     return canvas
 
 
-def _validated_writer(writer: object) -> str:
+def _validated_writer(writer: object, field: str = "writer") -> str:
     if not isinstance(writer, str) or not WRITER_PATTERN.fullmatch(writer):
-        _fail("writer", "an id of 1-64 letters, digits or _.:-", repr(writer)[:80])
+        _fail(field, "ids of 1-64 letters, digits or _.:-", repr(writer)[:80])
     return writer
 
 
@@ -635,4 +635,4 @@ def validate_arrays(data: CollectionData) -> None:
     if writers.dtype.kind != "U":
         _fail("writers", "text ids", writers.dtype)
     for writer in np.unique(writers):
-        _validated_writer(str(writer))
+        _validated_writer(str(writer), "writers")
