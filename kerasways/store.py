@@ -44,7 +44,7 @@ TEACHER_KEY_ENV = "KERASWAYS_TEACHER_KEY"
 DATABASE_FILE = "kerasways.sqlite3"
 DEFAULT_COLLECTION = "class"
 MNIST_SIDE = 28
-COLLECTION_PATTERN = re.compile(r"[a-z0-9-]{1,32}")
+COLLECTION_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
 # Writers are opaque ids: session hashes, or ids carried by an imported file.
 WRITER_PATTERN = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 CANVAS_SIDE_RANGE = (MNIST_SIDE, 2048)
@@ -147,7 +147,7 @@ def validate_collection(name: object) -> str:
         name: the text, e.g. "7b".
 
     Returns:
-        The slug: 1-32 characters of a-z, 0-9 and '-'.
+        The slug: 1-32 characters of a-z, 0-9 and '-', starting with a letter or digit.
 
     Raises:
         ValueError: for anything else (paths, spaces, accents, empty, too long).
@@ -201,7 +201,7 @@ def teacher_key_matches(given: str | None) -> bool:
         False when no key is set on the server: teacher controls are then unavailable.
     """
     expected = os.environ.get(TEACHER_KEY_ENV, "")
-    if not expected or not given:
+    if not expected or not isinstance(given, str) or not given:
         return False
     return hmac.compare_digest(given.encode(), expected.encode())
 

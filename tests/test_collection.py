@@ -11,6 +11,7 @@ from PIL import Image
 from kerasways.collection import (
     MIN_DRAWINGS_FOR_TRAINING,
     MIN_WRITERS_FOR_TRAINING,
+    as_test_set,
     read_npz,
     split_by_writer,
     to_npz_bytes,
@@ -177,3 +178,14 @@ def test_import_checks_arrays_handed_to_it_directly(tmp_path):
     with pytest.raises(ValueError, match="^y: expected labels 0-9"):
         store.import_arrays(bad, "7b", authorised=True)
     assert store.counts("7b").total == 0
+
+
+def test_a_trained_model_is_tested_on_the_class_drawings(tmp_path):
+    from kerasways.evaluate import summarise
+
+    store = DrawingStore(tmp_path / "data")
+    for index in range(4):
+        save_one(store, seed=index, label=index % 2, writer="s")
+    digits = as_test_set(store.arrays())
+    always_zero = np.tile(np.eye(10)[0], (len(digits.y_test), 1))
+    assert summarise(always_zero, digits.y_test, digits.x_test).accuracy == 0.5

@@ -317,7 +317,21 @@ def test_a_full_disk_raises_store_unavailable_and_keeps_what_was_saved(store, mo
     assert [d.id for d in store.gallery()] == [kept]
 
 
-@pytest.mark.parametrize("name", ["../x", "a/b", "..", ".", "a" * 33, "", " ", "ünï", "٣", "a b", "a_b",
+def test_a_read_only_database_refuses_saves_but_still_lists(store, monkeypatch):
+    kept = save_one(store)
+    store.close()
+
+    def read_only(self):
+        return sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True, isolation_level=None,
+                               check_same_thread=False)
+
+    monkeypatch.setattr(DrawingStore, "_open_connection", read_only)
+    with pytest.raises(StoreUnavailable, match="read-only"):
+        save_one(store)
+    assert [d.id for d in store.list_mine(writer="session-a")] == [kept]
+
+
+@pytest.mark.parametrize("name", ["-", "-x", "../x", "a/b", "..", ".", "a" * 33, "", " ", "ünï", "٣", "a b", "a_b",
                                   "a\x00b", "%2e%2e", "C:\\x", "/etc", None, 7])
 def test_collection_names_are_short_slugs_only(name):
     with pytest.raises(ValueError, match="^collection: expected"):
@@ -348,6 +362,7 @@ def test_teacher_key(monkeypatch):
     assert teacher_controls_available()
     assert teacher_key_matches("s3cret")
     assert not teacher_key_matches("s3cre") and not teacher_key_matches("S3CRET") and not teacher_key_matches(None)
+    assert not teacher_key_matches(12345)
 
 
 def test_deleting_a_collection_needs_the_teacher_and_spares_the_others(store):
