@@ -331,6 +331,28 @@ def test_a_read_only_database_refuses_saves_but_still_lists(store, monkeypatch):
     assert [d.id for d in store.list_mine(writer="session-a")] == [kept]
 
 
+def test_saves_committed_together_fail_together_on_a_full_disk(store, monkeypatch):
+    save_one(store)
+    store.close()
+    fill_disk(monkeypatch)
+    noise = np.random.default_rng(0).integers(0, 256, (280, 280, 4), dtype=np.uint8)
+    outcomes = []
+
+    def session(number: int) -> None:
+        try:
+            outcomes.append(store.save(canvas=noise, image=drawing(0)[1], label=1, writer=f"s{number}"))
+        except StoreUnavailable as error:
+            outcomes.append(error)
+
+    threads = [threading.Thread(target=session, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(outcomes) == 8 and all(isinstance(outcome, StoreUnavailable) for outcome in outcomes)
+    assert store.counts().total == 1
+
+
 @pytest.mark.parametrize("name", ["-", "-x", "../x", "a/b", "..", ".", "a" * 33, "", " ", "ünï", "٣", "a b", "a_b",
                                   "a\x00b", "%2e%2e", "C:\\x", "/etc", None, 7])
 def test_collection_names_are_short_slugs_only(name):
