@@ -4,7 +4,9 @@ The app server is one process with a thread per browser session, so the realisti
 threads sharing one `DrawingStore`; `--processes` also runs writers as separate processes (several
 servers on one data folder). Each writer saves `--drawings` drawings through `DrawingStore.save`
 (validation, PNG of the 280×280 canvas, one committed transaction with synchronous=FULL) as fast as
-it can after a common start: a burst far denser than a class clicking "It was a 7".
+it can after a common start: a burst far denser than a class clicking "It was a 7". `--pause-ms`
+paces each writer (a random pause, this long on average, before each save); a student needs
+seconds to draw a digit, so even 100 ms is many times a real class's pace.
 
 Drawings are MNIST test digits rendered on a 280×280 canvas (as in bench/drawn_accuracy.py), and
 their 28×28 image is what `to_mnist` makes of them, computed before timing (the page already has it).

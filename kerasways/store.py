@@ -323,8 +323,8 @@ class DrawingStore:
         # writer takes the write lock up front and waits its turn instead of failing on upgrade.
         connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None,
                                      check_same_thread=False)
-        # FULL: a drawing acknowledged to a student survives a power cut, not only a crash;
-        # one fsync per save is affordable at a class's pace (bench/collect.py).
+        # FULL: a drawing acknowledged to a student survives a power cut, not only a crash; the
+        # fsync per commit is shared by the saves committed together (`_commit_in_groups`).
         connection.execute("PRAGMA synchronous = FULL")
         return connection
 
@@ -412,7 +412,10 @@ class DrawingStore:
                 raise
 
     def unavailable_reason(self) -> str | None:
-        """None when drawings can be saved, else a plain sentence saying why not (for the page)."""
+        """None when the store opens, else a plain sentence saying why not (for the page).
+
+        A disk that fills up later shows only when saving: `save` then raises StoreUnavailable.
+        """
         try:
             self._ensure_ready()
         except StoreUnavailable as error:
