@@ -1,0 +1,240 @@
+"""A class's collection of labelled drawings as a data set: split, mix into training, export, import.
+
+Pure data handling on `CollectionData` arrays (kerasways/store.py reads and writes them); no
+database, no Streamlit.
+
+Splitting is by writer: a model tested on drawings by a student whose other drawings it trained
+on would look better than it is on a new student's handwriting, so no writer is ever in both parts.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from kerasways.store import CollectionCounts, CollectionData, validate_arrays
+
+# "Add our class's digits" is offered from this size. Three writers leave at least one writer for
+# testing and two for training, so the class accuracy is measured on handwriting the model never
+# saw; fifty drawings give about five per digit, and the held-out part still has a dozen or more,
+# so one drawing moves the class accuracy by under ten points. Below that the figures are noise.
+MIN_DRAWINGS_FOR_TRAINING = 50
+MIN_WRITERS_FOR_TRAINING = 3
+TEST_FRACTION = 0.25  # share of writers (not drawings) held out for testing
+MAX_IMPORT_BYTES = 32 * 1024 * 1024  # the uploaded file, and the arrays once decompressed
+MAX_IMPORT_ROWS = 20_000  # a class collection, with room to spare; full MNIST is not one
+NPZ_KEYS = ("x", "y", "writers")
+IMPORTED_WRITER = "imported"  # writer id for files that carry none
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """MNIST with the class's digits mixed into its training part (what `training.train` takes).
+
+    Attributes:
+        x_train, y_train: MNIST's training digits plus the class's, shuffled together.
+        x_test, y_test: MNIST's test digits, unchanged.
+        class_digits: how many of the training digits are the class's.
+        source: where the data came from, in words.
+    """
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    class_digits: int
+    source: str
+
+
+@dataclass(frozen=True)
+class DigitsToTest:
+    """Digits to test a model on, shaped as `evaluate.evaluate(model, data)` takes them."""
+
+    x_test: np.ndarray
+    y_test: np.ndarray
+
+
+def as_test_set(data: CollectionData) -> DigitsToTest:
+    """A collection (or one part of a split) as test digits, for a run's accuracy on the class's drawings.
+
+    A run trained with the class's digits must be tested on the test part of the same
+    `split_by_writer` (same seed), never on the whole collection: it has seen the rest.
+
+    Args:
+        data: the collection or a part of it.
+
+    Returns:
+        A DigitsToTest (x_test uint8 N×28×28, y_test labels).
+    """
+    return DigitsToTest(x_test=data.x, y_test=data.y)
+
+
+def split_by_writer(data: CollectionData, *, test_fraction: float = TEST_FRACTION,
+                    seed: int = 0) -> tuple[CollectionData, CollectionData]:
+    """Split a collection into training and test parts, never with one writer in both.
+
+    Args:
+        data: the collection.
+        test_fraction: share of the writers held out for testing (rounded; with two or more
+            writers at least one is held out and at least one is kept for training).
+        seed: the same seed and data give the same split.
+
+    Returns:
+        (train, test). With a single writer the test part is empty: no honest split exists.
+    """
+    if not 0 < test_fraction < 1:
+        raise ValueError(f"test_fraction: expected a share between 0 and 1; received {test_fraction}")
+    writers = np.unique(data.writers)  # sorted, so the order of saving does not matter
+    order = np.random.default_rng(seed).permutation(len(writers))
+    if len(writers) < 2:
+        held_out = 0
+    else:
+        held_out = min(max(1, round(len(writers) * test_fraction)), len(writers) - 1)
+    test_writers = writers[order[:held_out]]
+    in_test = np.isin(data.writers, test_writers)
+    return _rows(data, ~in_test), _rows(data, in_test)
+
+
+def _rows(data: CollectionData, mask: np.ndarray) -> CollectionData:
+    return CollectionData(x=data.x[mask], y=data.y[mask], writers=data.writers[mask])
+
+
+def why_not_ready_for_training(counts: CollectionCounts) -> str | None:
+    """Why "add our class's digits" cannot be offered yet, or None when it can.
+
+    Args:
+        counts: the collection's counts (`DrawingStore.counts`).
+
+    Returns:
+        A sentence for the page, or None.
+    """
+    writers = len(counts.by_writer)
+    if counts.total >= MIN_DRAWINGS_FOR_TRAINING and writers >= MIN_WRITERS_FOR_TRAINING:
+        return None
+    return (f"Training with the class's digits needs at least {MIN_DRAWINGS_FOR_TRAINING} drawings from "
+            f"{MIN_WRITERS_FOR_TRAINING} writers; the collection has {counts.total} from {writers}.")
+
+
+def with_class_digits(data, class_train: CollectionData, *, train_size: int = 0, repeat: int = 1,
+                      seed: int = 0) -> TrainingData:
+    """MNIST's training digits with the class's training part shuffled in.
+
+    Args:
+        data: anything with `x_train, y_train, x_test, y_test` (e.g. `load_mnist()`).
+        class_train: the training part of `split_by_writer` (never its test part).
+        train_size: how many MNIST digits to keep (0 = all), as TrainConfig.train_size means;
+            train the result with train_size 0 so every class digit is used.
+        repeat: how many copies of each class digit (a few dozen among 60,000 weigh little).
+        seed: the shuffle's seed.
+
+    Returns:
+        A TrainingData.
+    """
+    if not isinstance(repeat, int) or repeat < 1:
+        raise ValueError(f"repeat: expected an int ≥ 1; received {repeat!r}")
+    x_mnist, y_mnist = data.x_train, data.y_train
+    if train_size:
+        x_mnist, y_mnist = x_mnist[:train_size], y_mnist[:train_size]
+    x = np.concatenate([x_mnist, np.tile(class_train.x, (repeat, 1, 1))])
+    y = np.concatenate([np.asarray(y_mnist, dtype=np.int64), np.tile(class_train.y, repeat)])
+    # Shuffled together, so the held-out validation tail gets its share of class digits too.
+    order = np.random.default_rng(seed).permutation(len(y))
+    return TrainingData(x_train=x[order], y_train=y[order], x_test=data.x_test, y_test=data.y_test,
+                        class_digits=len(class_train) * repeat,
+                        source=f"{getattr(data, 'source', 'MNIST')} + {len(class_train) * repeat} class digits")
+
+
+def to_npz_bytes(data: CollectionData) -> bytes:
+    """The collection as an `.npz` in MNIST's layout: `x` uint8 N×28×28, `y` labels, `writers` ids.
+
+    Args:
+        data: the collection.
+
+    Returns:
+        The file's bytes (compressed; loads with `numpy.load(..., allow_pickle=False)`).
+    """
+    validate_arrays(data)
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, x=data.x, y=data.y.astype(np.int64), writers=data.writers.astype(str))
+    return buffer.getvalue()
+
+
+def to_png_zip_bytes(data: CollectionData) -> bytes:
+    """The collection as a zip of 28×28 PNGs plus `labels.csv` (file, label, writer).
+
+    Args:
+        data: the collection.
+
+    Returns:
+        The zip file's bytes.
+    """
+    validate_arrays(data)
+    buffer = io.BytesIO()
+    table = io.StringIO()
+    rows = csv.writer(table, lineterminator="\n")
+    rows.writerow(["file", "label", "writer"])
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for index, (image, label, writer) in enumerate(zip(data.x, data.y, data.writers)):
+            name = f"images/{index:05d}_{int(label)}.png"
+            png = io.BytesIO()
+            Image.fromarray(image).save(png, format="PNG")
+            archive.writestr(name, png.getvalue())
+            rows.writerow([name, int(label), str(writer)])
+        archive.writestr("labels.csv", table.getvalue())
+    return buffer.getvalue()
+
+
+def read_npz(content: bytes, *, max_bytes: int = MAX_IMPORT_BYTES, max_rows: int = MAX_IMPORT_ROWS) -> CollectionData:
+    """Read and check an uploaded `.npz` before anything is stored.
+
+    Args:
+        content: the uploaded file's bytes.
+        max_bytes: limit on the file and on its arrays once decompressed.
+        max_rows: limit on the number of drawings.
+
+    Returns:
+        A CollectionData (writers "imported" when the file has no `writers`).
+
+    Raises:
+        ValueError: naming what is wrong (not an npz, keys, sizes, shapes, dtypes, labels, pickles).
+    """
+    if not isinstance(content, bytes | bytearray):
+        raise ValueError(f"file: expected the bytes of an .npz file; received {type(content).__name__}")
+    if len(content) > max_bytes:
+        raise ValueError(f"file: expected at most {max_bytes:,} bytes; received {len(content):,}")
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            members = archive.infolist()
+    except zipfile.BadZipFile:
+        raise ValueError("file: expected an .npz file (numpy.savez); received something else") from None
+    # A small compressed file can hold huge arrays: check the sizes before decompressing anything.
+    unpacked = sum(member.file_size for member in members)
+    if unpacked > max_bytes:
+        raise ValueError(f"file: expected arrays of at most {max_bytes:,} bytes; received {unpacked:,} once unpacked")
+    names = sorted(member.filename.removesuffix(".npy") for member in members)
+    if not {"x", "y"} <= set(names) or not set(names) <= set(NPZ_KEYS):
+        raise ValueError(f"file: expected arrays {', '.join(NPZ_KEYS)} (writers optional); received {names}")
+    try:
+        with np.load(io.BytesIO(content), allow_pickle=False) as npz:
+            arrays = {name: npz[name] for name in names}
+    except ValueError as error:
+        if "pickle" in str(error) or "Object arrays" in str(error):
+            raise ValueError("file: expected plain number and text arrays; received Python objects") from None
+        raise ValueError(f"file: expected readable numpy arrays; received an unreadable file ({error})") from None
+    except (OSError, EOFError, zipfile.BadZipFile) as error:
+        raise ValueError(f"file: expected readable numpy arrays; received an unreadable file ({error})") from None
+    x, y = arrays["x"], arrays["y"]
+    if x.ndim >= 1 and len(x) > max_rows:
+        raise ValueError(f"x: expected at most {max_rows:,} drawings; received {len(x):,}")
+    writers = arrays.get("writers")
+    if writers is None:
+        writers = np.full(len(x) if x.ndim else 0, IMPORTED_WRITER)
+    data = CollectionData(x=x, y=y.astype(np.int64) if y.dtype.kind in "iu" else y, writers=writers)
+    validate_arrays(data)
+    return data
+
