@@ -66,6 +66,7 @@ class JobResult:
     status: str  # "completed", "stopped" or "nan" (see training.TrainResult)
     message: str
     evaluation: object  # evaluate.Evaluation
+    state: object = None  # training.TrainState of a paused run, to resume it on any worker
 
 
 @dataclass
@@ -83,6 +84,8 @@ class Job:
     state: str = QUEUED
     progress: object = None  # latest training.Progress
     listener: Callable[[object], None] | None = None  # receives every Progress (see runs.Run)
+    options: dict = field(default_factory=dict)  # extra keyword arguments for training.train
+    class_digits: object = None  # collection.CollectionData mixed into the training digits
     result: JobResult | None = None
     error: str = ""
     submitted_at: float = field(default_factory=time.time)
@@ -124,12 +127,19 @@ def _worker_main(connection, cancel_event, threads: int, data_source: str, max_j
             return
         if task is None:
             return
-        job_id, spec, style, config = task
+        job_id, spec, style, config, options, class_digits = task
         try:
+            training_data = data
+            if class_digits is not None:
+                from kerasways.collection import with_class_digits
+
+                training_data = with_class_digits(data, class_digits, train_size=config.train_size, seed=spec.seed)
+                config = config.replace(train_size=0)  # the subset was taken while mixing
             result = train(
-                spec, style, config, data,
+                spec, style, config, training_data,
                 on_progress=lambda progress, job_id=job_id: connection.send(("progress", job_id, progress)),
                 should_stop=cancel_event.is_set,
+                **options,
             )
             payload = JobResult(
                 weights=result.model.get_weights(),
@@ -138,6 +148,7 @@ def _worker_main(connection, cancel_event, threads: int, data_source: str, max_j
                 status=result.status,
                 message=result.message,
                 evaluation=evaluate(result.model, data),
+                state=getattr(result, "state", None),
             )
             if jobs_done >= max_jobs:
                 # TensorFlow keeps a few MB per job even after clear_session: a fresh
@@ -235,7 +246,9 @@ class JobPool:
         """Queue several jobs as one request (e.g. the three ways side by side).
 
         Args:
-            requests: (spec, style, config) for each job, queued in this order.
+            requests: (spec, style, config) for each job, queued in this order; a fourth item, a
+                dict, may add "options" (keyword arguments for `training.train`, e.g. to resume
+                a paused run) and "class_digits" (a `collection.CollectionData` to train on too).
             owner, owner_alive: as for `submit`.
             listener_factory: given each new job, returns the function that receives its progress.
 
@@ -248,10 +261,12 @@ class JobPool:
             if len(self._queue) + len(requests) > self.max_queued:
                 raise QueueFullError(f"The server has {len(self._queue)} trainings waiting; try again in a minute.")
             jobs = []
-            for spec, style, config in requests:
+            for spec, style, config, *extras in requests:
+                extra = extras[0] if extras else {}
                 # Unguessable: a job id in a page address lets its owner reattach after a reload.
                 job = Job(id=f"job-{next(self._ids)}-{secrets.token_urlsafe(6)}", owner=owner, spec=spec,
-                          style=style, config=config, owner_alive=owner_alive)
+                          style=style, config=config, owner_alive=owner_alive,
+                          options=dict(extra.get("options", {})), class_digits=extra.get("class_digits"))
                 if listener_factory is not None:
                     job.listener = listener_factory(job)
                 self._jobs[job.id] = job
@@ -412,7 +427,8 @@ class JobPool:
                 job.state = RUNNING
                 job.started_at = time.time()
                 try:
-                    worker.connection.send((job.id, job.spec, job.style, job.config))
+                    worker.connection.send((job.id, job.spec, job.style, job.config, job.options,
+                                            job.class_digits))
                 except OSError:
                     pass  # the dead worker is noticed and replaced by the pump
 
