@@ -13,6 +13,7 @@ OUTCOME_BOXES = {
     "nan": (st.error, ":material/error:"),
     "not_learned": (st.warning, ":material/trending_flat:"),
     "stopped": (st.warning, ":material/stop_circle:"),
+    "paused": (st.info, ":material/pause_circle:"),
     "completed": (st.success, ":material/check_circle:"),
 }
 

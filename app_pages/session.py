@@ -93,7 +93,7 @@ def session_alive_check():
     return lambda: instance.is_active_session(session)
 
 
-def submit(requests: list[tuple[ModelSpec, str, TrainConfig]], origin: str) -> None:
+def submit(requests: list[tuple[ModelSpec, str, TrainConfig]], origin: str, one_epoch: bool = False) -> None:
     """Start runs for this session and redraw the page in its "running" state.
 
     When the session already trains, or the server's queue is full, a warning says so where
@@ -102,9 +102,20 @@ def submit(requests: list[tuple[ModelSpec, str, TrainConfig]], origin: str) -> N
     Args:
         requests: (spec, style, config) of each run; several form a group trained together.
         origin: the page that asks ("train", "draw" or "compare").
+        one_epoch: train the first epoch only, then pause (the "Step" button).
     """
     try:
-        book().submit(requests, session_id(), session_alive_check(), origin=origin)
+        book().submit(requests, session_id(), session_alive_check(), origin=origin, one_epoch=one_epoch)
+    except (OwnerBusyError, QueueFullError, ValueError) as error:
+        st.warning(str(error), icon=":material/hourglass_top:")
+        return
+    st.rerun()
+
+
+def resume(run, one_epoch: bool = False) -> None:
+    """Continue a paused run (for one epoch only with `one_epoch`) and redraw the page."""
+    try:
+        server.run_registry().resume(run, session_id(), session_alive_check(), one_epoch=one_epoch)
     except (OwnerBusyError, QueueFullError, ValueError) as error:
         st.warning(str(error), icon=":material/hourglass_top:")
         return

@@ -54,16 +54,37 @@ def show_live(runs) -> None:
         views.show_curves(current)
 
 
-def controls_and_run() -> None:
-    """Start and Stop, then the live run or the results of the latest run in this way."""
-    start_col, stop_col, status_col = st.columns([1, 1, 4])
-    if start_col.button("▶ Start training", type="primary", disabled=running, key="start"):
+def controls() -> None:
+    """Start, Pause/Resume, Step and Stop, like TF Playground's: the same run continues."""
+    paused = run is not None and run.paused
+    registry = server.run_registry()
+    start_col, pause_col, step_col, stop_col, status_col = st.columns([1.3, 1, 1.3, 1, 2.4])
+    if start_col.button("▶ Start training", type="primary", disabled=running, key="start",
+                        help="A new run from fresh weights."):
         session.submit([(spec, style, config)], origin="train")
-    if stop_col.button("■ Stop", disabled=not running, key="stop",
-                       help="Stops after the current step and keeps the weights learned so far."):
-        pool.stop(run.id)
+    if paused:
+        if pause_col.button("▶ Resume", key="resume", type="primary", help="Continue this run where it paused."):
+            session.resume(run)
+    elif pause_col.button("⏸ Pause", key="pause", disabled=not running,
+                          help="Pause after the current step; the worker is free for others meanwhile."):
+        registry.pause(run)
+    if step_col.button("⏭ One epoch", key="step", disabled=running,
+                       help="Train one more epoch, then pause: narrate while the loss falls."):
+        if paused:
+            session.resume(run, one_epoch=True)
+        else:
+            session.submit([(spec, style, config)], origin="train", one_epoch=True)
+    if stop_col.button("■ Stop", disabled=not (running or paused), key="stop",
+                       help="End the run here and keep the weights learned so far."):
+        registry.finish(run)
+        st.rerun()
     if not running:
         status_col.caption(server_status())
+
+
+def controls_and_run() -> None:
+    """The controls, then the live run or the results of the latest run in this way."""
+    controls()
     if running:
         views.follow([run], show_live)
     elif run is not None:

@@ -35,6 +35,7 @@ CHANCE_MARGIN = 0.1  # test accuracy below chance + this (20% for ten digits) me
 MAX_RUNS_PER_BOOK = 12  # a session keeps its newest runs; older ones fall off its list
 
 Request = tuple[ModelSpec, str, TrainConfig]
+PAUSED = "paused"
 
 
 def network_name(spec: ModelSpec) -> str:
@@ -50,6 +51,12 @@ def _finite_or_none(value) -> float | None:
         return None
     value = float(value)
     return value if value == value else None  # NaN → None: "no validation" has one representation
+
+
+def _with_options(request: tuple, **options) -> dict:
+    extra = dict(request[3]) if len(request) > 3 else {}
+    extra["options"] = {**extra.get("options", {}), **options}
+    return extra
 
 
 class RunHistory:
@@ -100,21 +107,30 @@ class RunHistory:
 
 @dataclass(eq=False)
 class Run:
-    """One training: its request, its job, its history and (once trained) its model."""
+    """One training: its request, its job, its history and (once trained) its model.
+
+    A run may be paused and resumed (or stepped one epoch at a time): each part trains in a job
+    of its own, on whichever worker is free, and `job` is the latest; the history continues.
+    """
 
     job: Job
     origin: str = "train"  # which page started it: "train", "draw" or "compare"
     group: str = ""  # runs started together (Train all three) share a group id
     shared: bool = False  # one run for every session that asks for the same training (see RunRegistry.shared)
+    pausing: bool = False  # the user paused it, or steps one epoch at a time: it stops resumable
+    run_id: str = ""
     history: RunHistory = field(default_factory=RunHistory)
     _model: object = None
     _completed: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def __post_init__(self) -> None:
+        self.run_id = self.run_id or self.job.id
+
     @property
     def id(self) -> str:
-        """The run's id, unguessable: it is what the share link names."""
-        return self.job.id
+        """The run's id (its first job's), unguessable: it is what the share link names."""
+        return self.run_id
 
     @property
     def spec(self) -> ModelSpec:
@@ -133,8 +149,22 @@ class Run:
 
     @property
     def state(self) -> str:
-        """"queued", "running", "done", "failed" or "cancelled"."""
+        """"queued", "running", "paused", "done", "failed" or "cancelled"."""
+        result = self.job.result
+        if self.pausing and self.job.state == DONE and result is not None and result.status == "stopped" \
+                and result.state is not None:
+            return PAUSED
         return self.job.state
+
+    @property
+    def paused(self) -> bool:
+        """True while it waits, resumable, for Resume or Step (its worker is free for others)."""
+        return self.state == PAUSED
+
+    @property
+    def epochs_done(self) -> int:
+        """Completed epochs so far."""
+        return len(self.history.snapshot()[2])
 
     @property
     def finished(self) -> bool:
@@ -149,7 +179,7 @@ class Run:
     @property
     def result(self):
         """The `jobs.JobResult` of a run that trained (also when stopped early), else None."""
-        if self.job.result is not None and not self._completed:
+        if self.job.result is not None and not self._completed and self.job.state == DONE:
             with self._lock:
                 if not self._completed:
                     self.history.complete(self.job.result.history)
@@ -158,8 +188,8 @@ class Run:
 
     @property
     def trained(self) -> bool:
-        """True when it produced weights a model can use."""
-        return self.state == DONE and self.result is not None
+        """True when it produced weights a model can use (a paused run has those of its last step)."""
+        return self.job.state == DONE and self.result is not None
 
     @property
     def error(self) -> str:
@@ -186,15 +216,27 @@ class Run:
         parts = [self.network_name, STYLE_TITLES[self.style], f"seed {self.spec.seed}"]
         if self.accuracy is not None:
             parts.append(percent(self.accuracy))
+        if self.paused:
+            parts.append(f"paused at epoch {self.epochs_done}")
         return " · ".join(parts)
+
+    def _next_part(self, job: Job, pausing: bool) -> None:
+        with self._lock:
+            self.job, self.pausing, self._completed = job, pausing, False
+            self._model = None  # new weights are coming
 
     def outcome(self) -> tuple[str, str]:
         """How a trained run ended, in plain words: (kind, message).
 
-        kind is "completed", "stopped", "nan" (the loss diverged) or "not_learned": the
-        accuracy stayed near chance or the loss did not fall, which a green "done" would hide.
+        kind is "completed", "stopped", "paused", "nan" (the loss diverged) or "not_learned":
+        the accuracy stayed near chance or the loss did not fall, which a green "done" would hide.
         """
         result = self.result
+        if self.paused:
+            state, total = result.state, self.config.epochs
+            where = (f"in epoch {state.epochs_done + 1} of {total}, after batch {state.step:,}" if state.step
+                     else f"after epoch {state.epochs_done} of {total}")
+            return "paused", (f"Paused {where}: the weights so far are kept. Resume, or step one epoch at a time.")
         if result.status in ("nan", "stopped"):
             return result.status, result.message
         losses = result.history.batch_loss
@@ -238,14 +280,16 @@ class RunRegistry:
         self._lock = threading.RLock()
 
     def submit(self, requests: list[Request], owner: str, owner_alive: Callable[[], bool] | None = None,
-               origin: str = "train") -> list[Run]:
+               origin: str = "train", one_epoch: bool = False) -> list[Run]:
         """Queue runs as one request: one training, or a group trained side by side.
 
         Args:
-            requests: (spec, style, config) for each run, queued in this order.
+            requests: (spec, style, config) for each run, queued in this order; a fourth item may
+                add job extras (see `JobPool.submit_many`).
             owner: the browser session asking (one unfinished request per owner).
             owner_alive: returns False once that session is gone (its runs are then cancelled).
             origin: the page that asks ("train", "draw" or "compare").
+            one_epoch: train only the first epoch, then pause resumable ("Step").
 
         Returns:
             The new runs, in order.
@@ -255,7 +299,9 @@ class RunRegistry:
             jobs.QueueFullError: too many trainings are waiting on the server.
         """
         group = uuid.uuid4().hex[:8] if len(requests) > 1 else ""
-        runs = [Run(job=job, origin=origin, group=group) for job in self.pool.submit_many(
+        if one_epoch:
+            requests = [(*request[:3], _with_options(request, stop_at_epoch=1)) for request in requests]
+        runs = [Run(job=job, origin=origin, group=group, pausing=one_epoch) for job in self.pool.submit_many(
             requests, owner=owner, owner_alive=owner_alive, listener_factory=self._listener)]
         with self._lock:
             for run in runs:
@@ -290,6 +336,45 @@ class RunRegistry:
             self._runs[run.id] = run
             return run
 
+    def pause(self, run: Run) -> None:
+        """Stop a training after its current step, resumable: its worker is freed for others."""
+        if run.state == RUNNING:
+            run.pausing = True
+            self.pool.stop(run.job.id)
+
+    def finish(self, run: Run) -> None:
+        """End a run where it is, keeping its weights: a running one after its current step, a paused
+        one at once (it is then done, no longer resumable)."""
+        if run.paused:
+            run.pausing = False
+        elif run.state == RUNNING:
+            run.pausing = False
+            self.pool.stop(run.job.id)
+
+    def resume(self, run: Run, owner: str, owner_alive: Callable[[], bool] | None = None,
+               one_epoch: bool = False) -> None:
+        """Continue a paused run where it stopped (queued like any training), the curves continuing.
+
+        Args:
+            run: a paused run.
+            owner, owner_alive: the session resuming it (as for `submit`).
+            one_epoch: stop again, resumable, at the end of the current epoch ("Step").
+
+        Raises:
+            ValueError: the run is not paused.
+            jobs.OwnerBusyError, jobs.QueueFullError: as for `submit`.
+        """
+        if not run.paused:
+            raise ValueError(f"run: expected a paused run; received one that is {run.state}")
+        state = run.job.result.state
+        options = {"resume": state}
+        if one_epoch:
+            options["stop_at_epoch"] = state.epochs_done + 1
+        extra = {"options": options, "class_digits": run.job.class_digits}
+        (job,) = self.pool.submit_many([(run.spec, run.style, run.config, extra)], owner=owner,
+                                       owner_alive=owner_alive, listener_factory=lambda job: run._record)
+        run._next_part(job, pausing=one_epoch)
+
     def _listener(self, job: Job) -> Callable:
         # The pool calls this for each new job, before it can start, to learn where progress goes.
         holder: dict = {}
@@ -321,7 +406,7 @@ class RunRegistry:
         run = self.get(run_id)
         if run is None or run.finished:
             return run
-        return run if self.pool.adopt(run_id, owner, owner_alive) is not None else None
+        return run if self.pool.adopt(run.job.id, owner, owner_alive) is not None else None
 
     def model(self, run: Run):
         """The trained keras.Model of a finished run, rebuilt once from its source and weights.
@@ -385,13 +470,13 @@ class Book:
         del self._ids[:max(0, len(self._ids) - MAX_RUNS_PER_BOOK)]
 
     def submit(self, requests: list[Request], owner: str, owner_alive: Callable[[], bool] | None = None,
-               origin: str = "train") -> list[Run]:
+               origin: str = "train", one_epoch: bool = False) -> list[Run]:
         """Start runs for this session (see `RunRegistry.submit`) and keep them in the book."""
         if self.active():
             running = self.active()[0]
             raise OwnerBusyError(f"Your {STYLE_TITLES[running.style]} training is still running: "
                                  "stop it or wait for it to finish.")
-        runs = self.registry.submit(requests, owner, owner_alive, origin)
+        runs = self.registry.submit(requests, owner, owner_alive, origin, one_epoch)
         self.add(runs)
         return runs
 
@@ -424,7 +509,7 @@ class Book:
 
     def link_ids(self) -> list[str]:
         """The run ids the share link names, so a reload finds every run again."""
-        return [run.id for run in self.runs() if run.state in (QUEUED, RUNNING, DONE)]
+        return [run.id for run in self.runs() if run.state in (QUEUED, RUNNING, DONE, PAUSED)]
 
     def reattach(self, run_ids: list[str], owner: str, owner_alive: Callable[[], bool] | None = None) -> dict:
         """After a reload, take back the runs a link names.
