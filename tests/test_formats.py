@@ -9,7 +9,7 @@ from kerasways.formats import percent, plural
 
 
 @pytest.mark.parametrize(("value", "text"), [(0.928, "92.80%"), (1, "100.00%"), (0.0, "0.00%"),
-                                             (np.float32(0.98765), "98.77%"), (None, "—"), (math.nan, "—"),
+                                             (np.float32(0.9878), "98.78%"), (None, "—"), (math.nan, "—"),
                                              (np.float64("nan"), "—")])
 def test_percent_writes_two_decimals_and_a_dash_when_there_is_no_value(value, text):
     assert percent(value) == text
