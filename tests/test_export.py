@@ -65,6 +65,7 @@ with open(out_file + ".json", "w") as report:
 """
 
 
+@pytest.mark.slow
 def test_notebook_has_one_cell_per_step_and_executes_top_to_bottom(tmp_path):
     from nbclient import NotebookClient
 
@@ -98,6 +99,7 @@ def load_in_a_fresh_python(tmp_path, model, spec, style, images) -> tuple[np.nda
 
 
 @pytest.mark.parametrize("style", STYLES)
+@pytest.mark.slow
 def test_a_trained_model_loads_silently_in_a_plain_python_session_and_predicts_the_same(tmp_path, style):
     spec = ModelSpec(seed=5)
     # As in the app: the model is rebuilt from its source and given the weights training produced.
@@ -111,6 +113,7 @@ def test_a_trained_model_loads_silently_in_a_plain_python_session_and_predicts_t
     np.testing.assert_allclose(predictions, np.asarray(model(images, training=False)), rtol=1e-6)
 
 
+@pytest.mark.slow
 def test_a_model_trained_in_this_process_also_loads_silently(tmp_path):
     spec = ModelSpec(seed=5, optimizer="rmsprop")
     model = build_model(spec, "functional")
