@@ -37,6 +37,7 @@ from typing import NamedTuple
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from kerasways.formats import plural  # noqa: E402
 from support.app_server import launch_chromium, start_app, stop_app  # noqa: E402
 from support.environment import OFFLINE  # noqa: E402
 
@@ -44,6 +45,12 @@ TRAIN_DIGITS = "1000"
 TRAIN_EPOCHS = "2"
 DRAWINGS = 5
 LOST_STROKES: list[int] = []
+# The page writes its set-up into the address at the end of each run: this tells that a change has
+# been taken (and, after a training, which set-up trained).
+SETUP_IN_ADDRESS = """([seed, rate]) => {
+  const query = new URLSearchParams(location.search);
+  return query.get("seed") === seed && Math.abs(parseFloat(query.get("lr")) - rate) < 1e-12;
+}"""
 
 
 class Drawing(NamedTuple):
@@ -141,7 +148,7 @@ def rss_mb(pid: int, with_children: bool = False) -> float:
 
 
 async def set_number(page, label: str, value: str) -> None:
-    field = page.get_by_label(label)
+    field = page.get_by_label(label, exact=True)  # not the "Help for …" button beside it
     await field.fill(value)
     await field.press("Enter")
     await page.wait_for_timeout(400)
@@ -158,9 +165,16 @@ async def open_small_training(page, url: str) -> None:
 async def choose_seed_and_rate(page, seed: int, learning_rate: float) -> None:
     """On the Build page of the same session, set the seed and the learning rate, then return to Train."""
     await page.get_by_role("link", name=re.compile("Build")).click()
-    await page.get_by_label("Seed").wait_for(timeout=60_000)
-    await set_number(page, "Seed", str(seed))
-    await set_number(page, "Learning rate", f"{learning_rate:g}")
+    await page.get_by_label("Seed", exact=True).wait_for(timeout=60_000)
+    for attempt in range(3):  # a value typed while the page is still rerunning for the other can be lost
+        await set_number(page, "Seed", str(seed))
+        await set_number(page, "Learning rate", f"{learning_rate:g}")
+        try:
+            await page.wait_for_function(SETUP_IN_ADDRESS, arg=[str(seed), learning_rate], timeout=20_000)
+            break
+        except Exception:
+            if attempt == 2:
+                raise
     await page.get_by_role("link", name=re.compile("Train")).click()
     await page.get_by_role("button", name=re.compile("Start training")).wait_for(timeout=60_000)
 
@@ -332,6 +346,12 @@ async def soak(url: str, trainings: int, server_pid: int, vary: bool) -> list[fl
             if vary:
                 await choose_seed_and_rate(page, seed, learning_rate)
             await train_once(page, timeout_ms=300_000)
+            if vary:  # the address bar carries the set-up (the page writes it at the end of each run)
+                try:
+                    await page.wait_for_function(SETUP_IN_ADDRESS, arg=[str(seed), learning_rate], timeout=15_000)
+                except Exception as error:
+                    raise RuntimeError(f"training {number} did not use seed {seed} and learning rate "
+                                       f"{learning_rate:g}: {page.url}") from error
             await page.wait_for_timeout(1000)
             rss.append(rss_mb(server_pid))
             print(f"training {number:2d} (seed {seed}, learning rate {learning_rate:g}): server RSS {rss[-1]:7.1f} MB, "
@@ -364,7 +384,8 @@ def main() -> None:
             setups = "one seed and learning rate" if args.same_setup else "a new seed and learning rate each time"
             print(f"server RSS after training 1: {rss[0]:.1f} MB; after training {len(rss)}: {rss[-1]:.1f} MB "
                   f"({setups})")
-            print(f"RSS growth after the first training: {rss[-1] - rss[0]:+.1f} MB over {len(rss) - 1} more, "
+            print(f"RSS growth after the first training: {rss[-1] - rss[0]:+.1f} MB over "
+                  f"{plural(len(rss) - 1, 'more training')}, "
                   f"{(rss[-1] - rss[0]) / max(len(rss) - 1, 1):+.2f} MB per training (goal ≤ 50 MB in all)")
             return
         started, started_at = time.perf_counter(), time.time()
