@@ -3,14 +3,19 @@
 Usage:
     python bench/classroom.py                 # 10 sessions: train, then draw and classify 5 digits each
     python bench/classroom.py --sessions 4
-    python bench/classroom.py --soak 20       # one session, 20 trainings in a row, server RSS after each
+    python bench/classroom.py --soak 20       # one session, 20 trainings in a row, each with its own seed and
+                                              # learning rate; server RSS after each
+    python bench/classroom.py --soak 20 --same-setup   # the same 20 trainings of one set-up
 
 Prints completed sessions, errors, p50/p95 time from the end of a stroke to the frame that
 shows its prediction (timed inside each page, and split into the browser's send, the server's
 answer and the browser's drawing), the CPU seconds the app server, the training workers
 and the browsers used, and server memory before and after. Goals (issue 6): 10/10 sessions
 with 0 errors; p95 stroke-to-prediction ≤ 1 s; RSS growth over the soak ≤ 50 MB after the
-first. The browsers run on the server's own cores here, unlike a class's laptops: the CPU
+first. The soak changes the seed and the learning rate before every training (on the Build
+page, in the same session, as a student trying settings does): anything the server keeps per
+seed or per learning rate (a model, a compiled step, a cache entry) shows as growth, which
+repeating one set-up would hide. The browsers run on the server's own cores here, unlike a class's laptops: the CPU
 line shows how much of the machine they take. Traffic goes only to the app on 127.0.0.1.
 """
 
@@ -32,12 +37,20 @@ from typing import NamedTuple
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, start_app  # noqa: E402
+from kerasways.formats import plural  # noqa: E402
+from support.app_server import launch_chromium, start_app, stop_app  # noqa: E402
+from support.environment import OFFLINE  # noqa: E402
 
 TRAIN_DIGITS = "1000"
 TRAIN_EPOCHS = "2"
 DRAWINGS = 5
 LOST_STROKES: list[int] = []
+# The page writes its set-up into the address at the end of each run: this tells that a change has
+# been taken (and, after a training, which set-up trained).
+SETUP_IN_ADDRESS = """([seed, rate]) => {
+  const query = new URLSearchParams(location.search);
+  return query.get("seed") === seed && Math.abs(parseFloat(query.get("lr")) - rate) < 1e-12;
+}"""
 
 
 class Drawing(NamedTuple):
@@ -135,7 +148,7 @@ def rss_mb(pid: int, with_children: bool = False) -> float:
 
 
 async def set_number(page, label: str, value: str) -> None:
-    field = page.get_by_label(label)
+    field = page.get_by_label(label, exact=True)  # not the "Help for …" button beside it
     await field.fill(value)
     await field.press("Enter")
     await page.wait_for_timeout(400)
@@ -147,6 +160,23 @@ async def open_small_training(page, url: str) -> None:
     await page.get_by_role("button", name=re.compile("Start training")).wait_for(timeout=120_000)
     await set_number(page, "Epochs", TRAIN_EPOCHS)
     await set_number(page, "Training digits (0 = all)", TRAIN_DIGITS)
+
+
+async def choose_seed_and_rate(page, seed: int, learning_rate: float) -> None:
+    """On the Build page of the same session, set the seed and the learning rate, then return to Train."""
+    await page.get_by_role("link", name=re.compile("Build")).click()
+    await page.get_by_label("Seed", exact=True).wait_for(timeout=60_000)
+    for attempt in range(3):  # a value typed while the page is still rerunning for the other can be lost
+        await set_number(page, "Seed", str(seed))
+        await set_number(page, "Learning rate", f"{learning_rate:g}")
+        try:
+            await page.wait_for_function(SETUP_IN_ADDRESS, arg=[str(seed), learning_rate], timeout=20_000)
+            break
+        except Exception:
+            if attempt == 2:
+                raise
+    await page.get_by_role("link", name=re.compile("Train")).click()
+    await page.get_by_role("button", name=re.compile("Start training")).wait_for(timeout=60_000)
 
 
 async def train_once(page, timeout_ms: int) -> None:
@@ -288,7 +318,7 @@ async def classroom(url: str, sessions: int, server_pid: int) -> tuple[int, list
 
     errors: list[str] = []
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = await launch_chromium(playwright)
         cpu = CpuByRole(server_pid)
         results = await asyncio.gather(*(student(browser, url, index, errors)
                                          for index in range(sessions)))
@@ -296,19 +326,35 @@ async def classroom(url: str, sessions: int, server_pid: int) -> tuple[int, list
     return sum(results), errors, cpu.stop()
 
 
-async def soak(url: str, trainings: int, server_pid: int) -> list[float]:
+def soak_setups(trainings: int, vary: bool) -> list[tuple[int, float]]:
+    """(seed, learning rate) for each training: all different when `vary`, else the defaults each time."""
+    if not vary:
+        return [(42, 0.001)] * trainings
+    return [(1000 + number, round(0.0005 + 0.0001 * number, 6)) for number in range(trainings)]
+
+
+async def soak(url: str, trainings: int, server_pid: int, vary: bool) -> list[float]:
+    """Train `trainings` times in one session; the server's RSS after each, in MB."""
     from playwright.async_api import async_playwright
 
     rss = []
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = await launch_chromium(playwright)
         page = await (await browser.new_context(viewport={"width": 1300, "height": 950})).new_page()
         await open_small_training(page, url)
-        for number in range(1, trainings + 1):
+        for number, (seed, learning_rate) in enumerate(soak_setups(trainings, vary), start=1):
+            if vary:
+                await choose_seed_and_rate(page, seed, learning_rate)
             await train_once(page, timeout_ms=300_000)
+            if vary:  # the address bar carries the set-up (the page writes it at the end of each run)
+                try:
+                    await page.wait_for_function(SETUP_IN_ADDRESS, arg=[str(seed), learning_rate], timeout=15_000)
+                except Exception as error:
+                    raise RuntimeError(f"training {number} did not use seed {seed} and learning rate "
+                                       f"{learning_rate:g}: {page.url}") from error
             await page.wait_for_timeout(1000)
             rss.append(rss_mb(server_pid))
-            print(f"training {number:2d}: server RSS {rss[-1]:7.1f} MB, "
+            print(f"training {number:2d} (seed {seed}, learning rate {learning_rate:g}): server RSS {rss[-1]:7.1f} MB, "
                   f"with workers {rss_mb(server_pid, with_children=True):7.1f} MB", flush=True)
         await browser.close()
     return rss
@@ -322,20 +368,25 @@ def percentile(values: list[float], fraction: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=10)
-    parser.add_argument("--soak", type=int, default=0, help="run N trainings in one session instead")
+    parser.add_argument("--soak", type=int, default=0, help="run N trainings in one session instead, each with its "
+                                                             "own seed and learning rate")
+    parser.add_argument("--same-setup", action="store_true", help="soak: repeat one seed and learning rate")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--save", type=Path, help="append each drawing's timing to this file (JSON lines), "
                                                    "to pool several runs")
     args = parser.parse_args()
-    os.environ["KERASWAYS_OFFLINE"] = "1"
-    server, url = start_app({"KERASWAYS_WORKERS": str(args.workers), "TF_CPP_MIN_LOG_LEVEL": "2"})
+    server, url = start_app({**OFFLINE, "KERASWAYS_WORKERS": str(args.workers)})
     try:
         before = rss_mb(server.pid)
         print(f"server {url}, {args.workers} workers; server RSS at start {before:.1f} MB")
         if args.soak:
-            rss = asyncio.run(soak(url, args.soak, server.pid))
-            print(f"RSS growth after the first training: {rss[-1] - rss[0]:+.1f} MB over {len(rss) - 1} more "
-                  f"(goal ≤ 50 MB)")
+            rss = asyncio.run(soak(url, args.soak, server.pid, vary=not args.same_setup))
+            setups = "one seed and learning rate" if args.same_setup else "a new seed and learning rate each time"
+            print(f"server RSS after training 1: {rss[0]:.1f} MB; after training {len(rss)}: {rss[-1]:.1f} MB "
+                  f"({setups})")
+            print(f"RSS growth after the first training: {rss[-1] - rss[0]:+.1f} MB over "
+                  f"{plural(len(rss) - 1, 'more training')}, "
+                  f"{(rss[-1] - rss[0]) / max(len(rss) - 1, 1):+.2f} MB per training (goal ≤ 50 MB in all)")
             return
         started, started_at = time.perf_counter(), time.time()
         completed, errors, cpu = asyncio.run(classroom(url, args.sessions, server.pid))
@@ -371,8 +422,7 @@ def main() -> None:
         print(f"server RSS: before {before:.1f} MB, after {after:.1f} MB "
               f"(with workers: {rss_mb(server.pid, with_children=True):.1f} MB)")
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop_app(server)
 
 
 if __name__ == "__main__":

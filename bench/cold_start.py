@@ -18,75 +18,34 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+sys.path.insert(0, str(REPO))
+
+from support.app_server import launch_chromium, start_app, stop_app  # noqa: E402
+from support.environment import OFFLINE  # noqa: E402
+
 CODE_VISIBLE = ("() => [...document.querySelectorAll(\"[data-testid='stCode']\")]"
                 ".some(el => el.innerText.includes('def build_model'))")
 FIRST_PAINT_GOAL_SECONDS = 2.0
 SERVER_TIMEOUT_SECONDS = 120
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for_server(url: str, server: subprocess.Popen, deadline: float) -> None:
-    """Poll Streamlit's health endpoint until it answers (or the server dies)."""
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"streamlit exited with code {server.returncode} before it listened")
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=1) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.02)
-    raise TimeoutError(f"streamlit did not answer within {SERVER_TIMEOUT_SECONDS} s")
-
-
-def stop(server: subprocess.Popen) -> None:
-    """End the server and the training workers it may have started (its own process group)."""
-    if server.poll() is None:
-        try:
-            os.killpg(server.pid, 15)
-        except ProcessLookupError:
-            pass
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, 9)
-            server.wait()
-
-
 def one_app_run(browser, env: dict) -> dict:
     """Start a fresh server, open the page, return the timings of this run in seconds."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-               "--server.address", "127.0.0.1", "--server.port", str(port),
-               "--browser.gatherUsageStats", "false"]
     context = browser.new_context()
     page = context.new_page()
-    started = time.perf_counter()
     log = tempfile.TemporaryFile()
-    server = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-                              start_new_session=True)
+    server = None
+    started = time.perf_counter()
     try:
-        wait_for_server(url, server, time.monotonic() + SERVER_TIMEOUT_SECONDS)
+        server, url = start_app(env, log=log, timeout=SERVER_TIMEOUT_SECONDS, poll_seconds=0.02)
         listening = time.perf_counter()
         page.goto(url)
         page.wait_for_function(CODE_VISIBLE, timeout=SERVER_TIMEOUT_SECONDS * 1000, polling=20)
@@ -97,14 +56,15 @@ def one_app_run(browser, env: dict) -> dict:
         raise
     finally:
         context.close()
-        stop(server)
+        if server is not None:
+            stop_app(server, timeout=15)
         log.close()
     return {"listen": listening - started, "first_paint": visible - listening, "server_to_code": visible - started}
 
 
 def tensorflow_import_seconds(env: dict) -> float:
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "import tensorflow"], cwd=REPO, env=env, check=True,
+    subprocess.run([sys.executable, "-c", "import tensorflow"], cwd=REPO, env={**os.environ, **env}, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - started
 
@@ -116,11 +76,10 @@ def main() -> None:
 
     from playwright.sync_api import sync_playwright
 
-    env = dict(os.environ, KERASWAYS_OFFLINE="1", STREAMLIT_BROWSER_GATHER_USAGE_STATS="false",
-               TF_CPP_MIN_LOG_LEVEL="2")
+    env = {**OFFLINE, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
     rows = []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        browser = launch_chromium(playwright)
         try:
             for run in range(1, args.runs + 1):
                 timings = one_app_run(browser, env)

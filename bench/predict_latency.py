@@ -18,7 +18,7 @@ browsers keep a server's cores busy; `--model-only` times the model call alone (
 done first), where the paths differ most under load. Weights do not change the timing, so the
 model is built, not trained.
 
-Run: KERASWAYS_OFFLINE=1 python bench/predict_latency.py [--drawings 200] [--busy 12] [--model-only]
+Run: python bench/predict_latency.py [--drawings 200] [--busy 12] [--model-only]
 """
 
 from __future__ import annotations
@@ -33,7 +33,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from support.environment import use_offline  # noqa: E402
+
+use_offline()  # the bundled digits, before kerasways.data or TensorFlow is imported
 
 from drawn_accuracy import render  # noqa: E402
 

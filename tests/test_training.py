@@ -16,6 +16,7 @@ from kerasways.training import epoch_batches, train
 SMALL = TrainConfig(epochs=2, batch_size=32, train_size=1000, validation_split=0.2)
 
 
+@pytest.mark.slow
 def test_history_has_one_loss_per_batch_and_one_point_per_epoch(mnist):
     reports = []
     result = train(ModelSpec(), "sequential", SMALL, mnist, on_progress=reports.append)
@@ -33,6 +34,7 @@ def test_history_has_one_loss_per_batch_and_one_point_per_epoch(mnist):
     assert streamed == result.history.batch_loss  # every batch reported exactly once
 
 
+@pytest.mark.slow
 def test_trained_model_beats_chance_on_test_digits(mnist):
     result = train(ModelSpec(), "functional", TrainConfig(epochs=3, train_size=2000), mnist)
     evaluation = evaluate(result.model, mnist)
@@ -50,6 +52,7 @@ def test_epoch_batches_cover_every_digit_once_and_pad_the_last_batch():
     assert masks[-1].sum() == 70 - 64
 
 
+@pytest.mark.slow
 def test_partial_last_batch_matches_a_plain_keras_step(mnist):
     """One epoch of 50 digits at batch 32 (a full and a partial batch) equals two train_on_batch calls."""
     from kerasways.build import build_model
@@ -66,6 +69,7 @@ def test_partial_last_batch_matches_a_plain_keras_step(mnist):
         np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_stop_keeps_the_weights_learned_so_far(mnist):
     calls = []
 
@@ -82,6 +86,7 @@ def test_stop_keeps_the_weights_learned_so_far(mnist):
     assert accuracy > 0.3  # it kept what it learned instead of starting over
 
 
+@pytest.mark.slow
 def test_nan_loss_stops_with_a_clear_message_and_finite_weights(mnist):
     wide = LayerSpec("dense", units=256)
     spec = ModelSpec(layers=(wide, wide, wide), optimizer="sgd", learning_rate=10.0)
@@ -92,6 +97,7 @@ def test_nan_loss_stops_with_a_clear_message_and_finite_weights(mnist):
     assert all(np.isfinite(result.history.batch_loss))
 
 
+@pytest.mark.slow
 def test_same_seed_trains_bit_identically_in_all_three_ways(mnist):
     spec = PRESETS["MLP with dropout"]
     config = TrainConfig(epochs=1, train_size=600)
