@@ -9,6 +9,7 @@ from app_pages import session, views, widgets
 from kerasways import charts
 from kerasways.codegen import model_source
 from kerasways.compare import mark_differences, max_abs_difference, mean_and_std
+from kerasways.formats import percent
 from kerasways.spec import STYLES, supported_styles, total_params
 from kerasways.ways import COMPARISON
 
@@ -90,7 +91,7 @@ def results(runs) -> None:
         return
     overlay(good)
     rows = [{"Way": session.style_title(run.style), "Seed": run.spec.seed,
-             "Test accuracy": f"{run.result.evaluation.accuracy:.2%}",
+             "Test accuracy": percent(run.result.evaluation.accuracy),
              "Test loss": f"{run.result.evaluation.loss:.4f}",
              "Parameters": f"{total_params(run.spec):,}", "Training seconds": f"{run.result.seconds:.2f}"}
             for run in good]
@@ -122,12 +123,12 @@ def results(runs) -> None:
                 mean, std = mean_and_std(values)
                 means.append(mean)
                 spread_rows.append({"Way": session.style_title(style), "Runs": len(values),
-                                    "Test accuracy (mean ± std)": f"{mean:.2%} ± {std:.2%}"})
+                                    "Test accuracy (mean ± std)": f"{percent(mean)} ± {percent(std)}"})
         st.table(pd.DataFrame(spread_rows).set_index("Way"))
         all_accuracies = [run.result.evaluation.accuracy for run in good]
         st.markdown(
-            f"Across seeds, test accuracy ranges over **{max(all_accuracies) - min(all_accuracies):.2%}**; the "
-            f"means of the ways differ by **{max(means) - min(means):.2%}**. Differences like the article's "
+            f"Across seeds, test accuracy ranges over **{percent(max(all_accuracies) - min(all_accuracies))}**; the "
+            f"means of the ways differ by **{percent(max(means) - min(means))}**. Differences like the article's "
             "Table 1 come from the seed (initial weights and shuffling), not from the way the model is written."
         )
 

@@ -7,6 +7,7 @@ import streamlit as st
 from app_pages import session, views
 from kerasways import charts
 from kerasways.export import model_file_bytes
+from kerasways.formats import percent
 
 MISTAKES_SHOWN = 16
 OUTCOME_BOXES = {
@@ -26,11 +27,11 @@ def show(run) -> None:
     box(message, icon=icon)
 
     first, second, third, fourth = st.columns(4)
-    first.metric("Test accuracy", f"{evaluation.accuracy:.2%}", help=f"On {evaluation.count:,} digits never trained on")
+    first.metric("Test accuracy", percent(evaluation.accuracy), help=f"On {evaluation.count:,} digits never trained on")
     second.metric("Test loss", f"{evaluation.loss:.4f}")
     _, _, epochs, _ = run.history.snapshot()
     if epochs and epochs[-1]["val_accuracy"] is not None:
-        third.metric("Validation accuracy", f"{epochs[-1]['val_accuracy']:.2%}")
+        third.metric("Validation accuracy", percent(epochs[-1]["val_accuracy"]))
     else:
         third.metric("Validation accuracy", "none", help="Validation split 0: no digits were held out for validation.")
     fourth.metric("Training time", f"{result.seconds:.1f} s")

@@ -81,6 +81,8 @@ def eta_text(seconds: float) -> str:
 
 def progress_text(run) -> str:
     """Where a queued or running run is: waiting, compiling, or epoch, batch, loss and time left."""
+    from kerasways.formats import percent
+
     pool = server.job_pool()
     progress = run.progress
     if run.state == "queued" and not pool.data_description():
@@ -91,7 +93,7 @@ def progress_text(run) -> str:
     if progress is None:
         return "Building the model and compiling the training steps…"
     return (f"Epoch {progress.epoch}/{progress.epochs} · batch {progress.step:,}/{progress.steps_per_epoch:,} · "
-            f"loss {progress.loss:.4f} · accuracy {progress.accuracy:.2%} · "
+            f"loss {progress.loss:.4f} · accuracy {percent(progress.accuracy)} · "
             f"{progress.samples_per_second:,.0f} digits/s · about {eta_text(progress.eta_seconds)} left")
 
 

@@ -20,6 +20,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from kerasways.formats import percent, plural
 from kerasways.jobs import DONE, QUEUED, RUNNING, Job, JobPool, OwnerBusyError
 from kerasways.spec import DEFAULT_LEARNING_RATES, NUM_CLASSES, PRESETS, STYLE_TITLES, ModelSpec, TrainConfig
 
@@ -211,8 +212,8 @@ class Run:
         """E.g. "Small CNN" or "Your network"."""
         return network_name(self.spec)
 
-    def title(self, percent: Callable[[float], str] = lambda value: f"{value:.1%}") -> str:
-        """E.g. "Small CNN · Functional API · seed 42 · 95.0%" (the accuracy once trained)."""
+    def title(self) -> str:
+        """E.g. "Small CNN · Functional API · seed 42 · 95.00%" (the accuracy once trained)."""
         parts = [self.network_name, STYLE_TITLES[self.style], f"seed {self.spec.seed}"]
         if self.accuracy is not None:
             parts.append(percent(self.accuracy))
@@ -248,11 +249,11 @@ class Run:
                       f"Keras' default for {self.spec.optimizer}." if self.spec.learning_rate > default else
                       "Try more epochs, more training digits or a larger learning rate.")
             return "not_learned", (
-                f"The network did not learn: test accuracy {result.evaluation.accuracy:.1%} is close to guessing "
+                f"The network did not learn: test accuracy {percent(result.evaluation.accuracy)} is close to guessing "
                 f"({chance:.0%} for ten digits)" + (" and the loss did not fall. " if stuck else ". ") + advice)
         epochs = len(result.history.epoch_loss)
         steps = len(losses)
-        return "completed", (f"Trained {epochs} epoch{'s' if epochs != 1 else ''} ({steps:,} steps) "
+        return "completed", (f"Trained {plural(epochs, 'epoch')} ({plural(steps, 'step')}) "
                              f"in {result.seconds:.1f} s.")
 
     def _record(self, progress) -> None:

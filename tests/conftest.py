@@ -22,14 +22,6 @@ ARTIFACTS = ROOT / "artifacts"
 PROCESS_FIXTURES = {"app_url", "browser", "page", "pool"}
 # AppTest tests that train through the app's worker pool; test_app.py does not import pytest, so
 # they are named here (move them to @pytest.mark.slow when that file is next edited).
-SLOW_APP_TESTS = {
-    "test_train_page_start_poll_and_results",
-    "test_compare_page_trains_all_three_and_proves_them_identical",
-    "test_draw_page_offers_quick_training_then_reads_a_drawn_digit",
-    "test_a_diverging_training_ends_with_a_clear_message_and_the_app_keeps_working",
-}
-
-
 def pytest_configure(config):
     config.addinivalue_line("markers", "browser: drives the real app in headless Chromium")
     config.addinivalue_line("markers", "slow: starts a worker process, a server or a browser, or trains a model; "
@@ -41,8 +33,7 @@ def pytest_collection_modifyitems(config, items):
         if item.path.name == "test_browser.py":
             item.add_marker(pytest.mark.browser)
         starts_processes = PROCESS_FIXTURES & set(getattr(item, "fixturenames", ()))
-        trains_in_the_app = item.path.name == "test_app.py" and item.originalname in SLOW_APP_TESTS
-        if starts_processes or trains_in_the_app or item.get_closest_marker("browser"):
+        if starts_processes or item.get_closest_marker("browser"):
             item.add_marker(pytest.mark.slow)
 
 

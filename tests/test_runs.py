@@ -118,3 +118,26 @@ def test_a_class_pressing_the_same_train_now_button_shares_one_training(registry
     late = Book(registry).add_shared(request)
     assert late is run and late.trained  # finished: the result is there at once
     assert Book(registry).add_shared((ModelSpec(seed=6), "functional", QUICK)) is not run  # other settings train anew
+
+
+@pytest.mark.slow
+def test_pause_resume_and_one_epoch_at_a_time_continue_one_run(registry):
+    book = Book(registry)
+    config = TrainConfig(epochs=3, train_size=1000)
+    (run,) = book.submit([(ModelSpec(seed=11), "sequential", config)], owner="teacher", one_epoch=True)
+    wait_until(lambda: run.paused)
+    assert run.epochs_done == 1 and book.active() == [] and run.id in book.link_ids()
+    steps = run.history.steps_per_epoch
+    registry.resume(run, owner="teacher", one_epoch=True)
+    wait_until(lambda: run.paused)
+    assert run.epochs_done == 2
+    registry.resume(run, owner="teacher")
+    wait_until(lambda: run.finished and not run.paused)
+    losses, _, epochs, _ = run.history.snapshot()
+    assert [point["epoch"] for point in epochs] == [1, 2, 3]
+    assert len(losses) == 3 * steps  # the curve continued, no batch lost or repeated
+    # The same training without pauses gives exactly the same losses.
+    (straight,) = Book(registry).submit([(ModelSpec(seed=11), "sequential", config)], owner="student")
+    wait_until(lambda: straight.finished)
+    assert straight.history.snapshot()[0] == losses
+    assert run.outcome()[0] in ("completed", "not_learned")
