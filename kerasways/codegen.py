@@ -95,7 +95,7 @@ def _augmentation_phrase(keras_class: str, values: dict) -> str:
     if keras_class == "RandomRotation":
         return f"turn each image by up to ±{values['factor'] * 360:.0f}°"
     if keras_class == "RandomShear":
-        return f"slant it by up to ±{values['x_factor']:.0%} of its width"
+        return f"slant it left or right by up to {values['x_factor'][1]:.0%} of its width"
     if keras_class == "RandomZoom":
         return f"stretch or shrink its height and width by up to {values['height_factor']:.0%}"
     return f"move it by up to {values['height_factor']:.0%} of its size, up or down, left or right"

@@ -10,11 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from kerasways.spec import STYLES, USED_FIELDS, LayerSpec, ModelSpec, TrainConfig
+from kerasways.spec import (
+    AUGMENTATION_RANGES,
+    DEFAULT_AUGMENTATION,
+    STYLES,
+    USED_FIELDS,
+    LayerSpec,
+    ModelSpec,
+    TrainConfig,
+)
 
 LAYER_SEPARATOR = "_"
 FIELD_SEPARATOR = "-"
-KNOWN_KEYS = ("way", "layers", "skip", "opt", "lr", "seed", "epochs", "batch", "digits", "val")
+KNOWN_KEYS = ("way", "layers", "skip", "opt", "lr", "seed", "epochs", "batch", "digits", "val", "aug")
 
 
 def _layer_text(layer: LayerSpec) -> str:
@@ -63,7 +71,27 @@ def to_query(spec: ModelSpec, style: str, config: TrainConfig) -> dict[str, str]
         "batch": str(config.batch_size),
         "digits": str(config.train_size),
         "val": f"{config.validation_split:g}",
+        "aug": _augmentation_text(spec),
     }
+
+
+def _augmentation_text(spec: ModelSpec) -> str:
+    # "0" off, "1" on with the default strengths, else the strengths in AUGMENTATION_RANGES order.
+    if not spec.augment:
+        return "0"
+    strengths = [getattr(spec, name) for name in AUGMENTATION_RANGES]
+    if strengths == [DEFAULT_AUGMENTATION[name] for name in AUGMENTATION_RANGES]:
+        return "1"
+    return LAYER_SEPARATOR.join(repr(float(value)) for value in strengths)
+
+
+def _parse_augmentation(text: str) -> dict[str, object]:
+    if text in ("0", "1"):
+        return {"augment": text == "1", **DEFAULT_AUGMENTATION}
+    parts = text.split(LAYER_SEPARATOR)
+    if len(parts) != len(AUGMENTATION_RANGES):
+        _bad("aug", "0, 1 or " + LAYER_SEPARATOR.join(AUGMENTATION_RANGES), text)
+    return {"augment": True, **{name: float(part) for name, part in zip(AUGMENTATION_RANGES, parts)}}
 
 
 def from_query(params: Mapping[str, str]) -> tuple[ModelSpec, str, TrainConfig, list[str]]:
@@ -114,6 +142,11 @@ def from_query(params: Mapping[str, str]) -> tuple[ModelSpec, str, TrainConfig, 
     apply("opt", "optimizer", str, "spec")
     apply("lr", "learning_rate", float, "spec")
     apply("seed", "seed", int, "spec")
+    if "aug" in params:
+        try:
+            spec = spec.replace(**_parse_augmentation(params["aug"]))
+        except (ValueError, TypeError) as error:
+            notes.append(f"aug ignored: {error}.")
     apply("epochs", "epochs", int, "config")
     apply("batch", "batch_size", int, "config")
     apply("digits", "train_size", int, "config")
