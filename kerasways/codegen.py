@@ -8,6 +8,7 @@ interpolated: numbers, and names from fixed lists.
 from __future__ import annotations
 
 import json
+import textwrap
 
 from kerasways.spec import (
     INPUT_SHAPE,
@@ -122,10 +123,19 @@ def _compile_lines(spec: ModelSpec) -> list[str]:
 def _docstring(spec: ModelSpec, style: str) -> str:
     steps: list[str] = []
     for layer in resolve_layers(spec):
-        step = "random augmentation" if layer.role == "augment" else layer.keras_class
-        if not steps or step != steps[-1]:
-            steps.append(step)
-    return f'    """{" → ".join(steps)}, written {STYLE_PHRASES[style]}."""'
+        if layer.role == "augment":
+            if steps and steps[-1] == "random augmentation":
+                continue
+            steps.append("random augmentation")
+        else:
+            steps.append(layer.keras_class)
+    chain = " → ".join(steps)
+    line = f'    """{chain}, written {STYLE_PHRASES[style]}."""'
+    if len(line) <= 120:
+        return line
+    # A long chain of layers is wrapped within the 120 characters an editor shows.
+    wrapped = textwrap.fill(f'"""{chain},', width=120, initial_indent="    ", subsequent_indent="    ")
+    return f'{wrapped}\n    written {STYLE_PHRASES[style]}."""'
 
 
 def _seed_lines(spec: ModelSpec) -> list[str]:
