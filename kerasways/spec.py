@@ -435,8 +435,9 @@ PRESETS: dict[str, ModelSpec] = {
 
 # The network the Draw page trains for reading drawings. Drawings differ from MNIST's scans
 # (slant, proportions, pens, European 1s, 4s and 7s): convolutions find strokes wherever they
-# are, and augmentation shows each digit turned, slanted, stretched and moved while training.
-# bench/drawn_accuracy.py measures it on digits that are not MNIST.
+# are, and mild augmentation shows each digit turned, slanted, stretched and moved while
+# training (strong settings cost accuracy on real drawings, as did a larger first kernel's
+# extra cost for no gain). bench/drawn_accuracy.py measures it on digits that are not MNIST.
 DRAWING_NETWORK = ModelSpec(
     layers=(
         LayerSpec("conv2d", units=32, kernel_size=3, activation="relu"),
