@@ -25,7 +25,9 @@ sizes and places on a 280×280 canvas, through `to_mnist`. The networks:
 
 Accuracy is printed per source, and as a ratio to the baseline in the same run; the MNIST
 test digits (as they are) are the last row. Training uses `model.fit` (`--engine fit`, plain
-Keras) or the app's `kerasways.training.train` (`--engine app`); the seconds are printed.
+Keras) or the app's `kerasways.training.train` (`--engine app`, which needs an engine that
+trains augmented networks without XLA: XLA has no kernel for Keras' random image layers); the
+seconds are printed.
 
 Run: KERASWAYS_OFFLINE=1 python bench/drawn_accuracy.py [--runs 3] [--limit 1000] [--per-digit 150]
      [--seeds 2] [--engine fit|app] [--skip-preprocessing]
