@@ -168,10 +168,6 @@ class ResolvedLayer:
     skip_source: bool = False  # its output also goes straight to the merge (the flattened pixels of a skip)
     training_only: bool = False  # acts only while training (Dropout, augmentation): identity when predicting
 
-    def value(self, argument: str) -> object:
-        """The constructor value named `argument` (KeyError if the layer has none)."""
-        return dict(self.config)[argument]
-
 
 @dataclass(frozen=True)
 class ModelSpec:
