@@ -1,6 +1,6 @@
-"""Drawn-digit accuracy: MNIST test digits drawn on a canvas the way users draw them.
+"""Drawn-digit accuracy: how well networks read digits drawn on a canvas, MNIST's and others.
 
-Trains the default MLP (sequential, 5 epochs), then renders every test digit onto a 280×280
+Part 1 (the preprocessing): trains the default MLP (sequential, 5 epochs), then renders every test digit onto a 280×280
 black RGBA canvas, white ink, at a random size (60-260 px, from too small to nearly the whole
 canvas) and a random position (off-centre), upscaled with Pillow's bilinear filter. Prints
 accuracy on:
@@ -13,7 +13,24 @@ and the ratio to_mnist / original (goal ≥ 0.90). A second condition also varie
 every stroke is made thinner or thicker (as a thin or a fat pen would), which is what the
 stroke normalisation is for.
 
-Run: KERASWAYS_OFFLINE=1 python bench/drawn_accuracy.py [--runs 3] [--limit 1000]
+Part 2 (the networks): MNIST test digits on a canvas flatter every network (same writers,
+same scanner). So three networks are also read on digits that are not MNIST
+(bench/ood_digits.py): typeset fonts (the set to tune on), handwriting fonts and
+stroke-drawn digits with European variants (held out), each at random slants, pens,
+sizes and places on a 280×280 canvas, through `to_mnist`. The networks:
+
+* the reference MLP, no augmentation, TrainConfig() (5 epochs): the baseline;
+* the reference MLP with augmentation on, 10 epochs, other settings default;
+* DRAWING_NETWORK trained with DRAWING_TRAINING (what the Draw page trains).
+
+Accuracy is printed per source, and as a ratio to the baseline in the same run; the MNIST
+test digits (as they are) are the last row. Training uses `model.fit` (`--engine fit`, plain
+Keras) or the app's `kerasways.training.train` (`--engine app`, which needs an engine that
+trains augmented networks without XLA: XLA has no kernel for Keras' random image layers); the
+seconds are printed.
+
+Run: KERASWAYS_OFFLINE=1 python bench/drawn_accuracy.py [--runs 3] [--limit 1000] [--per-digit 150]
+     [--seeds 2] [--engine fit|app] [--skip-preprocessing]
 """
 
 from __future__ import annotations
@@ -32,6 +49,7 @@ from scipy import ndimage
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from bench.ood_digits import SOURCES, make_source  # noqa: E402
 from kerasways.data import load_mnist  # noqa: E402
 from kerasways.drawing import naive_resize, to_mnist  # noqa: E402
 
@@ -96,19 +114,85 @@ def one_run(model, x_test, y_test, seed: int, vary_pen: bool) -> dict[str, float
     return result
 
 
+def networks():
+    """(label, spec, config) of the networks Part 2 compares; the first is the baseline."""
+    from kerasways.spec import DRAWING_NETWORK, DRAWING_TRAINING, ModelSpec, TrainConfig
+
+    return [
+        ("reference MLP", ModelSpec(), TrainConfig()),
+        ("reference MLP + augmentation, 10 epochs", ModelSpec(augment=True), TrainConfig(epochs=10)),
+        ("DRAWING_NETWORK", DRAWING_NETWORK, DRAWING_TRAINING),
+    ]
+
+
+def train_network(spec, config, data, engine: str):
+    """The trained model and the seconds its training took."""
+    if engine == "app":
+        from kerasways.training import train
+
+        result = train(spec, "functional", config, data)
+        return result.model, result.seconds
+    from kerasways.build import build_model
+    from kerasways.training import split_data
+
+    x_train, y_train, x_val, y_val = split_data(data, config)
+    model = build_model(spec, "functional")
+    started = time.perf_counter()
+    model.fit(x_train, y_train, batch_size=config.batch_size, epochs=config.epochs, verbose=0,
+              validation_data=(x_val, y_val) if len(x_val) else None)
+    return model, time.perf_counter() - started
+
+
+def compare_networks(data, per_digit: int, seeds: int, engine: str) -> None:
+    """Part 2: each network on each non-MNIST source, median over `seeds` training seeds."""
+    sources = [source for source in (make_source(name, per_digit, seed=1000) for name in SOURCES) if source]
+    missing = sorted(set(SOURCES) - {source.name for source in sources})
+    rows = [source.name for source in sources] + ["MNIST test digits"]
+    table: dict[str, dict[str, float]] = {}
+    for label, spec, config in networks():
+        runs = []
+        for seed in range(seeds):
+            model, seconds = train_network(spec.replace(seed=42 + seed), config, data, engine)
+            run = {source.name: accuracy(model, source.images, source.labels) for source in sources}
+            run["MNIST test digits"] = accuracy(model, data.x_test.astype(np.float32) / 255.0, data.y_test)
+            run["training seconds"] = seconds
+            runs.append(run)
+        table[label] = {row: statistics.median(run[row] for run in runs) for row in [*rows, "training seconds"]}
+    baseline = next(iter(table))
+    print(f"\nNetworks on digits that are not MNIST ({per_digit} per digit and source, median of {seeds} "
+          f"training seeds, engine {engine})" + (f"; skipped, no fonts: {', '.join(missing)}" if missing else ""))
+    for label, column in table.items():
+        print(f"  {label}")
+        for row in rows:
+            ratio = column[row] / table[baseline][row]
+            print(f"    {row:<22} {column[row]:6.1%}   ×{ratio:.3f} of the {baseline}")
+        print(f"    {'training seconds':<22} {column['training seconds']:6.1f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=1, help="renderings of the test set (different seeds)")
     parser.add_argument("--limit", type=int, default=0, help="use only the first N test digits (0: all)")
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--per-digit", type=int, default=150, help="samples per digit of each non-MNIST source")
+    parser.add_argument("--seeds", type=int, default=1, help="training seeds per network in part 2")
+    parser.add_argument("--engine", choices=("fit", "app"), default="fit")
+    parser.add_argument("--skip-preprocessing", action="store_true", help="run only part 2")
     args = parser.parse_args()
-
-    from kerasways.spec import ModelSpec, TrainConfig
-    from kerasways.training import train
 
     data = load_mnist()
     print(data.description)
+    if not args.skip_preprocessing:
+        preprocessing(args, data)
+    compare_networks(data, args.per_digit, args.seeds, args.engine)
+
+
+def preprocessing(args, data) -> None:
+    """Part 1: the default MLP on MNIST test digits drawn on canvases, by preprocessing path."""
+    from kerasways.spec import ModelSpec, TrainConfig
+    from kerasways.training import train
+
     started = time.perf_counter()
     model = train(ModelSpec(), "sequential", TrainConfig(epochs=args.epochs), data).model
     print(f"trained the default MLP ({args.epochs} epochs) in {time.perf_counter() - started:.1f} s")

@@ -8,6 +8,7 @@ interpolated: numbers, and names from fixed lists.
 from __future__ import annotations
 
 import json
+import textwrap
 
 from kerasways.spec import (
     INPUT_SHAPE,
@@ -43,8 +44,62 @@ def _check_style(spec: ModelSpec, style: str) -> None:
         raise ValueError(f"style: {SEQUENTIAL_CANNOT_BRANCH} Received {style!r} with topology {spec.topology!r}.")
 
 
+# Arguments written by position (the one or two a reader expects first); the rest by keyword.
+POSITIONAL_ARGUMENTS = {"units", "filters", "kernel_size", "pool_size", "rate", "target_shape", "factor"}
+
+
+def _literal(value: object) -> str:
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, float):
+        return f"{value:g}"
+    return repr(value)
+
+
 def _constructor(layer: ResolvedLayer) -> str:
-    return f"layers.{layer.keras_class}({', '.join(layer.args)})"
+    arguments = [_literal(value) if name in POSITIONAL_ARGUMENTS else f"{name}={_literal(value)}"
+                 for name, value in layer.config]
+    return f"layers.{layer.keras_class}({', '.join(arguments)})"
+
+
+def _comments(resolved: list[ResolvedLayer]) -> list[str]:
+    """The one-line explanation shown above each layer, in the same order."""
+    return [_comment(layer, resolved[:index], resolved[index + 1:]) for index, layer in enumerate(resolved)]
+
+
+def _comment(layer: ResolvedLayer, before: list[ResolvedLayer], after: list[ResolvedLayer]) -> str:
+    values = dict(layer.config)
+    if layer.role == "channels":
+        needs = "the image layers below" if after and after[0].role == "augment" else "convolutions"
+        return f"Add a channel axis: {needs} expect height × width × channels"
+    if layer.role == "augment":
+        return "While training only: " + _augmentation_phrase(layer.keras_class, values)
+    if layer.role == "merge":
+        return "Skip connection: join the hidden features with the flattened input"
+    if layer.role == "output":
+        return "Output: one probability per digit"
+    if layer.keras_class == "Flatten":
+        raw_image = layer.added and all(other.role in ("channels", "augment") for other in before)
+        return "Flatten each image into one vector" + (" of pixels" if raw_image else "")
+    if layer.keras_class == "Dense":
+        return f"Hidden layer: {values['units']} units, {values['activation']}"
+    if layer.keras_class == "Conv2D":
+        size = values["kernel_size"]
+        return f"{values['filters']} filters of {size}×{size} pixels, {values['activation']}"
+    if layer.keras_class == "MaxPooling2D":
+        size = values["pool_size"]
+        return f"Keep the strongest response in each {size}×{size} patch"
+    return f"While training, zero {values['rate']:.0%} of the values at random"
+
+
+def _augmentation_phrase(keras_class: str, values: dict) -> str:
+    if keras_class == "RandomRotation":
+        return f"turn each image by up to ±{values['factor'] * 360:.0f}°"
+    if keras_class == "RandomShear":
+        return f"slant it left or right by up to {values['x_factor'][1]:.0%} of its width"
+    if keras_class == "RandomZoom":
+        return f"stretch or shrink its height and width by up to {values['height_factor']:.0%}"
+    return f"move it by up to {values['height_factor']:.0%} of its size, up or down, left or right"
 
 
 def _optimizer_source(spec: ModelSpec) -> str:
@@ -66,8 +121,21 @@ def _compile_lines(spec: ModelSpec) -> list[str]:
 
 
 def _docstring(spec: ModelSpec, style: str) -> str:
-    steps = " → ".join(layer.keras_class for layer in resolve_layers(spec))
-    return f'    """{steps}, written {STYLE_PHRASES[style]}."""'
+    steps: list[str] = []
+    for layer in resolve_layers(spec):
+        if layer.role == "augment":
+            if steps and steps[-1] == "random augmentation":
+                continue
+            steps.append("random augmentation")
+        else:
+            steps.append(layer.keras_class)
+    chain = " → ".join(steps)
+    line = f'    """{chain}, written {STYLE_PHRASES[style]}."""'
+    if len(line) <= 120:
+        return line
+    # A long chain of layers is wrapped within the 120 characters an editor shows.
+    wrapped = textwrap.fill(f'"""{chain},', width=120, initial_indent="    ", subsequent_indent="    ")
+    return f'{wrapped}\n    written {STYLE_PHRASES[style]}."""'
 
 
 def _seed_lines(spec: ModelSpec) -> list[str]:
@@ -77,13 +145,21 @@ def _seed_lines(spec: ModelSpec) -> list[str]:
     ]
 
 
+def _target(layer: ResolvedLayer) -> str:
+    """The variable a layer's result is stored in: the skip's pixels and the outputs get their own names."""
+    if layer.role == "output":
+        return "outputs"
+    return "pixels" if layer.skip_source else "x"
+
+
 def _sequential(spec: ModelSpec) -> list[str]:
     lines = ["def build_model():", _docstring(spec, "sequential"), *_seed_lines(spec),
              "    model = keras.Sequential(", "        [",
              "            # Input: one 28×28 grey image per example",
              f"            keras.Input(shape={INPUT_SHAPE}),"]
-    for layer in resolve_layers(spec):
-        lines.append(f"            # {layer.comment}")
+    resolved = resolve_layers(spec)
+    for layer, comment in zip(resolved, _comments(resolved)):
+        lines.append(f"            # {comment}")
         lines.append(f"            {_constructor(layer)},")
     lines += ["        ],", '        name="sequential_model",', "    )"]
     return lines + _compile_lines(spec)
@@ -94,18 +170,12 @@ def _functional(spec: ModelSpec) -> list[str]:
              "    # Input: one 28×28 grey image per example",
              f"    inputs = keras.Input(shape={INPUT_SHAPE})"]
     previous = "inputs"
-    pixels = None
-    for layer in resolve_layers(spec):
-        target = "outputs" if layer.name.startswith("classifier") else "x"
-        lines.append(f"    # {layer.comment}")
-        if layer.keras_class == "Concatenate":
-            lines.append(f"    {target} = layers.Concatenate()([{previous}, {pixels}])")
-        elif layer.keras_class == "Flatten" and spec.topology == "skip" and pixels is None:
-            pixels = "pixels"
-            lines.append(f"    {pixels} = {_constructor(layer)}({previous})")
-            target = pixels
-        else:
-            lines.append(f"    {target} = {_constructor(layer)}({previous})")
+    resolved = resolve_layers(spec)
+    for layer, comment in zip(resolved, _comments(resolved)):
+        target = _target(layer)
+        inputs = f"[{previous}, pixels]" if layer.role == "merge" else previous
+        lines.append(f"    # {comment}")
+        lines.append(f"    {target} = {_constructor(layer)}({inputs})")
         previous = target
     lines += ['    model = keras.Model(inputs=inputs, outputs=outputs, name="functional_model")']
     return lines + _compile_lines(spec)
@@ -121,23 +191,16 @@ def _subclassing(spec: ModelSpec) -> list[str]:
         "    def __init__(self, **kwargs):",
         "        super().__init__(**kwargs)",
     ]
-    for layer in resolved:
-        lines.append(f"        # {layer.comment}")
+    for layer, comment in zip(resolved, _comments(resolved)):
+        lines.append(f"        # {comment}")
         lines.append(f"        self.{layer.name} = {_constructor(layer)}")
     lines += ["", "    def call(self, inputs, training=False):"]
     previous = "inputs"
-    pixels = None
     for layer in resolved:
-        target = "outputs" if layer.name.startswith("classifier") else "x"
-        if layer.keras_class == "Concatenate":
-            call = f"self.{layer.name}([{previous}, {pixels}])"
-        elif layer.keras_class == "Dropout":
-            call = f"self.{layer.name}({previous}, training=training)"
-        else:
-            call = f"self.{layer.name}({previous})"
-        if layer.keras_class == "Flatten" and spec.topology == "skip" and pixels is None:
-            target = pixels = "pixels"
-        lines.append(f"        {target} = {call}")
+        target = _target(layer)
+        inputs = f"[{previous}, pixels]" if layer.role == "merge" else previous
+        training = ", training=training" if layer.training_only else ""
+        lines.append(f"        {target} = self.{layer.name}({inputs}{training})")
         previous = target
     lines += [
         "        return outputs",

@@ -17,7 +17,9 @@ from dataclasses import dataclass
 
 from kerasways.formats import plain_text
 from kerasways.spec import (
+    AUGMENTATION_RANGES,
     BATCH_SIZE_RANGE,
+    DEFAULT_AUGMENTATION,
     EPOCHS_RANGE,
     LEARNING_RATE_RANGE,
     MIN_TRAIN_SIZE,
@@ -36,7 +38,7 @@ from kerasways.spec import (
 
 LAYER_SEPARATOR = "_"
 FIELD_SEPARATOR = "-"
-KNOWN_KEYS = ("way", "layers", "skip", "opt", "lr", "seed", "epochs", "batch", "digits", "val")
+KNOWN_KEYS = ("way", "layers", "skip", "opt", "lr", "seed", "epochs", "batch", "digits", "val", "aug")
 QUOTE_LIMIT = 40  # characters of a link's value quoted in a note, the ellipsis included
 MAX_UNKNOWN_LISTED = 5
 MAX_DIGITS = 30  # longer "numbers" are not numbers a user meant (and int() refuses past 4,300 digits)
@@ -104,6 +106,7 @@ def to_query(spec: ModelSpec, style: str, config: TrainConfig) -> dict[str, str]
         "batch": str(config.batch_size),
         "digits": str(config.train_size),
         "val": f"{config.validation_split:g}",
+        "aug": _augmentation_text(spec),
     }
 
 
@@ -196,6 +199,25 @@ def _in_words(title: str, error: ValueError) -> str:
     return ", ".join([title, *parts]) + f": expected {expected}; received {quoted(received)}"
 
 
+def _augmentation_text(spec: ModelSpec) -> str:
+    # "0" off, "1" on with the default strengths, else the strengths in AUGMENTATION_RANGES order.
+    if not spec.augment:
+        return "0"
+    strengths = [getattr(spec, name) for name in AUGMENTATION_RANGES]
+    if strengths == [DEFAULT_AUGMENTATION[name] for name in AUGMENTATION_RANGES]:
+        return "1"
+    return LAYER_SEPARATOR.join(repr(float(value)) for value in strengths)
+
+
+def _parse_augmentation(text: str) -> dict[str, object]:
+    if text in ("0", "1"):
+        return {"augment": text == "1", **DEFAULT_AUGMENTATION}
+    parts = text.split(LAYER_SEPARATOR)
+    if len(parts) != len(AUGMENTATION_RANGES):
+        raise ValueError(text)
+    return {"augment": True, **{name: _finite_number(part) for name, part in zip(AUGMENTATION_RANGES, parts)}}
+
+
 def from_query(params: Mapping[str, str]) -> tuple[ModelSpec, str, TrainConfig, list[str]]:
     """Read a share link; every bad field falls back to its default and is reported in plain words.
 
@@ -249,6 +271,18 @@ def from_query(params: Mapping[str, str]) -> tuple[ModelSpec, str, TrainConfig, 
         except ValueError as error:  # a value valid alone but not with the others
             notes.append(f"{_in_words(f'{setting.title} ({setting.key})', error)}.")
 
+    if "aug" in params:
+        text = str(params["aug"])
+        try:
+            changes = _parse_augmentation(text)
+        except ValueError:
+            notes.append(f"Augmentation (aug): expected 0 (off), 1 (on) or its {len(AUGMENTATION_RANGES)} strengths "
+                         f"joined by “{LAYER_SEPARATOR}”; received {quoted(text)}.")
+        else:
+            try:
+                spec = spec.replace(**changes)
+            except ValueError as error:
+                notes.append(f"{_in_words('Augmentation (aug)', error)}.")
     if style not in supported_styles(spec):
         style = supported_styles(spec)[0]
         notes.append(f"Way (way): the Sequential API cannot express a skip connection, so the "

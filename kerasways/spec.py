@@ -52,6 +52,16 @@ VALIDATION_SPLIT_RANGE = (0.0, 0.5)
 TRAIN_SIZE_RANGE = (0, 60_000)  # 0 means every available digit
 MIN_TRAIN_SIZE = 100  # a smaller non-zero subset cannot fill a validation split and a few batches
 
+# Augmentation strengths: defaults and the ranges a user may choose (Keras' own limits or tighter,
+# beyond which a digit turns into another one: a 6 rotated by half a turn is a 9).
+DEFAULT_AUGMENTATION = {"augment_rotation": 0.03, "augment_slant": 0.2, "augment_zoom": 0.1, "augment_shift": 0.05}
+AUGMENTATION_RANGES = {
+    "augment_rotation": (0.0, 0.25),
+    "augment_slant": (0.0, 1.0),
+    "augment_zoom": (0.0, 0.5),
+    "augment_shift": (0.0, 0.3),
+}
+
 SEQUENTIAL_CANNOT_BRANCH = (
     "The Sequential API cannot express this network: a Sequential model is a single stack "
     "where each layer feeds only the next one, and a skip connection needs one layer's output "
@@ -139,16 +149,24 @@ class LayerSpec:
         return "Flatten"
 
 
+LAYER_ROLES = ("channels", "augment", "layer", "merge", "output")
+
+
 @dataclass(frozen=True)
 class ResolvedLayer:
-    """A layer as it will be built: its Keras class, arguments, name and shapes."""
+    """A layer as it will be built: plain values only (codegen turns them into source and comments)."""
 
     name: str  # Python identifier used in all three styles (attribute / layer name)
     keras_class: str  # e.g. "Dense"
-    args: tuple[str, ...]  # Python source of the constructor arguments, already formatted
-    output_shape: tuple[int, ...]  # without the batch dimension
+    role: str  # one of LAYER_ROLES: "channels" adds the channel axis, "augment" is a random augmentation,
+    #            "layer" is one of the network's own layers, "merge" joins the skip connection, "output" classifies
+    config: tuple[tuple[str, object], ...]  # constructor values by Keras argument name, e.g. (("units", 128),)
+    input_shape: tuple[int, ...]  # without the batch dimension
+    output_shape: tuple[int, ...]
     params: int
-    comment: str  # one-line explanation shown above the layer in generated code
+    added: bool = False  # inserted by resolve_layers (a Reshape, a Flatten, the output), not a layer the user chose
+    skip_source: bool = False  # its output also goes straight to the merge (the flattened pixels of a skip)
+    training_only: bool = False  # acts only while training (Dropout, augmentation): identity when predicting
 
 
 @dataclass(frozen=True)
@@ -167,6 +185,13 @@ class ModelSpec:
     topology: str = "chain"  # "chain", or "skip": the input also reaches the output directly
     loss: str = LOSS
     metric: str = METRIC
+    # Augmentation: random changes to each training image, made by layers at the start of the
+    # network (identity when predicting). A strength of 0 leaves its layer out.
+    augment: bool = False
+    augment_rotation: float = DEFAULT_AUGMENTATION["augment_rotation"]  # share of a full turn, either way
+    augment_slant: float = DEFAULT_AUGMENTATION["augment_slant"]  # horizontal shear, share of the width
+    augment_zoom: float = DEFAULT_AUGMENTATION["augment_zoom"]  # height and width each scaled by up to ±this
+    augment_shift: float = DEFAULT_AUGMENTATION["augment_shift"]  # move by up to ±this share of the image
 
     def __post_init__(self) -> None:
         # Accept lists from callers and URL parsing; keep the spec hashable.
@@ -188,6 +213,10 @@ class ModelSpec:
         _check_choice("topology", self.topology, TOPOLOGIES)
         _check_choice("loss", self.loss, (LOSS,))
         _check_choice("metric", self.metric, (METRIC,))
+        if not isinstance(self.augment, bool):
+            _fail("augment", "True or False", self.augment)
+        for name, (low, high) in AUGMENTATION_RANGES.items():
+            _check_float(name, getattr(self, name), low, high, open_low=False)
         total = total_params(self)  # also checks shapes and layer order
         if total > MAX_PARAMS:
             _fail("layers", f"a network with at most {MAX_PARAMS:,} parameters", f"{total:,}")
@@ -198,9 +227,17 @@ class ModelSpec:
 
     @property
     def architecture(self) -> tuple:
-        """What fixes the layers `build_model` creates: equal for two specs that differ only in
-        seed, optimizer or learning rate (a compiled predict step is shared by such models)."""
-        return (self.layers, self.topology)
+        """What fixes the layers `build_model` creates (layers, topology, augmentation): equal for two
+        specs that differ only in seed, optimizer or learning rate (a compiled predict step is shared
+        by such models)."""
+        return (self.layers, self.topology, self.augmentation)
+
+    @property
+    def augmentation(self) -> tuple[tuple[str, float], ...]:
+        """The augmentation strengths by field name, or () when augmentation is off."""
+        if not self.augment:
+            return ()
+        return tuple((name, getattr(self, name)) for name in AUGMENTATION_RANGES)
 
     @property
     def uses_default_learning_rate(self) -> bool:
@@ -240,12 +277,40 @@ def supported_styles(spec: ModelSpec) -> tuple[str, ...]:
     return STYLES
 
 
+def _augmentation_layers(spec: ModelSpec) -> list[tuple[str, str, tuple[tuple[str, object], ...]]]:
+    """(name, Keras class, constructor values) of the augmentation layers `spec` asks for, in build order."""
+    if not spec.augment:
+        return []
+    # "constant" fills the uncovered border with 0, the black background of a digit
+    # (Keras' default, "reflect", would mirror strokes into it).
+    wanted = [
+        ("rotate", "RandomRotation", spec.augment_rotation, "factor"),
+        ("slant", "RandomShear", spec.augment_slant, "x_factor"),
+        ("zoom", "RandomZoom", spec.augment_zoom, "height_factor"),
+        ("shift", "RandomTranslation", spec.augment_shift, "height_factor"),
+    ]
+    layers = []
+    for name, keras_class, strength, argument in wanted:
+        if strength == 0:
+            continue
+        config: tuple[tuple[str, object], ...] = ((argument, strength),)
+        if keras_class == "RandomShear":
+            # RandomShear picks the direction itself; a single number is saved as (-x, x), which
+            # its own loader then refuses (Keras 3.15), so the range is written as (0, x).
+            config = ((argument, (0.0, strength)),)
+        if keras_class in ("RandomZoom", "RandomTranslation"):
+            config += (("width_factor", strength),)  # drawn separately: narrow and wide digits too
+        layers.append((name, keras_class, (*config, ("fill_mode", "constant"))))
+    return layers
+
+
 def resolve_layers(spec: ModelSpec) -> list[ResolvedLayer]:
     """Expand the user's layers into what is built, in build order.
 
-    Adds a Reshape before the first spatial layer, a Flatten before the first Dense that
-    sees an image, and the output layer; computes shapes and parameter counts the way
-    Keras does, without importing it.
+    Adds a Reshape before the first layer that needs an image with a channel axis
+    (augmentation or a spatial layer), the augmentation layers, a Flatten before the first
+    Dense that sees an image, and the output layer; computes shapes and parameter counts
+    the way Keras does, without importing it.
 
     Args:
         spec: a validated (or being validated) ModelSpec.
@@ -266,15 +331,27 @@ def resolve_layers(spec: ModelSpec) -> list[ResolvedLayer]:
         counters[base] = counters.get(base, 0) + 1
         return base if counters[base] == 1 else f"{base}_{counters[base]}"
 
-    def add(base: str, keras_class: str, args: tuple[str, ...], out: tuple[int, ...], params: int,
-            comment: str) -> None:
-        resolved.append(ResolvedLayer(name_for(base), keras_class, args, out, params, comment))
+    def add(base: str, keras_class: str, role: str, config: tuple[tuple[str, object], ...], out: tuple[int, ...],
+            params: int = 0, **facts: bool) -> None:
+        nonlocal shape
+        resolved.append(ResolvedLayer(name_for(base), keras_class, role, config, shape, out, params, **facts))
+        shape = out
 
-    def flatten(reason: str) -> None:
-        nonlocal shape, flattened
-        shape = (math.prod(shape),)
+    def add_channel_axis() -> None:
+        if len(shape) == 2:
+            add("reshape", "Reshape", "channels", (("target_shape", (*shape, 1)),), (*shape, 1), added=True)
+
+    def flatten(added: bool) -> None:
+        nonlocal flattened
         flattened = True
-        add("flatten", "Flatten", (), shape, 0, reason)
+        add("flatten", "Flatten", "layer", (), (math.prod(shape),), added=added,
+            skip_source=spec.topology == "skip" and not any(layer.skip_source for layer in resolved))
+
+    augmentation = _augmentation_layers(spec)
+    if augmentation:
+        add_channel_axis()
+    for base, keras_class, config in augmentation:
+        add(base, keras_class, "augment", config, shape, added=True, training_only=True)
 
     for index, layer in enumerate(spec.layers):
         where = f"layers[{index}]"
@@ -283,54 +360,39 @@ def resolve_layers(spec: ModelSpec) -> list[ResolvedLayer]:
                 _fail(f"{where}.kind", f"Dense, Dropout or Flatten after the image has been flattened "
                       f"({LAYER_TITLES[layer.kind]} needs an image, and the layers before it made a vector)",
                       LAYER_TITLES[layer.kind])
-            if len(shape) == 2:
-                shape = (*shape, 1)
-                add("reshape", "Reshape", ("(28, 28, 1)",), shape, 0,
-                    "Add a channel axis: convolutions expect height × width × channels")
+            add_channel_axis()
             height, width, channels = shape
             size = layer.kernel_size
             if layer.kind == "conv2d":
-                height, width = height - size + 1, width - size + 1
-                if height < 1:
-                    _fail(f"{where}.kernel_size", f"a kernel no larger than the {shape[0]}×{shape[1]} image", size)
-                params = (size * size * channels + 1) * layer.units
-                shape = (height, width, layer.units)
-                add("conv", "Conv2D", (str(layer.units), str(size), f'activation="{layer.activation}"'),
-                    shape, params, f"{layer.units} filters of {size}×{size} pixels, {layer.activation}")
+                if height - size + 1 < 1:
+                    _fail(f"{where}.kernel_size", f"a kernel no larger than the {height}×{width} image", size)
+                add("conv", "Conv2D", "layer",
+                    (("filters", layer.units), ("kernel_size", size), ("activation", layer.activation)),
+                    (height - size + 1, width - size + 1, layer.units), (size * size * channels + 1) * layer.units)
             else:
-                height, width = height // size, width // size
-                if height < 1:
-                    _fail(f"{where}.kernel_size", f"a pool no larger than the {shape[0]}×{shape[1]} image", size)
-                shape = (height, width, channels)
-                add("pool", "MaxPooling2D", (str(size),), shape, 0,
-                    f"Keep the strongest response in each {size}×{size} patch")
+                if height // size < 1:
+                    _fail(f"{where}.kernel_size", f"a pool no larger than the {height}×{width} image", size)
+                add("pool", "MaxPooling2D", "layer", (("pool_size", size),), (height // size, width // size, channels))
         elif layer.kind == "flatten":
             if flattened:
                 _fail(f"{where}.kind", "at most one Flatten (the data is already a vector here)", "Flatten")
-            flatten("Flatten each image into one vector")
+            flatten(added=False)
         elif layer.kind == "dense":
             if not flattened:
-                flatten("Flatten each image into one vector of pixels")
-            params = (shape[0] + 1) * layer.units
-            shape = (layer.units,)
-            add("dense", "Dense", (str(layer.units), f'activation="{layer.activation}"'), shape, params,
-                f"Hidden layer: {layer.units} units, {layer.activation}")
+                flatten(added=True)
+            add("dense", "Dense", "layer", (("units", layer.units), ("activation", layer.activation)),
+                (layer.units,), (shape[0] + 1) * layer.units)
         else:
-            add("dropout", "Dropout", (f"{layer.rate:g}",), shape, 0,
-                f"While training, zero {layer.rate:.0%} of the values at random")
+            add("dropout", "Dropout", "layer", (("rate", layer.rate),), shape, training_only=True)
 
     if not flattened:
-        flatten("Flatten each image into one vector")
-    main_width = shape[0]
+        flatten(added=True)
     if spec.topology == "skip":
         # The flattened pixels also go straight to the output, next to the deep path.
-        first_flatten = next(layer for layer in resolved if layer.keras_class == "Flatten")
-        width = main_width + first_flatten.output_shape[0]
-        add("merge", "Concatenate", (), (width,), 0,
-            "Skip connection: join the hidden features with the flattened input")
-        main_width = width
-    add("classifier", "Dense", (str(NUM_CLASSES), 'activation="softmax"'), (NUM_CLASSES,),
-        (main_width + 1) * NUM_CLASSES, "Output: one probability per digit")
+        pixels = next(layer for layer in resolved if layer.skip_source)
+        add("merge", "Concatenate", "merge", (), (shape[0] + pixels.output_shape[0],), added=True)
+    add("classifier", "Dense", "output", (("units", NUM_CLASSES), ("activation", "softmax")), (NUM_CLASSES,),
+        (shape[0] + 1) * NUM_CLASSES, added=True)
     return resolved
 
 
@@ -367,3 +429,23 @@ PRESETS: dict[str, ModelSpec] = {
         topology="skip",
     ),
 }
+
+# The network the Draw page trains for reading drawings. Drawings differ from MNIST's scans
+# (slant, proportions, pens, European 1s, 4s and 7s): convolutions find strokes wherever they
+# are, and mild augmentation shows each digit turned, slanted, stretched and moved while
+# training. Strong augmentation cost accuracy on digits that are not MNIST, and a 5×5 first
+# kernel or 45 epochs gained nothing measurable: bench/drawn_accuracy.py measures this network.
+DRAWING_NETWORK = ModelSpec(
+    layers=(
+        LayerSpec("conv2d", units=32, kernel_size=3, activation="relu"),
+        LayerSpec("maxpool2d", kernel_size=2),
+        LayerSpec("conv2d", units=64, kernel_size=3, activation="relu"),
+        LayerSpec("maxpool2d", kernel_size=2),
+        LayerSpec("flatten"),
+        LayerSpec("dropout", rate=0.3),
+        LayerSpec("dense", units=128, activation="relu"),
+        LayerSpec("dropout", rate=0.3),
+    ),
+    augment=True,
+)
+DRAWING_TRAINING = TrainConfig(epochs=30, batch_size=64)

@@ -7,7 +7,7 @@ import pytest
 
 from kerasways.build import build_model
 from kerasways.codegen import model_source
-from kerasways.spec import PRESETS, STYLES, ModelSpec, supported_styles, total_params
+from kerasways.spec import DRAWING_NETWORK, PRESETS, STYLES, ModelSpec, supported_styles, total_params
 
 CASES = [(name, style) for name, spec in PRESETS.items() for style in supported_styles(spec)]
 
@@ -43,8 +43,8 @@ def test_a_different_seed_gives_different_weights():
     assert not np.array_equal(first[0], second[0])
 
 
-def test_the_three_sources_are_parallel():
-    spec = PRESETS["MLP with dropout"]
+@pytest.mark.parametrize("spec", [PRESETS["MLP with dropout"], DRAWING_NETWORK], ids=["dropout", "drawing"])
+def test_the_three_sources_are_parallel(spec):
     step_comments = {}
     for style in STYLES:
         lines = [line.strip() for line in model_source(spec, style).splitlines()]
@@ -66,3 +66,15 @@ def test_sequential_refuses_a_skip_connection_with_a_reason():
 def test_unknown_style_is_refused():
     with pytest.raises(ValueError, match="style: expected one of sequential, functional, subclassing"):
         model_source(ModelSpec(), "graph")
+
+
+def test_the_skip_connection_is_wired_from_the_flattened_pixels_in_both_ways():
+    spec = PRESETS["MLP with a skip connection"].replace(augment=True)
+    functional = model_source(spec, "functional")
+    subclassing = model_source(spec, "subclassing")
+    assert "    pixels = layers.Flatten()(x)" in functional
+    assert "    x = layers.Concatenate()([x, pixels])" in functional
+    assert "        pixels = self.flatten(x)" in subclassing
+    assert "        x = self.merge([x, pixels])" in subclassing
+    for style in supported_styles(spec):
+        assert build_model(spec, style).count_params() == total_params(spec)

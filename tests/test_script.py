@@ -8,16 +8,19 @@ import sys
 import pytest
 
 from kerasways.codegen import script_source
-from kerasways.spec import PRESETS, TrainConfig
+from kerasways.spec import PRESETS, ModelSpec, TrainConfig
+
+SPECS = {**PRESETS, "MLP with augmentation": ModelSpec(augment=True)}
 
 
 @pytest.mark.parametrize(("preset", "style"), [("Reference MLP (the article's network)", "sequential"),
                                                ("Small CNN", "subclassing"),
-                                               ("MLP with a skip connection", "functional")])
+                                               ("MLP with a skip connection", "functional"),
+                                               ("MLP with augmentation", "subclassing")])
 @pytest.mark.slow
 def test_downloaded_script_runs_offline_and_prints_test_accuracy(tmp_path, preset, style):
     script = tmp_path / "train_mnist.py"
-    script.write_text(script_source(PRESETS[preset], style, TrainConfig(epochs=1, train_size=1000)))
+    script.write_text(script_source(SPECS[preset], style, TrainConfig(epochs=1, train_size=1000)))
     env = {**os.environ, "KERAS_HOME": str(tmp_path / "keras-home"), "TF_CPP_MIN_LOG_LEVEL": "2"}
     completed = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True,
                                text=True, timeout=300)

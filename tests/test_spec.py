@@ -9,8 +9,9 @@ def test_default_spec_is_the_reference_network():
     spec = ModelSpec()
     layers = resolve_layers(spec)
     assert [layer.keras_class for layer in layers] == ["Flatten", "Dense", "Dense"]
-    assert layers[1].args == ("128", 'activation="relu"')
-    assert layers[2].args == ("10", 'activation="softmax"')
+    assert layers[1].config == (("units", 128), ("activation", "relu"))
+    assert layers[2].config == (("units", 10), ("activation", "softmax"))
+    assert [layer.role for layer in layers] == ["layer", "layer", "output"]
     assert (spec.optimizer, spec.loss, spec.metric) == ("adam", "sparse_categorical_crossentropy", "accuracy")
     assert isinstance(spec.seed, int)
     assert total_params(spec) == 784 * 128 + 128 + 128 * 10 + 10
