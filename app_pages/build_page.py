@@ -78,6 +78,29 @@ st.dataframe(rows, hide_index=True, width="stretch")
 st.markdown(f"**Total parameters: {total_params(spec):,}** — computed from the shapes; Keras' "
             "`count_params()` gives the same number (the tests check it for every preset and way).")
 
+
+
+@st.cache_data(show_spinner="Building the augmentation layers (the first time loads TensorFlow)…", max_entries=32)
+def augmentation_grid(augmentation: tuple, seed: int):
+    """Four training digits, each as the network sees it in six training steps."""
+    from kerasways.augment import augmented_examples
+    from kerasways.data import load_mnist
+    from kerasways.spec import ModelSpec
+
+    digits = load_mnist("bundled").x_train[:4]
+    return digits, augmented_examples(ModelSpec(seed=seed, **dict(augmentation)), digits, copies=6, seed=seed)
+
+
+if spec.augment:
+    st.subheader("What the network sees while training")
+    st.caption("Each row: a training digit, then six of the versions the augmentation layers make of it, "
+               "a new one every time the digit comes round. Real handwriting varies like this, so a network "
+               "trained this way reads drawings better. At prediction time these layers do nothing.")
+    digits, examples = augmentation_grid(spec.augmentation, spec.seed)
+    for digit, versions in zip(digits, examples):
+        views.show_image_row([("original", digit)] + [(f"step {index + 1}", (version * 255).astype("uint8"))
+                                                       for index, version in enumerate(versions)], size=64)
+
 WHEN_TITLES = {"sequential": "When to use the Sequential API", "functional": "When to use the Functional API",
                "subclassing": "When to use Model subclassing"}
 st.subheader(WHEN_TITLES[style])

@@ -13,6 +13,7 @@ import streamlit as st
 from app_pages import session
 from kerasways.spec import (
     ACTIVATIONS,
+    AUGMENTATION_RANGES,
     BATCH_SIZE_RANGE,
     DEFAULT_LEARNING_RATES,
     EPOCHS_RANGE,
@@ -53,7 +54,7 @@ def style_picker() -> str:
 
 def _preset_name(spec: ModelSpec) -> str:
     for name, preset in PRESETS.items():
-        if preset.layers == spec.layers and preset.topology == spec.topology:
+        if preset.architecture == spec.architecture:
             return name
     return CUSTOM
 
@@ -62,9 +63,12 @@ def _apply_preset() -> None:
     name = st.session_state["w_preset"]
     if name in PRESETS:
         preset = PRESETS[name]
-        st.session_state[session.SPEC] = session.spec().replace(layers=preset.layers, topology=preset.topology)
+        st.session_state[session.SPEC] = session.spec().replace(layers=preset.layers, topology=preset.topology,
+                                                                **dict(preset.augmentation))
         reset_editor(preset.layers)
         st.session_state["w_skip"] = preset.topology == "skip"
+        for name, value in preset.augmentation:
+            st.session_state[f"w_{name}"] = value
 
 
 def reset_editor(layers: tuple[LayerSpec, ...]) -> None:
@@ -173,6 +177,7 @@ def network_editor() -> ModelSpec:
     _seeded("w_skip", spec.topology == "skip")
     skip = st.checkbox("Skip connection: the flattened input also goes straight to the output", key="w_skip",
                        help="A branch: the Functional API and subclassing can express it, Sequential cannot.")
+    augmentation = augmentation_settings(spec)
     col_opt, col_lr, col_seed = st.columns(3)
     _seeded("w_optimizer", spec.optimizer)
     optimizer = col_opt.selectbox("Optimizer", OPTIMIZERS, key="w_optimizer", on_change=_follow_default_rate)
@@ -187,12 +192,37 @@ def network_editor() -> ModelSpec:
     try:
         new_spec = ModelSpec(layers=layers_from_frame(edited), optimizer=optimizer,
                              learning_rate=float(learning_rate), seed=int(seed),
-                             topology="skip" if skip else "chain")
+                             topology="skip" if skip else "chain", **augmentation)
     except (ValueError, TypeError) as error:
         st.error(f"That network can't be built, so the last valid one is kept. {error}", icon=":material/warning:")
         return spec
     st.session_state[session.SPEC] = new_spec
     return new_spec
+
+
+AUGMENTATION_TITLES = {"augment_rotation": ("Rotation", "share of a full turn, either way"),
+                       "augment_slant": ("Slant", "horizontal shear, share of the width"),
+                       "augment_zoom": ("Zoom", "bigger or smaller by up to this share"),
+                       "augment_shift": ("Shift", "moved by up to this share of the image")}
+
+
+def augmentation_settings(spec: ModelSpec) -> dict:
+    """The augmentation switch and its strengths; returns the ModelSpec fields they set."""
+    _seeded("w_augment", spec.augment)
+    augment = st.checkbox("Augment the training digits: random rotation, slant, zoom and shift", key="w_augment",
+                          help="Keras preprocessing layers at the start of the model, active only while training: "
+                               "the network sees every digit a little differently each time, as real handwriting "
+                               "differs from MNIST. Predictions are not changed by them.")
+    values = {"augment": augment}
+    with st.expander("Augmentation strengths", expanded=False):
+        columns = st.columns(len(AUGMENTATION_RANGES))
+        for column, (name, (low, high)) in zip(columns, AUGMENTATION_RANGES.items()):
+            title, meaning = AUGMENTATION_TITLES[name]
+            _seeded(f"w_{name}", getattr(spec, name))
+            values[name] = column.number_input(title, min_value=low, max_value=high, step=0.01, format="%.2f",
+                                               key=f"w_{name}", disabled=not augment,
+                                               help=f"{meaning}; 0 leaves it out")
+    return values
 
 
 def train_settings(disabled: bool = False, key_prefix: str = "w") -> TrainConfig:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kerasways.build import build_model
+from kerasways.build import build_model, global_random_state_kept
 from kerasways.spec import ModelSpec, resolve_layers
 
 
@@ -38,12 +38,13 @@ def augmented_examples(spec: ModelSpec, images: np.ndarray, copies: int, seed: i
         return np.repeat(scaled[:, None], copies, axis=1)
     # The subclassed model keeps each layer under the name every way uses; the layers are the
     # ones the generated code created, with their seeds drawn from `seed` as in training.
-    model = build_model(spec.replace(seed=seed), "subclassing")
-    augmentation = [getattr(model, layer.name) for layer in wanted]
     results = []
-    for _ in range(copies):
-        batch = scaled[..., None]
-        for layer in augmentation:
-            batch = layer(batch, training=True)
-        results.append(np.asarray(batch)[..., 0])
+    with global_random_state_kept():  # the page's pictures must not reset the server's generators
+        model = build_model(spec.replace(seed=seed), "subclassing")
+        augmentation = [getattr(model, layer.name) for layer in wanted]
+        for _ in range(copies):
+            batch = scaled[..., None]
+            for layer in augmentation:
+                batch = layer(batch, training=True)
+            results.append(np.asarray(batch)[..., 0])
     return np.clip(np.stack(results, axis=1), 0.0, 1.0)

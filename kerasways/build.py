@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import linecache
+import random
 
 from kerasways.codegen import model_source
 from kerasways.spec import ModelSpec
@@ -29,6 +31,31 @@ def build_model(spec: ModelSpec, style: str):
     source = model_source(spec, style)
     namespace = _execute(source, f"<kerasways {style} model>")
     return namespace["build_model"]()
+
+
+@contextlib.contextmanager
+def global_random_state_kept():
+    """Run code that seeds Python's, NumPy's and Keras' global generators (as the generated
+    `build_model()` does) and put those generators back as they were afterwards.
+
+    For builds in the app server that need a seed for their own sake (a picture of what
+    augmentation does); without this, every such build would reset the server's random state.
+    """
+    import numpy as np
+    from keras.src.backend.common import global_state
+    from keras.src.random import seed_generator
+    from keras.src.utils import rng_utils
+
+    python_state, numpy_state = random.getstate(), np.random.get_state()
+    keras_seed = global_state.get_global_attribute(rng_utils.GLOBAL_RANDOM_SEED)
+    keras_generator = global_state.get_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR)
+    try:
+        yield
+    finally:
+        random.setstate(python_state)
+        np.random.set_state(numpy_state)
+        global_state.set_global_attribute(rng_utils.GLOBAL_RANDOM_SEED, keras_seed)
+        global_state.set_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR, keras_generator)
 
 
 class _KerasWithoutReseeding:

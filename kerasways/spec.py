@@ -449,3 +449,4 @@ DRAWING_NETWORK = ModelSpec(
     augment=True,
 )
 DRAWING_TRAINING = TrainConfig(epochs=30, batch_size=64)
+PRESETS["CNN for drawings (augmented)"] = DRAWING_NETWORK

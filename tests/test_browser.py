@@ -108,7 +108,7 @@ def test_training_progress_increases_live_and_results_appear(app_url, page, tmp_
 
 def test_drawing_with_the_mouse_shows_a_prediction_and_the_probability_chart(app_url, page):
     page.goto(app_url + "/draw")
-    page.get_by_role("button", name=re.compile("Train the reference network now")).click(timeout=60_000)
+    page.get_by_role("button", name=re.compile("Train the network for drawings now")).click(timeout=60_000)
     canvas = page.locator("canvas.upper-canvas").first
     canvas.wait_for(timeout=120_000)
     box = canvas.bounding_box()
@@ -162,7 +162,7 @@ def test_train_all_three_fills_the_results_table(app_url, page):
 def test_each_browser_session_keeps_its_own_models(app_url, browser):
     teacher = browser.new_context().new_page()
     teacher.goto(app_url + "/draw")
-    teacher.get_by_role("button", name=re.compile("Train the reference network now")).click(timeout=60_000)
+    teacher.get_by_role("button", name=re.compile("Train the network for drawings now")).click(timeout=60_000)
     teacher.locator("canvas.upper-canvas").first.wait_for(timeout=120_000)
     student = browser.new_context().new_page()
     student.goto(app_url + "/draw")

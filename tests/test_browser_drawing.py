@@ -16,7 +16,7 @@ CORNER_STROKE = [(0.88, 0.06), (0.86, 0.35), (0.84, 0.65), (0.82, 0.94)]
 def open_draw_page_with_a_model(page, url: str):
     """Train the quick model from the Draw page; return the canvas once it is there."""
     page.goto(url + "/draw")
-    page.get_by_role("button", name=re.compile("Train the reference network now")).click(timeout=60_000)
+    page.get_by_role("button", name=re.compile("Train the network for drawings now")).click(timeout=60_000)
     canvas = page.locator("canvas.upper-canvas").first
     canvas.wait_for(timeout=120_000)
     page.get_by_text("Draw a digit on the black square").first.wait_for(timeout=30_000)
