@@ -129,7 +129,7 @@ class TrainResult:
 
 
 def split_data(data, config: TrainConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The training and validation digits `config` asks for, scaled to [0, 1].
+    """The training and validation digits `config` asks for, as stored (uint8).
 
     Args:
         data: anything with `x_train` (uint8 N×28×28) and `y_train`.
@@ -137,15 +137,20 @@ def split_data(data, config: TrainConfig) -> tuple[np.ndarray, np.ndarray, np.nd
             (the last fraction is held out, as `fit(validation_split=...)` does).
 
     Returns:
-        x_train, y_train, x_val, y_val (float32 images in [0, 1], int32 labels).
+        x_train, y_train, x_val, y_val (uint8 images, int32 labels); `scale` makes the
+        images the model's [0, 1] input.
     """
     x, y = data.x_train, data.y_train
     if config.train_size:
         x, y = x[: config.train_size], y[: config.train_size]
     cut = int(len(x) * (1 - config.validation_split))
-    images = x.astype(np.float32) / 255.0
     labels = np.asarray(y, dtype=np.int32)
-    return images[:cut], labels[:cut], images[cut:], labels[cut:]
+    return x[:cut], labels[:cut], x[cut:], labels[cut:]
+
+
+def scale(images: np.ndarray) -> np.ndarray:
+    """uint8 digits as the model's float32 input in [0, 1], as the shown script scales them."""
+    return images.astype(np.float32) / 255.0
 
 
 def _all_layers(layer) -> list:
@@ -186,6 +191,7 @@ class _CompiledSteps:
         import tensorflow as tf
 
         self.model = model
+        # The digits stay uint8 (a quarter of the memory) and each batch is scaled in the step.
         self.x = tf.constant(x_train)
         self.y = tf.constant(y_train)
         loss_fn = keras.losses.SparseCategoricalCrossentropy(reduction=None)
@@ -207,7 +213,7 @@ class _CompiledSteps:
             # Everything has a static shape and `count` is only a loop condition, so the loop
             # is traced and compiled once, whatever `count` is from call to call.
             def step(i, losses, accuracies):
-                x = tf.gather(x_all, indices[i])
+                x = tf.cast(tf.gather(x_all, indices[i]), tf.float32) / 255.0
                 y = tf.gather(y_all, indices[i])
                 mask = masks[i]
                 real = tf.reduce_sum(mask)
@@ -362,6 +368,7 @@ def train(
                          f"received {stop_at_epoch}")
     model = build_model(spec, style)
     x_train, y_train, x_val, y_val = split_data(data, config)
+    x_val = scale(x_val)
     if len(x_train) == 0:
         raise ValueError(f"train_size: expected enough digits for training; received {len(data.x_train)} digits")
     engine_name = choose_engine(model)
