@@ -9,8 +9,9 @@ step, so here many steps run inside one compiled call (a partial last batch is p
 and masked out of the loss, so its gradient is that of its real digits only).
 
 Which compiler runs that call depends on the network (`choose_engine`): XLA for networks
-made only of layers XLA compiles well on a CPU, TensorFlow's graph executor (what `fit`
-uses on a CPU) for everything else.
+made only of layers XLA compiles well on a CPU; for everything else TensorFlow's graph
+executor (what `fit` uses on a CPU, with the same kernels and random numbers) runs the
+model, and only the optimizer's update is compiled by XLA.
 
 A run can stop and continue later, on another process: `TrainResult.state` holds everything
 needed (`TrainState`), and `train(..., resume=state)` continues exactly where it stopped.
@@ -41,11 +42,12 @@ ENGINE_XLA = "xla"
 ENGINE_GRAPH = "graph"
 # Layers that XLA compiles into fast CPU code. Only networks made of these alone run under
 # XLA; every other layer sends the network to the graph executor, which calls the same
-# kernels as `fit`. Measured (bench/train_speed.py): XLA's CPU convolutions and pooling
-# were several times slower than TensorFlow's own kernels, and XLA's expansion of the
-# random-number ops behind Dropout made a dropout MLP slower than `fit`; augmentation
-# layers (RandomRotation, RandomZoom, ...) draw random numbers too. An allow-list, so a
-# layer added later (random or not) starts on the engine that is never slower than `fit`.
+# kernels as `fit`. Measured (bench/train_speed.py and DESIGN.md): the gradients of XLA's CPU
+# convolutions were more than ten times slower than TensorFlow's own kernels, and XLA's
+# code for the random numbers behind Dropout made a dropout MLP several times slower than
+# `fit`; augmentation layers (RandomRotation, RandomZoom, ...) draw random numbers too. An
+# allow-list, so a layer added later (random or not) starts on the engine that runs fit's
+# own kernels, without fit's per-step overhead.
 XLA_FRIENDLY_LAYERS = frozenset({"InputLayer", "Flatten", "Reshape", "Dense", "Concatenate", "Activation"})
 # Set to "xla" or "graph" to force one engine for every network (measuring, or a machine where
 # the measurements above do not hold); unset or "auto" chooses per network.
@@ -439,12 +441,14 @@ def train(
                 bad = int(np.argmin(np.isfinite(losses)))
                 history.batch_loss.extend(losses[:bad].tolist())
                 history.batch_accuracy.extend(accuracies[:bad].tolist())
-                report(epoch_loss_sum, epoch_correct_sum, masks[:step].sum())
+                step += bad
+                steps_done += bad
+                report(epoch_loss_sum, epoch_correct_sum, masks[:step - bad].sum())
                 for variable, value in zip(model.variables, variables_at_epoch_start):
                     variable.assign(value)
                 status = "nan"
                 message = (
-                    f"Training stopped: the loss became NaN at epoch {epoch}, batch {step + bad + 1}. "
+                    f"Training stopped: the loss became NaN at epoch {epoch}, batch {step + 1}. "
                     f"The learning rate ({spec.learning_rate:g}) is probably too high; try "
                     f"{DEFAULT_LEARNING_RATES[spec.optimizer]:g}, Keras' default for {spec.optimizer}. "
                     f"The weights from the start of epoch {epoch} are kept."
@@ -464,7 +468,7 @@ def train(
                 report(epoch_loss_sum, epoch_correct_sum, masks[:step].sum())
         if status != "completed":
             break
-        seen = masks[:step].sum()
+        seen = float(masks[:step].sum())
         history.epoch_loss.append(epoch_loss_sum / seen)
         history.epoch_accuracy.append(epoch_correct_sum / seen)
         val_loss = val_accuracy = None
