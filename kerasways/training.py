@@ -111,8 +111,6 @@ class TrainState:
     rng_state: dict  # the shuffling generator's state at the start of epoch `epochs_done + 1`
     epochs_done: int  # completed epochs
     step: int  # steps already done in epoch `epochs_done + 1`
-    epoch_loss_sum: float  # sums over those steps' digits, for the epoch's means
-    epoch_correct_sum: float
     history: History
     seconds: float  # training time so far, over every segment of the run
 
@@ -379,7 +377,7 @@ def train(
     steps_per_epoch = math.ceil(len(x_train) / config.batch_size)
     history = History(steps_per_epoch=steps_per_epoch)
     earlier_seconds = 0.0
-    start_step = epoch_loss_sum = epoch_correct_sum = 0
+    start_step = 0
     if resume is not None:
         for variable, value in zip(model.variables, resume.variables):
             variable.assign(value)
@@ -388,7 +386,7 @@ def train(
         rng.bit_generator.state = resume.rng_state
         history = copy.deepcopy(resume.history)
         earlier_seconds = resume.seconds
-        start_step, epoch_loss_sum, epoch_correct_sum = resume.step, resume.epoch_loss_sum, resume.epoch_correct_sum
+        start_step = resume.step
     last_epoch = config.epochs if stop_at_epoch is None else min(config.epochs, stop_at_epoch)
     total_steps = steps_per_epoch * config.epochs
     steps_done = (first_epoch - 1) * steps_per_epoch + start_step
@@ -404,14 +402,25 @@ def train(
     status, message = "completed", ""
     epoch, step, rng_state = first_epoch, start_step, rng.bit_generator.state
 
-    def report(loss_sum: float, correct_sum: float, seen: float, **end) -> None:
+    def epoch_means(done: int) -> tuple[float, float]:
+        # Means over the epoch's first `done` steps, weighted by their real digits, from the
+        # history: the same figures however the steps were split into calls or runs.
+        if done == 0:
+            return math.nan, math.nan
+        weights = masks[:done].sum(axis=1, dtype=np.float64)
+        first = len(history.batch_loss) - step  # this epoch's first batch
+        losses = np.asarray(history.batch_loss[first:first + done], np.float64)
+        accuracies = np.asarray(history.batch_accuracy[first:first + done], np.float64)
+        return float(losses @ weights / weights.sum()), float(accuracies @ weights / weights.sum())
+
+    def report(done: int, **end) -> None:
         nonlocal reported
         if on_progress is None:
             return
+        loss, accuracy = epoch_means(done)
         progress = Progress(
             epoch=epoch, epochs=config.epochs, step=step, steps_per_epoch=steps_per_epoch,
-            loss=float(loss_sum / seen) if seen else math.nan,
-            accuracy=float(correct_sum / seen) if seen else math.nan,
+            loss=loss, accuracy=accuracy,
             batch_losses=history.batch_loss[reported:], batch_accuracies=history.batch_accuracy[reported:],
             samples_per_second=clock.samples_per_second(), eta_seconds=clock.eta(total_steps - steps_done), **end,
         )
@@ -425,7 +434,7 @@ def train(
         indices = np.concatenate([indices, np.zeros((pad_rows, config.batch_size), np.int32)])
         masks = np.concatenate([masks, np.zeros((pad_rows, config.batch_size), np.float32)])
         if epoch != first_epoch:
-            step = epoch_loss_sum = epoch_correct_sum = 0
+            step = 0
         variables_at_epoch_start = [variable.numpy() for variable in model.variables]
         while step < steps_per_epoch:
             if should_stop is not None and should_stop():
@@ -443,7 +452,7 @@ def train(
                 history.batch_accuracy.extend(accuracies[:bad].tolist())
                 step += bad
                 steps_done += bad
-                report(epoch_loss_sum, epoch_correct_sum, masks[:step - bad].sum())
+                report(step - bad)
                 for variable, value in zip(model.variables, variables_at_epoch_start):
                     variable.assign(value)
                 status = "nan"
@@ -454,9 +463,6 @@ def train(
                     f"The weights from the start of epoch {epoch} are kept."
                 )
                 break
-            real_per_step = masks[step:step + count].sum(axis=1)
-            epoch_loss_sum += float((losses * real_per_step).sum())
-            epoch_correct_sum += float((accuracies * real_per_step).sum())
             step += count
             steps_done += count
             history.batch_loss.extend(losses.tolist())
@@ -465,22 +471,21 @@ def train(
                 steps_per_call = int(min(MAX_STEPS_PER_CALL, max(1, PROGRESS_INTERVAL * count / call_seconds)))
             compiled_steps = True
             if step < steps_per_epoch:
-                report(epoch_loss_sum, epoch_correct_sum, masks[:step].sum())
+                report(step)
         if status != "completed":
             break
-        seen = float(masks[:step].sum())
-        history.epoch_loss.append(epoch_loss_sum / seen)
-        history.epoch_accuracy.append(epoch_correct_sum / seen)
+        epoch_loss, epoch_accuracy = epoch_means(step)
+        history.epoch_loss.append(epoch_loss)
+        history.epoch_accuracy.append(epoch_accuracy)
         val_loss = val_accuracy = None
         if len(x_val):
             val_loss, val_accuracy = engine.evaluate(x_val, y_val)
         history.val_loss.append(val_loss)
         history.val_accuracy.append(val_accuracy)
-        report(epoch_loss_sum, epoch_correct_sum, seen, val_loss=val_loss, val_accuracy=val_accuracy, epoch_end=True)
+        report(step, val_loss=val_loss, val_accuracy=val_accuracy, epoch_end=True)
     else:
         # Every epoch asked for is done: the state points at the start of the next one.
         epoch, step, rng_state = last_epoch + 1, 0, rng.bit_generator.state
-        epoch_loss_sum = epoch_correct_sum = 0.0
         if last_epoch < config.epochs:
             status = "stopped"
             message = f"Stopped after epoch {last_epoch} of {config.epochs}, as asked; the weights so far are kept."
@@ -493,7 +498,6 @@ def train(
             variables=[variable.numpy() for variable in model.variables],
             optimizer_variables=[variable.numpy() for variable in model.optimizer.variables],
             rng_state=rng_state, epochs_done=epoch - 1, step=step,
-            epoch_loss_sum=epoch_loss_sum, epoch_correct_sum=epoch_correct_sum,
             history=copy.deepcopy(history), seconds=seconds,
         )
     if status == "stopped" and not message:
