@@ -1,30 +1,32 @@
-"""Training speed: the app's training path against plain `model.fit`, same data, network, epochs.
+"""Training speed: the app's training path against plain `model.fit`, for every preset network.
 
-In one process, each run times three ways of training the reference network
-(`ModelSpec()`, Sequential API) for N epochs at batch size 32 on the same 60,000 digits:
+In one process, each run times two ways of training each network for N epochs at batch
+size 32 on the same 60,000 digits, in alternating order:
 
-a. reference: `build_model(ModelSpec(), "sequential")` then
-   `model.fit(x, y, batch_size=32, epochs=N, verbose=0)` (what the downloaded script does);
+a. fit: `build_model(spec, style)` then `model.fit(x, y, batch_size=32, epochs=N, verbose=0)`
+   (what the downloaded script does);
 b. app: `kerasways.training.train(..., on_progress=callback)`, where the callback streams every
    Progress the way a worker does (pickled and sent through a multiprocessing Pipe to a process
-   that reads and discards it);
-c. app without on_progress.
+   that reads and discards it).
 
-Every time includes building the model and XLA compilation (a new model each time); the
-process-wide start-up (importing TensorFlow, starting its runtime and XLA) is paid beforehand by an
-untimed warm-up of each path on 2,000 digits. `train()`'s own `.seconds` excludes
-building the model; the compile time is estimated from (b)'s first progress report.
+Every time includes building the model and compiling (a new model each time); the
+process-wide start-up (importing TensorFlow, starting its runtime and XLA) is paid beforehand by
+an untimed warm-up of both paths on 2,000 digits. The figure that matters is the ratio b / a
+(goal ≤ 0.5), measured in the same run.
 
-The data are `kerasways.data.load_mnist()`; offline that is 4,000 training digits, which are tiled
-to 60,000 so that an epoch has full MNIST's size (1,875 steps of 32).
+The networks are `kerasways.spec.PRESETS`, plus any `--spec module:NAME` (a ModelSpec
+attribute, e.g. `kerasways.spec:DRAWING_NETWORK`). The data are `kerasways.data.load_mnist()`;
+offline that is 4,000 training digits, tiled to 60,000 so that an epoch has full MNIST's size
+(1,875 steps of 32). `KERASWAYS_TRAIN_ENGINE=xla|graph` forces one engine for comparison.
 
-Run: python bench/train_speed.py [--epochs 2] [--runs 3]
+Run: python bench/train_speed.py [--epochs 1] [--runs 3] [--only "Small CNN"] [--spec module:NAME]
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import importlib
 import multiprocessing
 import multiprocessing.reduction
 import os
@@ -37,7 +39,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anyw
 
 MNIST_TRAIN_SIZE = 60_000
 RATIO_GOAL = 0.5
-STREAMING_GOAL = 0.05
 
 
 def drain(connection) -> None:
@@ -49,10 +50,20 @@ def drain(connection) -> None:
         pass
 
 
+def load_spec(reference: str):
+    """The ModelSpec named by "module:NAME"."""
+    module_name, _, attribute = reference.partition(":")
+    if not attribute:
+        raise SystemExit(f"--spec: expected module:NAME, e.g. kerasways.spec:DRAWING_NETWORK; received {reference!r}")
+    return getattr(importlib.import_module(module_name), attribute)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=2, help="epochs per training (default 2)")
-    parser.add_argument("--runs", type=int, default=3, help="runs of a, b and c (default 3)")
+    parser.add_argument("--epochs", type=int, default=1, help="epochs per training (default 1)")
+    parser.add_argument("--runs", type=int, default=3, help="runs of a and b per network (default 3)")
+    parser.add_argument("--only", action="append", default=[], help="measure only presets whose name starts so")
+    parser.add_argument("--spec", action="append", default=[], help="also measure this ModelSpec (module:NAME)")
     args = parser.parse_args()
 
     # The reader starts before TensorFlow is imported, so nothing is forked from a TF process.
@@ -67,8 +78,12 @@ def main() -> None:
 
     from kerasways.build import build_model
     from kerasways.data import MnistData, load_mnist
-    from kerasways.spec import ModelSpec, TrainConfig
+    from kerasways.spec import PRESETS, TrainConfig, supported_styles
     from kerasways.training import train
+
+    networks = {name: spec for name, spec in PRESETS.items()
+                if not args.only or any(name.startswith(prefix) for prefix in args.only)}
+    networks.update({reference: load_spec(reference) for reference in args.spec})
 
     loaded = load_mnist()
     reps = -(-MNIST_TRAIN_SIZE // len(loaded.x_train))
@@ -79,105 +94,70 @@ def main() -> None:
     if len(loaded.x_train) < MNIST_TRAIN_SIZE:
         print(f"      {len(loaded.x_train):,} training digits tiled ×{reps} to {MNIST_TRAIN_SIZE:,}, "
               f"so an epoch has full MNIST's size")
-    else:
-        print(f"      first {MNIST_TRAIN_SIZE:,} training digits")
-    spec = ModelSpec()
     config = TrainConfig(epochs=args.epochs, batch_size=32, validation_split=0.0)
     steps = -(-MNIST_TRAIN_SIZE // config.batch_size) * config.epochs
-    print(f"network: reference MLP (Sequential API), {config.epochs} epochs, batch size 32, "
-          f"{steps:,} steps; CPUs: {os.cpu_count()}, load average {os.getloadavg()[0]:.1f}\n")
+    print(f"{config.epochs} epoch(s), batch size 32, {steps:,} steps; CPUs: {os.cpu_count()}, "
+          f"load average {os.getloadavg()[0]:.1f}; engine {os.environ.get('KERASWAYS_TRAIN_ENGINE', 'auto')}\n")
 
     # fit's input, prepared once outside the timings, as the reference script scales its digits.
     x_fit = data.x_train.astype("float32") / 255.0
     y_fit = data.y_train
 
-    def reference() -> dict:
+    def reference(spec, style: str) -> dict:
         started = time.perf_counter()
-        model = build_model(spec, "sequential")
-        built = time.perf_counter()
-        model.fit(x_fit, y_fit, batch_size=32, epochs=config.epochs, verbose=0)
-        ended = time.perf_counter()
-        return {"total": ended - started, "build": built - started, "fit": ended - built}
+        model = build_model(spec, style)
+        model.fit(x_fit, y_fit, batch_size=config.batch_size, epochs=config.epochs, verbose=0)
+        return {"total": time.perf_counter() - started}
 
-    def app(streaming: bool) -> dict:
-        reports: list[tuple[float, int]] = []  # (time, steps done in the run) of each report
-        sent = [0, 0, 0.0]  # messages, bytes, seconds spent in the callback
+    def app(spec, style: str) -> dict:
+        sent = [0, 0.0]  # messages, seconds spent in the callback
 
         def on_progress(progress) -> None:
             entered = time.perf_counter()
-            payload = multiprocessing.reduction.ForkingPickler.dumps(("progress", 1, progress))
-            sender.send_bytes(payload)
+            sender.send_bytes(multiprocessing.reduction.ForkingPickler.dumps(("progress", 1, progress)))
             sent[0] += 1
-            sent[1] += len(payload)
-            reports.append((time.perf_counter(), (progress.epoch - 1) * progress.steps_per_epoch + progress.step))
-            sent[2] += time.perf_counter() - entered
+            sent[1] += time.perf_counter() - entered
 
         started = time.perf_counter()
-        result = train(spec, "sequential", config, data, on_progress=on_progress if streaming else None)
-        ended = time.perf_counter()
+        result = train(spec, style, config, data, on_progress=on_progress)
+        total = time.perf_counter() - started
         assert result.status == "completed", result.message
-        timing = {"total": ended - started, "seconds": result.seconds, "setup": (ended - started) - result.seconds}
-        if streaming and len(reports) >= 3:
-            loop_started = ended - result.seconds
-            (first_time, first_steps), (last_time, last_steps) = reports[0], reports[-1]
-            per_step = (last_time - first_time) / (last_steps - first_steps)
-            timing["compile"] = max(0.0, (first_time - loop_started) - first_steps * per_step)
-            timing["reports"], timing["bytes"], timing["in_callback"] = sent
-        return timing
+        return {"total": total, "engine": result.engine, "reports": sent[0], "in_callback": sent[1]}
 
-    # Warm-up, not timed: TensorFlow's import, runtime and XLA start-up are paid once per process,
-    # by whichever path happens to run first; a short run of each path pays them before timing.
+    # Warm-up, not timed: TensorFlow's import, runtime and XLA start-up are paid once per process.
     warm = MnistData(data.x_train[:2_000], data.y_train[:2_000], data.x_test, data.y_test, data.source, "")
-    warm_model = build_model(spec, "sequential")
-    warm_model.fit(x_fit[:2_000], y_fit[:2_000], batch_size=32, epochs=1, verbose=0)
-    for streaming in (True, False):
-        train(spec, "sequential", TrainConfig(epochs=1, validation_split=0.0), warm,
-              on_progress=(lambda progress: sender.send(progress)) if streaming else None)
-    del warm_model
+    for spec in networks.values():
+        style = supported_styles(spec)[0]
+        build_model(spec, style).fit(x_fit[:2_000], y_fit[:2_000], batch_size=32, epochs=1, verbose=0)
+        train(spec, style, TrainConfig(epochs=1, validation_split=0.0), warm, on_progress=sender.send)
 
-    jobs = {"a": reference, "b": lambda: app(True), "c": lambda: app(False)}
-    results: dict[str, list[dict]] = {name: [] for name in jobs}
-    orders = ["abc", "bca", "cab", "acb", "bac", "cba"]
-    for run in range(args.runs):
-        order = orders[run % len(orders)]
-        for name in order:
-            gc.collect()  # free the previous training's model and tensors now, not inside the next timing
-            results[name].append(jobs[name]())
-        a, b, c = (results[name][-1] for name in "abc")
-        extra = (f", compile ≈{b['compile']:.2f} s, {b['reports']} reports / {b['bytes'] / 1e3:.0f} kB streamed"
-                 if "compile" in b else "")
-        print(f"run {run + 1} (order {order}): "
-              f"a fit {a['total']:.2f} s (build {a['build']:.2f}) | "
-              f"b app+stream {b['total']:.2f} s (.seconds {b['seconds']:.2f}, build+setup {b['setup']:.2f}{extra}) | "
-              f"c app {c['total']:.2f} s (.seconds {c['seconds']:.2f})", flush=True)
+    summary = []
+    for name, spec in networks.items():
+        style = supported_styles(spec)[0]
+        rows: dict[str, list[dict]] = {"a": [], "b": []}
+        for run in range(args.runs):
+            for key in ("ab" if run % 2 == 0 else "ba"):
+                gc.collect()  # free the previous training's model and tensors now, not inside the next timing
+                rows[key].append(reference(spec, style) if key == "a" else app(spec, style))
+            a, b = rows["a"][-1], rows["b"][-1]
+            print(f"{name} run {run + 1}: fit {a['total']:.2f} s | app {b['total']:.2f} s "
+                  f"({b['engine']}, {b['reports']} reports) | ratio {b['total'] / a['total']:.2f}", flush=True)
+        fit = statistics.median(row["total"] for row in rows["a"])
+        ours = statistics.median(row["total"] for row in rows["b"])
+        ratios = sorted(b["total"] / a["total"] for a, b in zip(rows["a"], rows["b"]))
+        callback = statistics.median(row["in_callback"] for row in rows["b"])
+        summary.append((name, rows["b"][0]["engine"], ours, fit, statistics.median(ratios), ratios, callback))
     sender.close()
     reader.join(timeout=10)
 
-    def median(name: str, key: str) -> float:
-        return statistics.median(row[key] for row in results[name] if key in row)
-
-    a, b, c = median("a", "total"), median("b", "total"), median("c", "total")
-    print(f"\nmedians over {args.runs} runs (every figure includes building the model and compiling; "
-          f"load average now {os.getloadavg()[0]:.1f}):")
-    print(f"  a  build_model + model.fit              {a:7.2f} s  (build {median('a', 'build'):.2f}, "
-          f"fit {median('a', 'fit'):.2f}; {steps / median('a', 'fit'):,.0f} steps/s)")
-    compile_note = f", XLA compile ≈{median('b', 'compile'):.2f}" if any("compile" in r for r in results["b"]) else ""
-    print(f"  b  train(..., on_progress=streaming)    {b:7.2f} s  (.seconds {median('b', 'seconds'):.2f}, "
-          f"build+setup {median('b', 'setup'):.2f}{compile_note}; {steps / median('b', 'seconds'):,.0f} steps/s)")
-    print(f"  c  train(...) without on_progress       {c:7.2f} s  (.seconds {median('c', 'seconds'):.2f})")
-    print(f"  ratio b / a                             {b / a:7.2f}    goal ≤ {RATIO_GOAL}: "
-          f"{'met' if b / a <= RATIO_GOAL else 'NOT met'}  (a / b = {a / b:.1f}× faster)")
-    cost = b / c - 1
-    print(f"  streaming cost b / c − 1                {cost:+7.1%}    goal ≤ {STREAMING_GOAL:.0%}: "
-          f"{'met' if cost <= STREAMING_GOAL else 'NOT met'}")
-    best_b, best_c = (min(row["total"] for row in results[name]) for name in "bc")
-    print(f"  same from the fastest runs              {best_b / best_c - 1:+7.1%}    (less sensitive to other load)")
-    loop_cost = median("b", "seconds") / median("c", "seconds") - 1
-    print(f"  same on .seconds (training loop only)   {loop_cost:+7.1%}")
-    if any("in_callback" in row for row in results["b"]):
-        inside = median("b", "in_callback")
-        print(f"  time inside on_progress (pickle+send)   {inside * 1e3:7.2f} ms = {inside / b:.2%} of b: the direct "
-              "cost of streaming; the b/c figures above mostly measure noise")
+    print(f"\nmedians over {args.runs} runs (build and compile included on both sides; app/fit is the median of "
+          f"the runs' ratios, each from back-to-back timings; load average now {os.getloadavg()[0]:.1f}):")
+    print(f"  {'network':40s} {'engine':6s} {'app s':>7s} {'fit s':>7s} {'app/fit':>8s}  per-run ratios  goal")
+    for name, engine, ours, fit, ratio, ratios, callback in summary:
+        verdict = "met" if ratio <= RATIO_GOAL else "NOT met"
+        print(f"  {name[:40]:40s} {engine:6s} {ours:7.2f} {fit:7.2f} {ratio:8.2f}  "
+              f"{' '.join(f'{r:.2f}' for r in ratios):14s}  ≤ {RATIO_GOAL}: {verdict}  "
+              f"(streaming {callback * 1e3:.1f} ms)")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,6 @@ import sys
 
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from kerasways.augment import augmented_examples
 from kerasways.build import build_model
@@ -94,7 +93,8 @@ def test_share_links_keep_the_augmentation(spec, text):
 def test_a_bad_aug_link_value_falls_back_and_is_named():
     spec, _, _, notes = from_query({"aug": "0.1_0.2"})
     assert spec.augment is False
-    assert notes == ["Augmentation (aug): expected 0 (off), 1 (on) or its 4 strengths joined by “_”; received “0.1_0.2”."]
+    assert notes == ["Augmentation (aug): expected 0 (off), 1 (on) or its 4 strengths joined by “_”; "
+                     "received “0.1_0.2”."]
 
 
 def test_augmented_examples_show_what_the_model_layers_do():
@@ -147,10 +147,7 @@ def test_an_augmented_model_loads_in_a_plain_python_session_and_predicts_the_sam
     np.testing.assert_allclose(np.load(tmp_path / "out.npy"), np.asarray(model(images, training=False)), rtol=1e-6)
 
 
-# kerasways.training XLA-compiles its loop; XLA has no kernel for the image transform behind
-# Keras' random layers (ImageProjectiveTransformV3), so until the engine compiles augmented
-# networks without XLA, training them raises InvalidArgumentError. Any other failure fails.
-@pytest.mark.xfail(raises=tf.errors.InvalidArgumentError, reason="the training engine XLA-compiles every network")
+@pytest.mark.slow
 def test_the_same_seed_trains_bit_identically_in_the_three_ways():
     from kerasways.training import train
 

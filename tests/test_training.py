@@ -1,8 +1,9 @@
-"""train(): fit's meaning at the user's batch size, history, stop, NaN, identical across ways."""
+"""train(): fit's meaning at the user's batch size, history, stop, NaN, identical across ways, engines, ETA."""
 
 import dataclasses
 import gc
 import math
+import time
 import weakref
 
 import numpy as np
@@ -10,8 +11,8 @@ import pytest
 
 from kerasways.build import build_model
 from kerasways.evaluate import _SINGLE_STEPS, evaluate, predict_one, predict_probabilities
-from kerasways.spec import PRESETS, STYLES, LayerSpec, ModelSpec, TrainConfig
-from kerasways.training import epoch_batches, train
+from kerasways.spec import PRESETS, STYLES, LayerSpec, ModelSpec, TrainConfig, supported_styles
+from kerasways.training import ENGINE_GRAPH, ENGINE_XLA, choose_engine, epoch_batches, train
 
 SMALL = TrainConfig(epochs=2, batch_size=32, train_size=1000, validation_split=0.2)
 
@@ -53,14 +54,14 @@ def test_epoch_batches_cover_every_digit_once_and_pad_the_last_batch():
 
 
 @pytest.mark.slow
-def test_partial_last_batch_matches_a_plain_keras_step(mnist):
-    """One epoch of 50 digits at batch 32 (a full and a partial batch) equals two train_on_batch calls."""
-    from kerasways.build import build_model
-
+@pytest.mark.parametrize("spec", [ModelSpec(), PRESETS["Small CNN"]], ids=["mlp-xla", "cnn-dropout-graph"])
+def test_partial_last_batch_matches_a_plain_keras_step(mnist, spec):
+    """One epoch of 50 digits at batch 32 (a full and a partial batch) equals two train_on_batch calls,
+    on either engine, dropout's random masks included."""
     config = TrainConfig(epochs=1, batch_size=32, train_size=100, validation_split=0.5)
-    result = train(ModelSpec(), "sequential", config, mnist)
-    reference = build_model(ModelSpec(), "sequential")
-    order = np.random.default_rng(ModelSpec().seed).permutation(50)
+    result = train(spec, "sequential", config, mnist)
+    reference = build_model(spec, "sequential")
+    order = np.random.default_rng(spec.seed).permutation(50)
     x = mnist.x_train[:50].astype("float32") / 255.0
     y = mnist.y_train[:50]
     for batch in (order[:32], order[32:]):
@@ -98,15 +99,73 @@ def test_nan_loss_stops_with_a_clear_message_and_finite_weights(mnist):
 
 
 @pytest.mark.slow
-def test_same_seed_trains_bit_identically_in_all_three_ways(mnist):
-    spec = PRESETS["MLP with dropout"]
-    config = TrainConfig(epochs=1, train_size=600)
-    results = {style: train(spec, style, config, mnist) for style in ("sequential", "functional", "subclassing")}
-    losses = {style: result.history.batch_loss for style, result in results.items()}
-    assert losses["sequential"] == losses["functional"] == losses["subclassing"]
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_same_seed_trains_bit_identically_in_every_way(mnist, name):
+    spec = PRESETS[name]
+    config = TrainConfig(epochs=2, train_size=400)
+    results = {style: train(spec, style, config, mnist) for style in supported_styles(spec)}
+    losses = [result.history.batch_loss for result in results.values()]
+    assert all(other == losses[0] for other in losses[1:])
+    assert len(losses[0]) == 2 * math.ceil(360 / 32)
     weights = [result.model.get_weights() for result in results.values()]
     for other in weights[1:]:
         assert all(np.array_equal(a, b) for a, b in zip(weights[0], other))
+
+
+def test_networks_with_random_or_convolutional_layers_train_outside_xla():
+    import keras
+
+    assert choose_engine(build_model(PRESETS["Reference MLP (the article's network)"], "sequential")) == ENGINE_XLA
+    assert choose_engine(build_model(PRESETS["MLP with a skip connection"], "subclassing")) == ENGINE_XLA
+    assert choose_engine(build_model(PRESETS["MLP with dropout"], "subclassing")) == ENGINE_GRAPH
+    assert choose_engine(build_model(PRESETS["Small CNN"], "functional")) == ENGINE_GRAPH
+    # A layer the rule has never heard of (here one that draws random numbers) is not sent to XLA.
+    noisy = keras.Sequential([keras.Input((28, 28)), keras.layers.GaussianNoise(0.1), keras.layers.Flatten(),
+                              keras.layers.Dense(10, activation="softmax")])
+    assert choose_engine(noisy) == ENGINE_GRAPH
+
+
+def test_no_validation_is_none_in_history_and_reports(mnist):
+    reports = []
+    config = TrainConfig(epochs=2, train_size=300, validation_split=0.0)
+    result = train(ModelSpec(), "sequential", config, mnist, on_progress=reports.append)
+    assert result.history.val_loss == result.history.val_accuracy == [None, None]
+    assert len(result.history.epoch_loss) == 2
+    epoch_ends = [report for report in reports if report.epoch_end]
+    assert [(report.val_loss, report.val_accuracy) for report in epoch_ends] == [(None, None), (None, None)]
+    with_validation = train(ModelSpec(), "sequential", config.replace(validation_split=0.2), mnist)
+    assert all(0.0 <= value <= 1.0 for value in with_validation.history.val_accuracy)
+
+
+@pytest.mark.parametrize("name", ["Reference MLP (the article's network)", "MLP with dropout"])
+def test_epoch_end_reports_never_run_ahead_of_the_streamed_batches(mnist, name):
+    streamed = []
+    config = TrainConfig(epochs=3, train_size=1500, batch_size=16)
+    result = train(PRESETS[name], "functional", config, mnist,
+                   on_progress=lambda report: streamed.append((len(report.batch_losses), report)))
+    steps = result.history.steps_per_epoch
+    sent = 0
+    for count, report in streamed:
+        sent += count
+        assert sent == (report.epoch - 1) * steps + report.step  # the chart's batches reach where the report is
+        if report.epoch_end:
+            assert report.step == steps and sent == report.epoch * steps
+    assert sent == len(result.history.batch_loss) == 3 * steps
+
+
+def test_first_eta_is_unknown_or_near_the_real_remaining_time(mnist):
+    """The first call compiles; an ETA that counts it promised many times the real remaining time."""
+    seen = []
+    config = TrainConfig(epochs=4, train_size=4000, batch_size=16)
+    train(ModelSpec(), "sequential", config, mnist,
+          on_progress=lambda report: seen.append((time.perf_counter(), report.eta_seconds)))
+    finished = seen[-1][0]
+    assert len(seen) >= 4
+    first_time, first_eta = seen[0]
+    assert first_eta == math.inf or finished - first_time < 1e-3 or 0.25 < first_eta / (finished - first_time) < 4
+    at, eta = next((at, eta) for at, eta in seen if math.isfinite(eta))  # the first estimate given
+    assert 0.25 < eta / (finished - at) < 4
+    assert seen[-1][1] == pytest.approx(0.0)
 
 
 @pytest.mark.parametrize("spec", [ModelSpec(), PRESETS["Small CNN"]], ids=["mlp", "cnn"])
