@@ -289,3 +289,47 @@ def test_streamlit_no_longer_clears_keras_after_every_run():
 
     run_app()
     assert keras_patch_applied()
+
+
+@pytest.mark.slow  # trains in the worker pool
+def test_a_network_that_did_not_learn_is_not_announced_as_a_success():
+    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
+    at.query_params.update({"lr": "10", "epochs": "1", "digits": "1000"})
+    at.run()
+    at.switch_page("app_pages/train_page.py").run()
+    at.button(key="start").click().run()
+    poll_until(at, lambda at: any(metric.label == "Test accuracy" for metric in at.metric))
+    assert not at.success
+    verdict = next(warning.value for warning in at.warning if "did not learn" in warning.value)
+    assert "learning rate (10) is probably too high" in verdict and "0.001" in verdict
+
+
+@pytest.mark.slow  # trains in the worker pool
+def test_one_epoch_at_a_time_then_resume_continues_the_same_run():
+    at = run_app()
+    at.switch_page("app_pages/train_page.py").run()
+    at.number_input(key="w_epochs").set_value(3).run()
+    at.number_input(key="w_train_size").set_value(1000).run()
+    at.button(key="step").click().run()
+    poll_until(at, lambda at: any("Paused after epoch 1 of 3" in info.value for info in at.info))
+    at.button(key="step").click().run()
+    poll_until(at, lambda at: any("Paused after epoch 2 of 3" in info.value for info in at.info))
+    at.button(key="resume").click().run()
+    poll_until(at, lambda at: bool(at.success))
+    assert "Trained 3 epochs" in at.success[0].value
+    run = at.session_state["book"].latest()
+    losses, _, epochs, steps = run.history.snapshot()
+    assert [point["epoch"] for point in epochs] == [1, 2, 3] and len(losses) == 3 * steps
+    assert len(at.session_state["book"].runs()) == 1  # one run, three parts
+
+
+def test_switching_augmentation_on_shows_what_the_network_sees():
+    at = run_app()
+    assert not any(header.value == "What the network sees while training" for header in at.subheader)
+    at.checkbox(key="w_augment").check().run()
+    assert not at.exception
+    assert "layers.RandomRotation(" in shown_code(at)
+    assert any(header.value == "What the network sees while training" for header in at.subheader)
+    grid = [element.proto.body for element in at.get("html") if "step 6" in element.proto.body]
+    assert len(grid) == 4 and all(row.count("<img") == 7 for row in grid)  # 4 digits, original + 6 versions
+    assert at.query_params["aug"] == "1"
