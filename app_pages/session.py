@@ -20,6 +20,7 @@ REATTACHED = "reattached_runs"
 # (one running training) that links handed out before still carry.
 RUNS_PARAM, JOB_PARAM = "runs", "job"
 RUN_SEPARATOR = ","
+COLLECTION = "collection"  # the class's collection the link names (?collection=7b), as typed; see collection_view
 
 
 def init_state() -> None:
@@ -38,6 +39,7 @@ def init_state() -> None:
     st.session_state.setdefault(SPEC, ModelSpec())
     st.session_state.setdefault(STYLE, STYLES[0])
     st.session_state.setdefault(CONFIG, TrainConfig())
+    st.session_state.setdefault(COLLECTION, st.query_params.get(COLLECTION, ""))
 
 
 def spec() -> ModelSpec:
@@ -129,5 +131,7 @@ def update_share_link() -> None:
     run_ids = book().link_ids()
     if run_ids:
         wanted[RUNS_PARAM] = RUN_SEPARATOR.join(run_ids)
+    if st.session_state.get(COLLECTION):  # a class's link keeps its collection on every page
+        wanted[COLLECTION] = st.session_state[COLLECTION]
     if st.query_params.to_dict() != wanted:
         st.query_params.from_dict(wanted)

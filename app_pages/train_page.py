@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from app_pages import results_view, server, session, views, widgets
+from app_pages import class_runs_view, results_view, server, session, views, widgets
 from kerasways.spec import supported_styles, total_params
 
 st.title("Train it live")
@@ -18,6 +18,7 @@ st.markdown(
     "Change the network on page 1."
 )
 config = widgets.train_settings(disabled=running)
+class_split = class_runs_view.class_digits_option(spec.seed, disabled=running)  # our class's digits, or None
 
 
 def data_line() -> str:
@@ -58,7 +59,10 @@ def controls_and_run() -> None:
     """Start and Stop, then the live run or the results of the latest run in this way."""
     start_col, stop_col, status_col = st.columns([1, 1, 4])
     if start_col.button("▶ Start training", type="primary", disabled=running, key="start"):
-        session.submit([(spec, style, config)], origin="train")
+        if class_split is not None:  # our class's digits: mixed in, the held-out writers kept with the run
+            class_runs_view.submit_with_class_digits((spec, style, config), class_split)
+        else:
+            session.submit([(spec, style, config)], origin="train")
     if stop_col.button("■ Stop", disabled=not running, key="stop",
                        help="Stops after the current step and keeps the weights learned so far."):
         pool.stop(run.id)
@@ -71,6 +75,7 @@ def controls_and_run() -> None:
             st.error(run.error, icon=":material/warning:")
         if run.result is not None:
             results_view.show(run)
+            class_runs_view.show_before_after(run)  # only for a run trained with our class's digits
     else:
         st.info("Press **Start training**. With the default settings it takes a few seconds.",
                 icon=":material/touch_app:")

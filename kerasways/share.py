@@ -14,7 +14,8 @@ from kerasways.spec import STYLES, USED_FIELDS, LayerSpec, ModelSpec, TrainConfi
 
 LAYER_SEPARATOR = "_"
 FIELD_SEPARATOR = "-"
-KNOWN_KEYS = ("way", "layers", "skip", "opt", "lr", "seed", "epochs", "batch", "digits", "val")
+# "collection" (the class's drawings) is read by the pages (app_pages/session.py), not here.
+KNOWN_KEYS = ("way", "layers", "skip", "opt", "lr", "seed", "epochs", "batch", "digits", "val", "collection")
 
 
 def _layer_text(layer: LayerSpec) -> str:
