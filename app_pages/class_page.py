@@ -23,6 +23,7 @@ def show_counts(counts) -> None:
     me = writer_id(session.session_id())
     left, right = st.columns([3, 2], gap="large")
     with left:
+        st.metric("Drawings", counts.total)
         st.markdown("**Drawings per digit**")
         st.dataframe(pd.DataFrame([counts.by_label], index=["drawings"]).rename(columns=str), width="stretch")
     with right:
@@ -34,16 +35,19 @@ def show_counts(counts) -> None:
 
 
 def show_gallery(counts) -> None:
-    """A row of the newest drawings for every digit."""
+    """The newest drawings of every digit, one row per digit."""
     st.subheader("The drawings, digit by digit")
     store = collection_view.store()
     for digit in range(10):
         drawings = store.gallery(name, label=digit, limit=GALLERY_PER_DIGIT)
-        shown = f", newest {len(drawings)} shown" if counts.by_label[digit] > len(drawings) else ""
-        st.markdown(f"**{digit}** · {counts.by_label[digit]} drawing{'s' if counts.by_label[digit] != 1 else ''}"
-                    f"{shown}")
-        if drawings:
-            views.show_image_row([("", saved.image) for saved in drawings], size=GALLERY_SIZE)
+        label, row = st.columns([1, 9], vertical_alignment="center")
+        label.markdown(f"**{digit}** · {counts.by_label[digit]}")
+        with row:
+            if drawings:
+                views.show_image_row([("", saved.image) for saved in drawings], size=GALLERY_SIZE)
+            else:
+                st.caption("none yet")
+    st.caption(f"Newest {GALLERY_PER_DIGIT} of each digit, as the network sees them (28×28).")
 
 
 def gap_text(mnist: float, ours: float) -> str:
@@ -152,7 +156,6 @@ else:
             st.info("No drawings yet. On page 3, draw a digit and click the digit it really was.",
                     icon=":material/draw:")
         else:
-            st.metric("Drawings", counts.total)
             show_counts(counts)
             show_gallery(counts)
             data_key = (name, counts.total, int(store.gallery(name, limit=1)[0].id))

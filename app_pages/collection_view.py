@@ -64,16 +64,26 @@ def writer() -> str:
     return session.session_id()
 
 
-def _note(kind: str, text: str) -> None:
-    st.session_state[SAVED_NOTE] = (kind, text)
+def _note(kind: str, text: str, saved=None) -> None:
+    st.session_state[SAVED_NOTE] = (kind, text, None if saved is None else saved.centred.tobytes())
 
 
-def _show_note() -> None:
-    kind, text = st.session_state.pop(SAVED_NOTE, (None, ""))
-    if kind == "success":
+def _show_note(processed) -> bool:
+    """Say how the last save went; True while the canvas still shows the drawing just saved.
+
+    "Saved" stays while the canvas is empty, and while it still shows the saved drawing (the
+    click's own rerun comes before the canvas has sent its empty image), and goes with the next
+    drawing; a warning is said once, beside the drawing that was not saved.
+    """
+    kind, text, saved = st.session_state.get(SAVED_NOTE, (None, "", None))
+    just_saved = processed is not None and saved is not None and processed.centred.tobytes() == saved
+    if kind == "success" and (processed is None or just_saved):
         st.success(text, icon=":material/check_circle:")
-    elif kind is not None:
+        return just_saved
+    st.session_state.pop(SAVED_NOTE, None)
+    if kind == "warning":
         st.warning(text, icon=":material/warning:")
+    return False
 
 
 def _save(rgba, processed, digit: int, clear) -> None:
@@ -83,7 +93,7 @@ def _save(rgba, processed, digit: int, clear) -> None:
     except (ValueError, StoreUnavailable) as error:
         _note("warning", f"Not saved: {error}")
         return
-    _note("success", f"Saved as a {digit} in the class's collection “{collection()}”. Draw the next one!")
+    _note("success", f"Saved as a {digit} in the class's collection “{collection()}”. Draw the next one!", processed)
     clear()
 
 
@@ -110,12 +120,12 @@ def save_for_the_class(rgba, processed, predicted: int | None, clear) -> None:
         predicted: the model's answer, highlighted among the ten buttons.
         clear: empties the canvas (called after a successful save).
     """
-    _show_note()
+    just_saved = _show_note(processed)
     problem = saving_unavailable()
     if problem:
         st.caption(f"Saving drawings for the class is unavailable: {problem} Drawing and predicting still work.")
         return
-    if processed is not None:
+    if processed is not None and not just_saved:  # never the same drawing twice
         st.markdown("**Which digit was it?** One click saves it for the class:")
         with st.container(horizontal=True, gap="small"):
             for digit in range(10):

@@ -81,6 +81,7 @@ def test_one_click_saves_the_drawing_with_its_label_and_clears_the_canvas(data_d
 
     assert any(f"Saved as a {label}" in box.value for box in at.success)
     assert at.session_state["canvas_clears"] == 1  # the canvas was asked to empty itself
+    assert not any(button.key.startswith("it_was_") for button in at.button if button.key)  # no second save
     store = DrawingStore(data_dir)
     counts = store.counts()
     assert counts.total == 1 and counts.by_label[label] == 1 and len(counts.by_writer) == 1
