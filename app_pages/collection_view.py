@@ -127,11 +127,13 @@ def save_for_the_class(rgba, processed, predicted: int | None, clear) -> None:
         return
     if processed is not None and not just_saved:  # never the same drawing twice
         st.markdown("**Which digit was it?** One click saves it for the class:")
-        with st.container(horizontal=True, gap="small"):
-            for digit in range(10):
-                st.button(str(digit), key=f"it_was_{digit}", type="primary" if digit == predicted else "secondary",
-                          help=f"It was a {digit}: save this drawing with that label", on_click=_save,
-                          args=(rgba, processed, digit, clear))
+        for row in (range(5), range(5, 10)):  # a keypad of two rows: it fits a phone without wrapping
+            with st.container(horizontal=True, gap="small"):
+                for digit in row:
+                    st.button(str(digit), key=f"it_was_{digit}", width="stretch",
+                              type="primary" if digit == predicted else "secondary",
+                              help=f"It was a {digit}: save this drawing with that label", on_click=_save,
+                              args=(rgba, processed, digit, clear))
     my_drawings()
 
 

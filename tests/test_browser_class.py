@@ -44,11 +44,7 @@ def label_a_drawing(browser, url: str, stroke, label: str):
     mouse_stroke(page, absolute(canvas.bounding_box(), stroke))
     page.get_by_text(READS).first.wait_for(timeout=30_000)
     page.get_by_role("button", name=label, exact=True).click()
-    try:
-        page.get_by_text(f"Saved as a {label}").first.wait_for(timeout=30_000)
-    except Exception:
-        page.screenshot(path="/tmp/label_fail.png", full_page=True)
-        raise
+    page.get_by_text(f"Saved as a {label}").first.wait_for(timeout=30_000)
     page.get_by_text("Draw a digit on the black square").first.wait_for(timeout=30_000)  # the canvas cleared
     page.get_by_text("My drawings (1)").first.wait_for(timeout=30_000)
     return context, page
