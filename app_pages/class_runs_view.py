@@ -19,6 +19,7 @@ from kerasways.store import StoreUnavailable
 
 USE_CLASS_DIGITS = "w_class_digits"
 EVALUATIONS = "class_evaluations"  # (run id, data key) -> Evaluation, so reruns do not predict again
+MAX_EVALUATIONS = 32  # every new drawing makes new keys; the oldest go first
 
 
 def writers_in(data) -> int:
@@ -98,6 +99,8 @@ def evaluation_on(run, data, data_key: tuple):
     key = (run.id, *data_key)
     if key not in cache:
         cache[key] = evaluate(session.model(run), as_test_set(data))
+        while len(cache) > MAX_EVALUATIONS:
+            del cache[next(iter(cache))]
     return cache[key]
 
 
