@@ -10,6 +10,7 @@ from kerasways.store import NotAuthorised, StoreUnavailable, teacher_controls_av
 GALLERY_PER_DIGIT = 24
 GALLERY_SIZE = 44
 TEACHER_KEY = "w_teacher_key"
+TEACHER_NOTE = "teacher_note"  # what the last import or delete did, said after the page redraws with it
 
 st.title("Our class's digits")
 problem = collection_view.saving_unavailable()
@@ -118,6 +119,9 @@ def show_teacher_controls() -> None:
         if not teacher_key_matches(key):
             st.error("That is not the teacher key.", icon=":material/key_off:")
             return
+        note = st.session_state.pop(TEACHER_NOTE, None)
+        if note:
+            st.success(note, icon=":material/check_circle:")
         store = collection_view.store()
         upload = st.file_uploader("Import drawings (.npz with x, y and optionally writers)", type=["npz"],
                                   key="import_npz")
@@ -127,7 +131,8 @@ def show_teacher_controls() -> None:
             except (ValueError, StoreUnavailable, NotAuthorised) as error:
                 st.error(f"Nothing was imported: {error}", icon=":material/error:")
             else:
-                st.success(f"Imported {added} drawings into “{name}”.", icon=":material/check_circle:")
+                st.session_state[TEACHER_NOTE] = f"Imported {added} drawings into “{name}”."
+                st.rerun()  # the counts and gallery above include them
         sure = st.checkbox(f"Yes, delete every drawing of “{name}”", key="delete_sure")
         if st.button("Delete the whole collection", key="delete_collection", disabled=not sure):
             try:
@@ -135,7 +140,8 @@ def show_teacher_controls() -> None:
             except (StoreUnavailable, NotAuthorised) as error:
                 st.error(str(error), icon=":material/error:")
             else:
-                st.success(f"Deleted {deleted} drawings.", icon=":material/check_circle:")
+                st.session_state[TEACHER_NOTE] = f"Deleted {deleted} drawings of “{name}”."
+                st.rerun()
 
 
 # No st.stop() on this page: the app's share link is written after the page has run.

@@ -7,15 +7,18 @@ this file only draws them.
 
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
 from app_pages import session, views
 from kerasways.store import DrawingStore, StoreUnavailable, default_data_dir, validate_collection
 
 SAVED_NOTE = "class_saved_note"  # (kind, text) said once after a save or a delete
-USE_CLASS_DIGITS = "w_class_digits"
 MINE_SHOWN = 30  # newest of this session's drawings shown under the canvas
 MINE_SIZE = 56
+# The link's text is shown inside Markdown messages: escaped, "[x](https://…)" or "www.x.org" stays text.
+MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#|~<>$:.])")
 
 
 @st.cache_resource(show_spinner=False)
@@ -50,7 +53,7 @@ def collection_problem() -> str | None:
     try:
         validate_collection(st.session_state.get(session.COLLECTION) or "class")
     except ValueError as error:
-        return f"{error}. Ask your teacher for the class's link."
+        return MARKDOWN_SPECIALS.sub(r"\\\1", str(error)) + ". Ask your teacher for the class's link."
     return None
 
 

@@ -119,11 +119,23 @@ def test_a_bad_collection_name_in_the_link_saves_nothing_and_says_why(data_dir, 
     at = app({"collection": "../../etc"})
     assert not at.warning  # "collection" is a known link key, not an unknown one
     at.switch_page("app_pages/class_page.py").run()
-    assert any("collection: expected" in box.value for box in at.warning)
+    assert any("expected a name of 1-32 letters" in box.value and "etc" in box.value for box in at.warning)
     at.switch_page("app_pages/train_page.py").run()
-    assert "collection: expected" in all_text(at)
+    assert "expected a name of 1-32 letters" in all_text(at)
     assert not at.toggle  # nothing to add to the training
     assert at.query_params["collection"] == "../../etc"  # kept in the link, so the teacher sees it
+    assert not data_dir.exists() or not DrawingStore(data_dir).collections()
+
+
+def test_a_collection_name_from_a_link_is_shown_as_text_never_as_a_link(data_dir):
+    at = app({"collection": "[Log in](https://evil.example/login)"})
+    at.switch_page("app_pages/class_page.py").run()
+    [warning] = at.warning
+    assert "Log in" in warning.value and "evil" in warning.value
+    assert "](" not in warning.value and "https://" not in warning.value  # escaped: Markdown shows it as typed
+    at = app({"collection": "www.evil.example"})
+    at.switch_page("app_pages/class_page.py").run()
+    assert "www.evil" not in at.warning[0].value  # no bare address for Markdown to turn into a link
 
 
 def test_an_unusable_data_folder_says_saving_is_unavailable_and_predicting_still_works(tmp_path, monkeypatch, mnist):
@@ -162,6 +174,7 @@ def test_teacher_controls_need_the_key_and_import_is_validated(data_dir, mnist, 
     at.file_uploader(key="import_npz").set_value(("last-year.npz", to_npz_bytes(exported), "")).run()
     at.button(key="import").click().run()
     assert any("Imported 3 drawings" in box.value for box in at.success)
+    assert next(metric for metric in at.metric if metric.label == "Drawings").value == "6"  # the page shows them
     assert DrawingStore(data_dir).counts("7b").total == 6
     assert len(read_npz(to_npz_bytes(DrawingStore(data_dir).arrays("7b")))) == 6
 
