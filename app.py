@@ -37,6 +37,8 @@ def main() -> None:
             st.Page("app_pages/draw_page.py", title="3 · Draw a digit", icon=":material/draw:", url_path="draw"),
             st.Page("app_pages/compare_page.py", title="4 · Compare the three ways", icon=":material/compare:",
                     url_path="compare"),
+            st.Page("app_pages/class_page.py", title="5 · Our class's digits", icon=":material/groups:",
+                    url_path="class"),
         ],
         position="top",
     )

@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from app_pages import session, views
+from app_pages import collection_view, session, views
 from kerasways import charts
 from kerasways.drawing import naive_resize, to_mnist
 from kerasways.evaluate import predict_one
@@ -143,10 +143,14 @@ def drawing_area(model, architecture) -> None:
                             "Your digit's reading appears here.</span>")
         result_col.info("Draw a digit on the black square: the prediction appears after each stroke.",
                         icon=":material/draw:")
+        with canvas_col:  # our class's digits: the last save's confirmation and "my drawings"
+            collection_view.save_for_the_class(None, None, None, clear_canvas)
         return
     probabilities = predict_one(model, processed.image, architecture)
     top = int(np.argmax(probabilities))
     show_answer(answer, f"The model reads <b>{top}</b> · {probabilities[top]:.0%}")
+    with canvas_col:  # our class's digits: "which digit was it?" saves the drawing with that label
+        collection_view.save_for_the_class(rgba, processed, top, clear_canvas)
     with result_col:
         st.metric("The model reads", f"{top}", help="The digit with the highest probability")
         st.caption(f"with {probabilities[top]:.1%} confidence")

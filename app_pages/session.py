@@ -20,6 +20,7 @@ REATTACHED = "reattached_runs"
 # (one running training) that links handed out before still carry.
 RUNS_PARAM, JOB_PARAM = "runs", "job"
 RUN_SEPARATOR = ","
+COLLECTION = "collection"  # the class's collection the link names (?collection=7b), as typed; see collection_view
 
 
 def init_state() -> None:
@@ -38,6 +39,7 @@ def init_state() -> None:
     st.session_state.setdefault(SPEC, ModelSpec())
     st.session_state.setdefault(STYLE, STYLES[0])
     st.session_state.setdefault(CONFIG, TrainConfig())
+    st.session_state.setdefault(COLLECTION, st.query_params.get(COLLECTION, ""))
 
 
 def spec() -> ModelSpec:
@@ -93,7 +95,7 @@ def session_alive_check():
     return lambda: instance.is_active_session(session)
 
 
-def submit(requests: list[tuple[ModelSpec, str, TrainConfig]], origin: str, one_epoch: bool = False) -> None:
+def submit(requests: list[tuple], origin: str, one_epoch: bool = False, after=None) -> None:
     """Start runs for this session and redraw the page in its "running" state.
 
     When the session already trains, or the server's queue is full, a warning says so where
@@ -103,12 +105,15 @@ def submit(requests: list[tuple[ModelSpec, str, TrainConfig]], origin: str, one_
         requests: (spec, style, config) of each run; several form a group trained together.
         origin: the page that asks ("train", "draw" or "compare").
         one_epoch: train the first epoch only, then pause (the "Step" button).
+        after: called with the new runs before the page is drawn again (e.g. to attach data to them).
     """
     try:
-        book().submit(requests, session_id(), session_alive_check(), origin=origin, one_epoch=one_epoch)
+        runs = book().submit(requests, session_id(), session_alive_check(), origin=origin, one_epoch=one_epoch)
     except (OwnerBusyError, QueueFullError, ValueError) as error:
         st.warning(str(error), icon=":material/hourglass_top:")
         return
+    if after is not None:
+        after(runs)
     st.rerun()
 
 
@@ -140,5 +145,7 @@ def update_share_link() -> None:
     run_ids = book().link_ids()
     if run_ids:
         wanted[RUNS_PARAM] = RUN_SEPARATOR.join(run_ids)
+    if st.session_state.get(COLLECTION):  # a class's link keeps its collection on every page
+        wanted[COLLECTION] = st.session_state[COLLECTION]
     if st.query_params.to_dict() != wanted:
         st.query_params.from_dict(wanted)

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from app_pages import results_view, server, session, views, widgets
+from app_pages import class_runs_view, results_view, server, session, views, widgets
 from kerasways.spec import supported_styles, total_params
 
 st.title("Train it live")
@@ -18,6 +18,7 @@ st.markdown(
     "Change the network on page 1."
 )
 config = widgets.train_settings(disabled=running)
+class_split = class_runs_view.class_digits_option(spec.seed, disabled=running)  # our class's digits, or None
 
 
 def data_line() -> str:
@@ -54,6 +55,14 @@ def show_live(runs) -> None:
         views.show_curves(current)
 
 
+def start(one_epoch: bool = False) -> None:
+    """A new run of the current network, with our class's digits mixed in when that option is on."""
+    if class_split is not None:  # the held-out writers stay with the run, for its before/after
+        class_runs_view.submit_with_class_digits((spec, style, config), class_split, one_epoch=one_epoch)
+    else:
+        session.submit([(spec, style, config)], origin="train", one_epoch=one_epoch)
+
+
 def controls() -> None:
     """Start, Pause/Resume, Step and Stop, like TF Playground's: the same run continues."""
     paused = run is not None and run.paused
@@ -61,7 +70,7 @@ def controls() -> None:
     start_col, pause_col, step_col, stop_col, status_col = st.columns([1.3, 1, 1.3, 1, 2.4])
     if start_col.button("▶ Start training", type="primary", disabled=running, key="start",
                         help="A new run from fresh weights."):
-        session.submit([(spec, style, config)], origin="train")
+        start()
     if paused:
         if pause_col.button("▶ Resume", key="resume", type="primary", help="Continue this run where it paused."):
             session.resume(run)
@@ -73,7 +82,7 @@ def controls() -> None:
         if paused:
             session.resume(run, one_epoch=True)
         else:
-            session.submit([(spec, style, config)], origin="train", one_epoch=True)
+            start(one_epoch=True)
     if stop_col.button("■ Stop", disabled=not (running or paused), key="stop",
                        help="End the run here and keep the weights learned so far."):
         registry.finish(run)
@@ -92,6 +101,7 @@ def controls_and_run() -> None:
             st.error(run.error, icon=":material/warning:")
         if run.result is not None:
             results_view.show(run)
+            class_runs_view.show_before_after(run)  # only for a run trained with our class's digits
     else:
         st.info("Press **Start training**. With the default settings it takes a few seconds.",
                 icon=":material/touch_app:")

@@ -121,6 +121,9 @@ class Run:
     pausing: bool = False  # the user paused it, or steps one epoch at a time: it stops resumable
     run_id: str = ""
     history: RunHistory = field(default_factory=RunHistory)
+    # Trained with the class's digits: the held-out writers' drawings (collection.CollectionData),
+    # kept so "before and after" is measured on handwriting the run never saw.
+    class_test: object = None
     _model: object = None
     _completed: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -186,6 +189,11 @@ class Run:
                     self.history.complete(self.job.result.history)
                     self._completed = True
         return self.job.result
+
+    @property
+    def class_train(self):
+        """The class's drawings mixed into its training digits (collection.CollectionData), or None."""
+        return self.job.class_digits
 
     @property
     def trained(self) -> bool:

@@ -38,7 +38,8 @@ from kerasways.spec import (
 
 LAYER_SEPARATOR = "_"
 FIELD_SEPARATOR = "-"
-KNOWN_KEYS = ("way", "layers", "skip", "opt", "lr", "seed", "epochs", "batch", "digits", "val", "aug")
+# "collection" (the class's drawings) is read by the pages (app_pages/session.py), not here.
+KNOWN_KEYS = ("way", "layers", "skip", "opt", "lr", "seed", "epochs", "batch", "digits", "val", "aug", "collection")
 QUOTE_LIMIT = 40  # characters of a link's value quoted in a note, the ellipsis included
 MAX_UNKNOWN_LISTED = 5
 MAX_DIGITS = 30  # longer "numbers" are not numbers a user meant (and int() refuses past 4,300 digits)

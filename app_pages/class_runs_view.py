@@ -1,0 +1,149 @@
+"""Runs and the class's digits: the Train page's "add our class's digits", the before/after on the
+class's held-out writers, and a run's accuracy on the collection (for the class page).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app_pages import collection_view, session
+from kerasways.collection import (
+    MIN_DRAWINGS_FOR_TRAINING,
+    MIN_WRITERS_FOR_TRAINING,
+    as_test_set,
+    split_by_writer,
+    why_not_ready_for_training,
+)
+from kerasways.store import StoreUnavailable
+
+USE_CLASS_DIGITS = "w_class_digits"
+EVALUATIONS = "class_evaluations"  # (run id, data key) -> Evaluation, so reruns do not predict again
+MAX_EVALUATIONS = 32  # every new drawing makes new keys; the oldest go first
+
+
+def writers_in(data) -> int:
+    """How many different writers drew `data` (a CollectionData)."""
+    return len(set(data.writers.tolist()))
+
+
+def class_digits_option(seed: int, disabled: bool = False):
+    """The Train page's "Add our class's digits" switch, offered once the collection is big enough.
+
+    Args:
+        seed: the network's seed; the split by writer uses it, so the same set-up splits alike.
+        disabled: shown but fixed (while a training runs).
+
+    Returns:
+        (train, test) parts of the collection split by writer when the switch is on, else None.
+    """
+    problem = collection_view.saving_unavailable()
+    if problem:
+        st.caption(f"Our class's digits are unavailable: {problem}")
+        return None
+    name = collection_view.collection()
+    try:
+        counts = collection_view.store().counts(name)
+    except StoreUnavailable as error:
+        st.caption(str(error))
+        return None
+    why_not = why_not_ready_for_training(counts)
+    if why_not:
+        more = max(0, MIN_DRAWINGS_FOR_TRAINING - counts.total)
+        more_writers = max(0, MIN_WRITERS_FOR_TRAINING - len(counts.by_writer))
+        needed = " and ".join(part for part in (f"{more} more drawing{'s' if more != 1 else ''}" if more else "",
+                                                f"{more_writers} more writer{'s' if more_writers != 1 else ''}"
+                                                if more_writers else "") if part)
+        st.caption(f"**Add our class's digits** becomes available with {needed}: label drawings on page 3. "
+                   f"{why_not}")
+        return None
+    on = st.toggle(f"Add our class's digits (collection “{name}”, {counts.total} drawings)", key=USE_CLASS_DIGITS,
+                   disabled=disabled,
+                   help="Mixes the drawings of most writers into the training digits and tests on the others.")
+    if not on:
+        return None
+    train, test = split_by_writer(collection_view.store().arrays(name), seed=seed)
+    st.caption(f"{len(train)} drawings by {writers_in(train)} writers join the training digits; {len(test)} by "
+               f"{writers_in(test)} other writer(s) are held out to measure the result honestly.")
+    return train, test
+
+
+def submit_with_class_digits(request, split, one_epoch: bool = False) -> None:
+    """Start a run of `request` (spec, style, config) with the class's training part mixed in.
+
+    The held-out part stays with the run (`Run.class_test`) for its before/after.
+    """
+    train, test = split
+
+    def keep_held_out_writers(runs) -> None:
+        runs[0].class_test = test
+
+    session.submit([(*request, {"class_digits": train})], origin="train", one_epoch=one_epoch,
+                   after=keep_held_out_writers)
+
+
+def evaluation_on(run, data, data_key: tuple):
+    """The run's `evaluate.Evaluation` on `data` (a CollectionData), computed once per session and data.
+
+    Args:
+        run: a trained run.
+        data: the drawings to test on.
+        data_key: identifies `data` (e.g. the collection and its size), so new drawings re-evaluate.
+    """
+    from kerasways.evaluate import evaluate
+
+    cache = st.session_state.setdefault(EVALUATIONS, {})
+    key = (run.id, *data_key)
+    if key not in cache:
+        cache[key] = evaluate(session.model(run), as_test_set(data))
+        while len(cache) > MAX_EVALUATIONS:
+            del cache[next(iter(cache))]
+    return cache[key]
+
+
+def comparable_run(run):
+    """The session's trained run closest to `run` that did NOT train with the class's digits, or None.
+
+    Same network layers are required; then the same spec, settings and way count, newest first.
+    """
+    candidates = [(index, other) for index, other in enumerate(session.book().trained())
+                  if other.class_train is None and other.spec.architecture == run.spec.architecture]
+    if not candidates:
+        return None
+    _, best = max(candidates, key=lambda pair: (pair[1].spec == run.spec, pair[1].config == run.config,
+                                                 pair[1].style == run.style, pair[0]))
+    return best
+
+
+def show_before_after(run) -> None:
+    """After a run trained with the class's digits: accuracy on the held-out writers before and after."""
+    if run.class_test is None:
+        return
+    test = run.class_test
+    st.subheader("On our class's handwriting: before and after")
+    if not len(test):
+        st.info("No writer was held out (the collection has a single writer), so there is nothing honest to "
+                "test on.", icon=":material/info:")
+        return
+    after = evaluation_on(run, test, ("held-out",)).accuracy
+    before_run = comparable_run(run)
+    before = evaluation_on(before_run, test, ("held-out", run.id)).accuracy if before_run else None
+    first, second, third = st.columns(3)
+    if before is None:
+        first.metric("Before (without our digits)", "—")
+    else:
+        first.metric("Before (without our digits)", f"{before:.1%}", help=f"{before_run.title()}")
+    second.metric("After (with our digits)", f"{after:.1%}",
+                  delta=None if before is None else f"{(after - before) * 100:+.1f} points")
+    third.metric("Held-out drawings", f"{len(test)}", help="Drawn by writers whose drawings were not trained on")
+    writers = writers_in(test)
+    text = (f"Measured on {len(test)} drawings by {writers} classmate{'s' if writers != 1 else ''} whose handwriting "
+            f"the network never trained on; {len(run.class_train)} drawings by the others were mixed into its "
+            "training digits. ")
+    if before is None:
+        text += ("**No before yet:** train the same network without our digits in this session (switch the "
+                 "option off and start again) to see what our digits changed.")
+    else:
+        text += (f"Before is *{before_run.title()}*, trained without our digits. A rise means the network now "
+                 "reads screen-drawn digits by new writers better; with a few dozen test drawings, each one "
+                 f"moves the figure by {1 / len(test):.1%}, so small differences are noise.")
+    st.markdown(text)
