@@ -38,6 +38,8 @@ CACHE_ENV = "KERASWAYS_CACHE"
 MAX_NESTING = 4  # templates inside templates: "Trained {epochs} …" holds "{count} epochs"
 # Only {identifier} is a placeholder: the generated code's f-strings ({len(labels):,}) stay literal text.
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+# Placeholders that hold what a user or a link sent: shown exactly as they arrived, never translated.
+VERBATIM = frozenset({"received", "listed"})
 
 
 def N_(message: str) -> str:  # noqa: N802 - the name gettext tools and readers know
@@ -258,7 +260,8 @@ def translate_message(message: str, lang: str, _depth: int = 0) -> str:
         match = pattern.fullmatch(message)
         if not match:
             continue
-        values = {name: translate_message(value, lang, _depth + 1) for name, value in match.groupdict().items()}
+        values = {name: value if name in VERBATIM else translate_message(value, lang, _depth + 1)
+                  for name, value in match.groupdict().items()}
         if plural:
             count = _count(match.groupdict().get("count", ""))
             translated = _.ngettext(msgid, plural, count)
