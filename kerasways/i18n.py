@@ -38,8 +38,9 @@ CACHE_ENV = "KERASWAYS_CACHE"
 MAX_NESTING = 4  # templates inside templates: "Trained {epochs} …" holds "{count} epochs"
 # Only {identifier} is a placeholder: the generated code's f-strings ({len(labels):,}) stay literal text.
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
-# Placeholders that hold what a user or a link sent: shown exactly as they arrived, never translated.
-VERBATIM = frozenset({"received", "listed"})
+# Placeholders shown exactly as they are: what a user or a link sent, and names from code (a field,
+# a link key, a list of choices).
+VERBATIM = frozenset({"received", "listed", "field", "key", "choices"})
 
 
 def N_(message: str) -> str:  # noqa: N802 - the name gettext tools and readers know
@@ -66,10 +67,7 @@ def _discover() -> dict[str, str]:
 
 
 def _display_name(code: str, catalogue: Path) -> str:
-    # A catalogue may name its language itself (header "Language-Name: ..."); otherwise Babel's CLDR data does.
-    match = re.search(r'^"Language-Name: (.+?)\\n"$', catalogue.read_text(encoding="utf-8"), flags=re.MULTILINE)
-    if match:
-        return match[1]
+    # The language's own name for itself, from Babel's CLDR data ("中文", "English").
     from babel import Locale
 
     return Locale.parse(code).get_display_name(code)

@@ -18,8 +18,9 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from kerasways import i18n
 from kerasways.formats import plain_text
-from kerasways.i18n import LANGUAGES, N_
+from kerasways.i18n import N_
 from kerasways.spec import (
     AUGMENTATION_RANGES,
     BATCH_SIZE_RANGE,
@@ -113,9 +114,7 @@ def to_query(spec: ModelSpec, style: str, config: TrainConfig, lang: str | None 
     """
     language = {}
     if lang is not None:
-        if lang not in LANGUAGES:
-            raise ValueError(f"lang: expected one of {', '.join(LANGUAGES)}; received {lang!r}")
-        language = {LANG_KEY: lang}
+        language = {LANG_KEY: i18n.check_language(lang)}
     return {
         "way": style,
         "layers": LAYER_SEPARATOR.join(_layer_text(layer) for layer in spec.layers),
@@ -332,8 +331,8 @@ def from_query(params: Mapping[str, str]) -> tuple[ModelSpec, str, TrainConfig, 
         style = supported_styles(spec)[0]
         notes.append(N_("Way (way): the Sequential API cannot express a skip connection, so the {way} is shown.")
                      .format(way=STYLE_TITLES[style]))
-    if LANG_KEY in params and params[LANG_KEY] not in LANGUAGES:
-        notes.append(NOTE.format(setting=N_("Language"), key=LANG_KEY, expected=_one_of(LANGUAGES),
+    if LANG_KEY in params and params[LANG_KEY] not in i18n.LANGUAGES:
+        notes.append(NOTE.format(setting=N_("Language"), key=LANG_KEY, expected=_one_of(i18n.LANGUAGES),
                                  received=quoted(params[LANG_KEY])))
     return spec, style, config, notes
 
@@ -351,4 +350,4 @@ def link_language(params: Mapping[str, str]) -> str | None:
         A code from i18n.LANGUAGES, or None.
     """
     lang = params.get(LANG_KEY)
-    return lang if lang in LANGUAGES else None
+    return lang if lang in i18n.LANGUAGES else None
