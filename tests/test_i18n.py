@@ -271,3 +271,44 @@ def test_the_same_seed_trains_identically_in_both_languages(style, monkeypatch):
     assert results["en"].history.batch_loss == results["zh"].history.batch_loss
     for english, chinese in zip(results["en"].model.get_weights(), results["zh"].model.get_weights()):
         assert np.array_equal(english, chinese)
+
+
+@pytest.mark.parametrize(("english", "chinese"), [
+    ("Trained 1 epoch (90 steps) in 3.1 s.", "训练了 1 轮（90 步），用时 3.1 秒。"),
+    ("Stopped after epoch 2 of 5, as asked; the weights so far are kept.",
+     "按要求在第 2 轮（共 5 轮）后停止；目前的权重已保留。"),
+    ("Paused in epoch 3 of 5, after batch 1,200: the weights so far are kept. Resume, or step one epoch at a time.",
+     "已暂停（第 3 轮（共 5 轮），第 1,200 批之后）：目前的权重已保留。可以继续训练，或一次训练一轮。"),
+    ("The network did not learn: test accuracy 11.35% is close to guessing (10% for ten digits) and the loss did "
+     "not fall. The learning rate (5) is probably too high; try 0.001, Keras' default for adam.",
+     "网络没有学会：测试准确率 11.35%，接近随机猜测（十个数字为 10%），而且损失没有下降。"
+     "学习率（5）可能太高了；试试 0.001，这是 Keras 中 adam 的默认值。"),
+    ("Your Functional API training is still running: stop it or wait for it to finish.",
+     "你的训练（函数式 API）仍在进行：请先停止，或等它结束。"),
+])
+def test_training_outcomes_are_translated_with_their_values(english, chinese):
+    assert i18n.translate_message(english, "zh") == chinese
+    assert i18n.translate_message(english, "en") == english
+
+
+def test_charts_are_drawn_in_the_language_and_cached_per_language():
+    from kerasways import charts
+
+    confusion = np.eye(10, dtype=int)
+    english, chinese = charts.confusion_heatmap(confusion), charts.confusion_heatmap(confusion, "zh")
+    assert english.spec["title"] == "Confusion matrix (test digits)"
+    assert chinese.spec["title"] == "混淆矩阵（测试集）"
+    assert charts.confusion_heatmap(confusion).spec == english.spec  # the English spec is not overwritten
+    batches = charts.batch_frame([2.0, 1.0], [0.3, 0.6], 2, "functional")
+    epochs = charts.epoch_frame([{"epoch": 1, "loss": 1.0, "accuracy": 0.6, "val_loss": 1.1, "val_accuracy": 0.5}])
+    loss = charts.training_curves(batches, epochs, 3, "zh")[0].spec
+    text = json.dumps(loss, ensure_ascii=False)
+    assert loss["title"] == "损失（越低越好）" and "每轮" in text and "'验证集'" in text
+    overlay = json.dumps(charts.overlay_curves(batches, "accuracy", 3, "zh").spec, ensure_ascii=False)
+    assert "训练准确率（平滑后）" in overlay and "'函数式 API'" in overlay
+
+
+def test_a_run_title_is_translated_part_by_part():
+    parts = ["Small CNN", "Functional API", "seed 42", "95.00%", "paused at epoch 3"]
+    assert [i18n.translate_message(part, "zh") for part in parts] == [
+        "小型 CNN", "函数式 API", "随机种子 42", "95.00%", "暂停于第 3 轮"]
