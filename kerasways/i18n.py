@@ -38,9 +38,10 @@ CACHE_ENV = "KERASWAYS_CACHE"
 MAX_NESTING = 4  # templates inside templates: "Trained {epochs} …" holds "{count} epochs"
 # Only {identifier} is a placeholder: the generated code's f-strings ({len(labels):,}) stay literal text.
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
-# Placeholders shown exactly as they are: what a user or a link sent, and names from code (a field,
-# a link key, a list of choices).
-VERBATIM = frozenset({"received", "listed", "field", "key", "choices"})
+# Placeholders shown exactly as they are: names from code (a field, a link key, a list of choices) and
+# the parameter names a link sent. A value received is translated only when it is the library's own
+# words ("something else"): text from a user arrives quoted (“…” or '…') and matches no msgid.
+VERBATIM = frozenset({"listed", "field", "key", "choices"})
 
 
 def N_(message: str) -> str:  # noqa: N802 - the name gettext tools and readers know

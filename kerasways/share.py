@@ -51,8 +51,8 @@ NOTE_IN_WORDS = N_("{setting}: expected {expected}; received {received}.")
 # A spec error's field in words, under the setting's title: "Layers (layers), layer 2, units".
 SETTING_TITLE = N_("{setting} ({key})")
 LAYER_PART = N_("layer {number}")
-FIELD_PARTS = N_("{setting}, {part}")
-LAYER_FIELD_PARTS = N_("{setting}, {layer}, {part}")
+FIELD_PARTS = N_("{setting} ({key}), {part}")
+LAYER_FIELD_PARTS = N_("{setting} ({key}), {layer}, {part}")
 QUOTE_LIMIT = 40  # characters of a link's value quoted in a note, the ellipsis included
 MAX_UNKNOWN_LISTED = 5
 MAX_DIGITS = 30  # longer "numbers" are not numbers a user meant (and int() refuses past 4,300 digits)
@@ -210,10 +210,11 @@ def quoted(text: object) -> str:
     return f"“{plain_text(text, QUOTE_LIMIT)}”"
 
 
-def _in_words(title: str, error: ValueError, template: str = NOTE_IN_WORDS) -> str:
+def _in_words(setting: str, key: str, error: ValueError, template: str = NOTE_IN_WORDS) -> str:
     """A spec error ("layers[1].units: expected ...; received 0") under a setting's title, in words:
     "Layers (layers), layer 2, units: expected ...; received “0”"."""
     match = re.fullmatch(r"(.*?): expected (.*?); received (.*)", str(error), flags=re.DOTALL)
+    title = SETTING_TITLE.format(setting=setting, key=key)
     if not match:
         return f"{title}: {plain_text(error, 200)}"
     field, expected, received = match.groups()
@@ -227,12 +228,12 @@ def _in_words(title: str, error: ValueError, template: str = NOTE_IN_WORDS) -> s
         except (ValueError, SyntaxError):
             pass
     if len(parts) == 2:
-        setting = LAYER_FIELD_PARTS.format(setting=title, layer=parts[0], part=parts[1])
+        title = LAYER_FIELD_PARTS.format(setting=setting, key=key, layer=parts[0], part=parts[1])
     elif len(parts) == 1:
-        setting = FIELD_PARTS.format(setting=title, part=parts[0])
-    else:
-        setting = ", ".join([title, *parts])
-    return template.format(setting=setting, expected=expected, received=quoted(received))
+        title = FIELD_PARTS.format(setting=setting, key=key, part=parts[0])
+    elif parts:
+        title = ", ".join([title, *parts])
+    return template.format(setting=title, expected=expected, received=quoted(received))
 
 
 def _augmentation_text(spec: ModelSpec) -> str:
@@ -292,7 +293,7 @@ def from_query(params: Mapping[str, str]) -> tuple[ModelSpec, str, TrainConfig, 
                            if part) if text else ()
             spec = spec.replace(layers=layers)
         except ValueError as error:
-            notes.append(_in_words(SETTING_TITLE.format(setting=N_("Layers"), key="layers"), error,
+            notes.append(_in_words(N_("Layers"), "layers", error,
                                    N_("{setting}: expected {expected}; received {received}. "
                                       "The reference network is used.")))
 
@@ -312,7 +313,7 @@ def from_query(params: Mapping[str, str]) -> tuple[ModelSpec, str, TrainConfig, 
             else:
                 config = config.replace(**{setting.field: value})
         except ValueError as error:  # a value valid alone but not with the others
-            notes.append(_in_words(SETTING_TITLE.format(setting=setting.title, key=setting.key), error))
+            notes.append(_in_words(setting.title, setting.key, error))
 
     if "aug" in params:
         text = str(params["aug"])
@@ -326,7 +327,7 @@ def from_query(params: Mapping[str, str]) -> tuple[ModelSpec, str, TrainConfig, 
             try:
                 spec = spec.replace(**changes)
             except ValueError as error:
-                notes.append(_in_words(SETTING_TITLE.format(setting=N_("Augmentation"), key="aug"), error))
+                notes.append(_in_words(N_("Augmentation"), "aug", error))
     if style not in supported_styles(spec):
         style = supported_styles(spec)[0]
         notes.append(N_("Way (way): the Sequential API cannot express a skip connection, so the {way} is shown.")
