@@ -99,6 +99,16 @@ def cache_dir() -> Path:
     return Path(root) / "locale"
 
 
+def _compiled(lang: str) -> bytes:
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    catalog = read_po(io.BytesIO(catalogue_path(lang).read_bytes()), locale=lang, domain=DOMAIN)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    return buffer.getvalue()
+
+
 def compile_catalogue(lang: str) -> Path:
     """Compile the `.po` of `lang` into a `.mo` in `cache_dir()`, unless that exact catalogue already is.
 
@@ -107,22 +117,18 @@ def compile_catalogue(lang: str) -> Path:
 
     Returns:
         The path of the compiled `.mo` file.
-    """
-    from babel.messages.mofile import write_mo
-    from babel.messages.pofile import read_po
 
-    source = catalogue_path(lang).read_bytes()
-    digest = hashlib.sha256(source).hexdigest()[:16]
+    Raises:
+        OSError: when the cache folder cannot be written.
+    """
+    digest = hashlib.sha256(catalogue_path(lang).read_bytes()).hexdigest()[:16]
     target = cache_dir() / f"{DOMAIN}-{lang}-{digest}.mo"
     if target.is_file():
         return target
-    catalog = read_po(io.BytesIO(source), locale=lang, domain=DOMAIN)
-    buffer = io.BytesIO()
-    write_mo(buffer, catalog)
     target.parent.mkdir(parents=True, exist_ok=True)
     # Written under a temporary name and renamed, so a reader never opens a half-written file.
     partial = target.with_suffix(f".{os.getpid()}.tmp")
-    partial.write_bytes(buffer.getvalue())
+    partial.write_bytes(_compiled(lang))
     os.replace(partial, target)
     return target
 
@@ -165,9 +171,11 @@ def translator(lang: str = SOURCE_LANGUAGE) -> Translator:
     Raises:
         ValueError: for a language without a catalogue.
     """
-    with open(compile_catalogue(lang), "rb") as file:
-        catalogue = gettext.GNUTranslations(file)
-    return Translator(lang, catalogue)
+    try:
+        compiled = compile_catalogue(lang).read_bytes()
+    except OSError:  # a read-only home or cache: compile in memory, every start
+        compiled = _compiled(lang)
+    return Translator(lang, gettext.GNUTranslations(io.BytesIO(compiled)))
 
 
 def best_language(accept_language: str | None) -> str:

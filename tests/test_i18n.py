@@ -312,3 +312,14 @@ def test_a_run_title_is_translated_part_by_part():
     parts = ["Small CNN", "Functional API", "seed 42", "95.00%", "paused at epoch 3"]
     assert [i18n.translate_message(part, "zh") for part in parts] == [
         "小型 CNN", "函数式 API", "随机种子 42", "95.00%", "暂停于第 3 轮"]
+
+
+def test_an_unwritable_cache_still_gives_a_translator(tmp_path, monkeypatch):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder would be")
+    monkeypatch.setenv(i18n.CACHE_ENV, str(blocker))
+    i18n.translator.cache_clear()
+    try:
+        assert i18n.translator("zh")("Model subclassing") == "模型子类化"
+    finally:
+        i18n.translator.cache_clear()
