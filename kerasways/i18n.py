@@ -7,7 +7,8 @@ catalogue has empty translations, which gettext reads as "the msgid itself".
 
 The compiled `.mo` files are never committed: the first `translator(lang)` compiles the `.po`
 with Babel into a cache folder outside the repository (KERASWAYS_CACHE, else ~/.cache/kerasways),
-named after the catalogue's content, so an edited catalogue is compiled again.
+named after the catalogue's content, so an edited catalogue is compiled again (in memory when that
+folder cannot be written).
 
 Three ways to translate:
 - a literal, at the place it is shown: `_ = translator(lang); _("Train it live")`;
@@ -62,12 +63,12 @@ def _discover() -> dict[str, str]:
     for folder in sorted(LOCALE_DIR.iterdir()):
         catalogue = folder / "LC_MESSAGES" / f"{DOMAIN}.po"
         if catalogue.is_file():
-            names[folder.name] = _display_name(folder.name, catalogue)
+            names[folder.name] = _display_name(folder.name)
     # The source language first: it is the fallback and the switch's first choice.
     return dict(sorted(names.items(), key=lambda item: item[0] != SOURCE_LANGUAGE))
 
 
-def _display_name(code: str, catalogue: Path) -> str:
+def _display_name(code: str) -> str:
     # The language's own name for itself, from Babel's CLDR data ("中文", "English").
     from babel import Locale
 
@@ -231,7 +232,8 @@ def _templates(lang: str) -> tuple[tuple[re.Pattern, str, str], ...]:
     for message in catalog:
         forms = message.id if isinstance(message.id, (tuple, list)) else (message.id,)
         for form in forms:
-            pattern = _template_pattern(form) if form else None
+            # A template of placeholders alone ("{a}{b}") would match any text: none is written so.
+            pattern = _template_pattern(form) if PLACEHOLDER.sub("", form).strip() else None
             if pattern is not None:
                 plural = forms[1] if len(forms) > 1 else ""
                 found.append((pattern, forms[0], plural))
