@@ -18,17 +18,18 @@ def _execute(source: str, filename: str) -> dict:
     return namespace
 
 
-def build_model(spec: ModelSpec, style: str):
-    """Build (and compile) the model by executing `model_source(spec, style)`.
+def build_model(spec: ModelSpec, style: str, lang: str = "en"):
+    """Build (and compile) the model by executing `model_source(spec, style, lang)`.
 
     Args:
         spec: the validated network.
         style: one of `kerasways.spec.STYLES` that can express `spec`.
+        lang: the language of the source's comments (the model is the same in every language).
 
     Returns:
         The compiled `keras.Model`, with weights created from `spec.seed`.
     """
-    source = model_source(spec, style)
+    source = model_source(spec, style, lang)
     namespace = _execute(source, f"<kerasways {style} model>")
     return namespace["build_model"]()
 

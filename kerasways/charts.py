@@ -27,6 +27,8 @@ import pandas as pd
 from scipy.signal import lfilter
 
 from kerasways.formats import PERCENT_FORMAT
+from kerasways.i18n import N_, SOURCE_LANGUAGE, Translator, check_language, translator
+from kerasways.spec import STYLE_TITLES
 
 MAX_POINTS = 400  # per line: enough for a smooth curve, small enough to send twice a second
 STYLE_COLORS = {"sequential": "#d1495b", "functional": "#00798c", "subclassing": "#edae49"}
@@ -36,6 +38,26 @@ DIGITS = list(range(10))
 # first ceiling and keep one spec from the first batch to the last.
 LOSS_CEILINGS_START = 2.5
 VALUE_FORMATS = {"loss": ".4f", "accuracy": PERCENT_FORMAT}
+# Words the charts draw from data values (a legend's entries, an axis' title), marked for translation.
+METRIC_WORDS = {"loss": N_("loss"), "accuracy": N_("accuracy")}
+KIND_WORDS = {"training": N_("training"), "validation": N_("validation")}
+
+
+def _field_title(_: Translator, field: str) -> dict:
+    """A tooltip's or axis' title for a field named by its English word: none in English (Vega-Lite
+    shows the field name, the English word itself), the translation otherwise."""
+    return {} if _.lang == SOURCE_LANGUAGE else {"title": _(field)}
+
+
+def _legend_labels(_: Translator, words: dict[str, str]) -> dict:
+    """A legend that shows data values in the page's language (the values themselves in English)."""
+    if _.lang == SOURCE_LANGUAGE:
+        return {}
+    expression = "datum.label"
+    for value, word in words.items():
+        label = _(word).replace("\\", "\\\\").replace("'", "\\'")
+        expression = f"datum.label == '{value}' ? '{label}' : ({expression})"
+    return {"legend": alt.Legend(labelExpr=expression)}
 
 
 @dataclass(frozen=True)
@@ -146,13 +168,15 @@ def epoch_frame(points: list[dict], series: str = "") -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["epoch", "metric", "split", "value", "series"])
 
 
-def training_curves(batches: pd.DataFrame, epochs: pd.DataFrame, total_epochs: int) -> list[Chart]:
+def training_curves(batches: pd.DataFrame, epochs: pd.DataFrame, total_epochs: int,
+                    lang: str = SOURCE_LANGUAGE) -> list[Chart]:
     """Loss and accuracy charts: raw batches faint, smoothed solid, epoch points on top.
 
     Args:
         batches: from `batch_frame`.
         epochs: from `epoch_frame`.
         total_epochs: fixes the x axis so the curve grows into it.
+        lang: the language of titles, axis titles, legends and tooltips.
 
     Returns:
         [loss chart, accuracy chart], to be shown side by side.
@@ -162,55 +186,64 @@ def training_curves(batches: pd.DataFrame, epochs: pd.DataFrame, total_epochs: i
         lines = batches.loc[batches["metric"] == metric, ["epoch", "kind", "value"]]
         points = epochs.loc[epochs["metric"] == metric, ["epoch", "split", "value"]].rename(columns={"split": "kind"})
         data = pd.concat([lines, points], ignore_index=True) if len(points) else lines.reset_index(drop=True)
-        charts.append(_chart(_curve_spec(metric, float(total_epochs), _y_domain(metric, data["value"])), data))
+        charts.append(_chart(_curve_spec(metric, float(total_epochs), _y_domain(metric, data["value"]),
+                                         check_language(lang)), data))
     return charts
 
 
 @functools.lru_cache(maxsize=64)
-def _curve_spec(metric: str, total_epochs: float, y_domain: tuple[float, float]) -> str:
-    x = alt.X("epoch:Q", title="epoch", scale=alt.Scale(domain=[0, total_epochs]))
-    y = alt.Y("value:Q", title=metric, scale=alt.Scale(domain=list(y_domain)))
+def _curve_spec(metric: str, total_epochs: float, y_domain: tuple[float, float], lang: str) -> str:
+    _ = translator(lang)
+    x = alt.X("epoch:Q", title=_("epoch"), scale=alt.Scale(domain=[0, total_epochs]))
+    y = alt.Y("value:Q", title=_(METRIC_WORDS[metric]), scale=alt.Scale(domain=list(y_domain)))
     value_format = VALUE_FORMATS[metric]
     kind = alt.datum.kind
     raw = alt.Chart().transform_filter(kind == "raw").mark_line(opacity=0.25, strokeWidth=1, clip=True).encode(
         x=x, y=y)
     smoothed = alt.Chart().transform_filter(kind == "smoothed").mark_line(strokeWidth=2.5, clip=True).encode(
-        x=x, y=y, tooltip=[alt.Tooltip("epoch:Q", format=".2f"), alt.Tooltip("value:Q", format=value_format)])
+        x=x, y=y, tooltip=[alt.Tooltip("epoch:Q", format=".2f", **_field_title(_, N_("epoch"))),
+                           alt.Tooltip("value:Q", format=value_format, **_field_title(_, N_("value")))])
     points = alt.Chart().transform_filter(alt.FieldOneOfPredicate(field="kind", oneOf=EPOCH_POINT_KINDS)).mark_point(
         size=70, filled=True, clip=True).encode(
         x=x, y=y,
-        shape=alt.Shape("kind:N", title="per epoch", scale=alt.Scale(domain=EPOCH_POINT_KINDS,
-                                                                     range=["circle", "square"])),
-        color=alt.Color("kind:N", title="per epoch", scale=alt.Scale(domain=EPOCH_POINT_KINDS,
-                                                                     range=["#333333", "#d1495b"])),
-        tooltip=[alt.Tooltip("kind:N", title="split"), alt.Tooltip("epoch:Q"),
-                 alt.Tooltip("value:Q", format=value_format)],
+        shape=alt.Shape("kind:N", title=_("per epoch"), scale=alt.Scale(domain=EPOCH_POINT_KINDS,
+                                                                        range=["circle", "square"]),
+                        **_legend_labels(_, KIND_WORDS)),
+        color=alt.Color("kind:N", title=_("per epoch"), scale=alt.Scale(domain=EPOCH_POINT_KINDS,
+                                                                        range=["#333333", "#d1495b"]),
+                        **_legend_labels(_, KIND_WORDS)),
+        tooltip=[alt.Tooltip("kind:N", title=_("split")), alt.Tooltip("epoch:Q", **_field_title(_, N_("epoch"))),
+                 alt.Tooltip("value:Q", format=value_format, **_field_title(_, N_("value")))],
     )
-    title = "Loss (lower is better)" if metric == "loss" else "Accuracy"
+    title = _("Loss (lower is better)") if metric == "loss" else _("Accuracy")
     return _spec(alt.layer(raw, smoothed, points).properties(title=title, height=260))
 
 
-def overlay_curves(batches: pd.DataFrame, metric: str, total_epochs: float) -> Chart:
-    """Smoothed curves of several runs on one chart, one colour per way."""
+def overlay_curves(batches: pd.DataFrame, metric: str, total_epochs: float, lang: str = SOURCE_LANGUAGE) -> Chart:
+    """Smoothed curves of several runs on one chart, one colour per way (titles and legend in `lang`)."""
     data = batches.loc[(batches["metric"] == metric) & (batches["kind"] == "smoothed"), ["epoch", "value", "series"]]
-    return _chart(_overlay_spec(metric, float(total_epochs), _y_domain(metric, data["value"])),
+    return _chart(_overlay_spec(metric, float(total_epochs), _y_domain(metric, data["value"]), check_language(lang)),
                   data.reset_index(drop=True))
 
 
 @functools.lru_cache(maxsize=64)
-def _overlay_spec(metric: str, total_epochs: float, y_domain: tuple[float, float]) -> str:
+def _overlay_spec(metric: str, total_epochs: float, y_domain: tuple[float, float], lang: str) -> str:
+    _ = translator(lang)
+    title = N_("Training loss (smoothed)") if metric == "loss" else N_("Training accuracy (smoothed)")
     return _spec(alt.Chart().mark_line(strokeWidth=2, opacity=0.8, clip=True).encode(
-        x=alt.X("epoch:Q", scale=alt.Scale(domain=[0, total_epochs])),
-        y=alt.Y("value:Q", title=metric, scale=alt.Scale(domain=list(y_domain))),
-        color=alt.Color("series:N", title="way", scale=alt.Scale(domain=list(STYLE_COLORS),
-                                                                 range=list(STYLE_COLORS.values()))),
+        x=alt.X("epoch:Q", scale=alt.Scale(domain=[0, total_epochs]), **_field_title(_, N_("epoch"))),
+        y=alt.Y("value:Q", title=_(METRIC_WORDS[metric]), scale=alt.Scale(domain=list(y_domain))),
+        color=alt.Color("series:N", title=_("way"), scale=alt.Scale(domain=list(STYLE_COLORS),
+                                                                    range=list(STYLE_COLORS.values())),
+                        **_legend_labels(_, STYLE_TITLES)),
         # Same field, title and domain as the colour: Vega-Lite draws one legend with both
         # (a legend switched off here would switch off the merged one too).
-        strokeDash=alt.StrokeDash("series:N", title="way", scale=alt.Scale(domain=list(STYLE_COLORS))),
-    ).properties(height=260, title=f"Training {metric} (smoothed)"))
+        strokeDash=alt.StrokeDash("series:N", title=_("way"), scale=alt.Scale(domain=list(STYLE_COLORS)),
+                                  **_legend_labels(_, STYLE_TITLES)),
+    ).properties(height=260, title=_(title)))
 
 
-def confusion_heatmap(confusion: np.ndarray) -> Chart:
+def confusion_heatmap(confusion: np.ndarray, lang: str = SOURCE_LANGUAGE) -> Chart:
     """10×10 heatmap (rows true digit, columns prediction) with the counts written in.
 
     A cell's colour is its share of the true digit's test images, so rows of different sizes
@@ -221,56 +254,69 @@ def confusion_heatmap(confusion: np.ndarray) -> Chart:
     share = np.divide(confusion, totals[:, None], out=np.zeros(confusion.shape), where=totals[:, None] > 0)
     rows = [{"true": t, "predicted": p, "count": int(confusion[t, p]), "share": float(share[t, p]),
              "dark": bool(share[t, p] > 0.5)} for t in DIGITS for p in DIGITS]
-    return _chart(_confusion_spec(), pd.DataFrame(rows))
+    return _chart(_confusion_spec(check_language(lang)), pd.DataFrame(rows))
 
 
-@functools.lru_cache(maxsize=1)
-def _confusion_spec() -> str:
+@functools.lru_cache(maxsize=8)
+def _confusion_spec(lang: str) -> str:
+    _ = translator(lang)
     base = alt.Chart().encode(
-        x=alt.X("predicted:O", title="predicted digit", scale=alt.Scale(domain=DIGITS)),
-        y=alt.Y("true:O", title="true digit", scale=alt.Scale(domain=DIGITS)),
+        x=alt.X("predicted:O", title=_("predicted digit"), scale=alt.Scale(domain=DIGITS)),
+        y=alt.Y("true:O", title=_("true digit"), scale=alt.Scale(domain=DIGITS)),
     )
     cells = base.mark_rect().encode(
         # The square root keeps a few confusions visible next to a full diagonal.
         color=alt.Color("share:Q", scale=alt.Scale(scheme="blues", type="sqrt", domain=[0, 1]), legend=None),
         tooltip=["true:O", "predicted:O", "count:Q",
-                 alt.Tooltip("share:Q", title="share of this digit", format=PERCENT_FORMAT)],
+                 alt.Tooltip("share:Q", title=_("share of this digit"), format=PERCENT_FORMAT)]
+        if lang == SOURCE_LANGUAGE else
+        [alt.Tooltip("true:O", title=_("true digit")), alt.Tooltip("predicted:O", title=_("predicted digit")),
+         alt.Tooltip("count:Q", title=_("count")),
+         alt.Tooltip("share:Q", title=_("share of this digit"), format=PERCENT_FORMAT)],
     )
     text = base.mark_text(fontSize=11).encode(
         text=alt.Text("count:Q"),
         color=alt.condition(alt.datum.dark, alt.value("white"), alt.value("#333333")),
     )
-    return _spec(alt.layer(cells, text).properties(height=330, title="Confusion matrix (test digits)"))
+    return _spec(alt.layer(cells, text).properties(height=330, title=_("Confusion matrix (test digits)")))
 
 
-def per_class_bars(per_class_accuracy: np.ndarray) -> Chart:
-    """Test accuracy for each digit as bars."""
+def per_class_bars(per_class_accuracy: np.ndarray, lang: str = SOURCE_LANGUAGE) -> Chart:
+    """Test accuracy for each digit as bars (titles in `lang`)."""
     data = pd.DataFrame({"digit": list(range(10)), "accuracy": np.nan_to_num(per_class_accuracy)})
-    return _chart(_per_class_spec(), data)
+    return _chart(_per_class_spec(check_language(lang)), data)
 
 
-@functools.lru_cache(maxsize=1)
-def _per_class_spec() -> str:
+@functools.lru_cache(maxsize=8)
+def _per_class_spec(lang: str) -> str:
+    _ = translator(lang)
     return _spec(alt.Chart().mark_bar(color="#00798c").encode(
-        x=alt.X("digit:O", scale=alt.Scale(domain=DIGITS)),
-        y=alt.Y("accuracy:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
-        tooltip=["digit:O", alt.Tooltip("accuracy:Q", format=PERCENT_FORMAT)],
-    ).properties(height=330, title="Accuracy per digit (test digits)"))
+        x=alt.X("digit:O", scale=alt.Scale(domain=DIGITS), **_field_title(_, N_("digit"))),
+        y=alt.Y("accuracy:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%"),
+                **_field_title(_, N_("accuracy"))),
+        tooltip=[alt.Tooltip("digit:O", **_field_title(_, N_("digit"))),
+                 alt.Tooltip("accuracy:Q", format=PERCENT_FORMAT, **_field_title(_, N_("accuracy")))]
+        if lang != SOURCE_LANGUAGE else ["digit:O", alt.Tooltip("accuracy:Q", format=PERCENT_FORMAT)],
+    ).properties(height=330, title=_("Accuracy per digit (test digits)")))
 
 
-def probability_bars(probabilities: np.ndarray) -> Chart:
-    """The ten class probabilities as bars, the top one highlighted."""
+def probability_bars(probabilities: np.ndarray, lang: str = SOURCE_LANGUAGE) -> Chart:
+    """The ten class probabilities as bars, the top one highlighted (titles in `lang`)."""
     top = int(np.argmax(probabilities))
     data = pd.DataFrame({"digit": list(range(10)), "probability": np.asarray(probabilities, dtype=float),
                          "top": [digit == top for digit in range(10)]})
-    return _chart(_probability_spec(), data)
+    return _chart(_probability_spec(check_language(lang)), data)
 
 
-@functools.lru_cache(maxsize=1)
-def _probability_spec() -> str:
+@functools.lru_cache(maxsize=8)
+def _probability_spec(lang: str) -> str:
+    _ = translator(lang)
     return _spec(alt.Chart().mark_bar().encode(
-        x=alt.X("digit:O", scale=alt.Scale(domain=DIGITS)),
-        y=alt.Y("probability:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
+        x=alt.X("digit:O", scale=alt.Scale(domain=DIGITS), **_field_title(_, N_("digit"))),
+        y=alt.Y("probability:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%"),
+                **_field_title(_, N_("probability"))),
         color=alt.condition(alt.datum.top, alt.value("#d1495b"), alt.value("#9aa5b1")),
-        tooltip=["digit:O", alt.Tooltip("probability:Q", format=PERCENT_FORMAT)],
-    ).properties(height=220, title="What the model thinks"))
+        tooltip=[alt.Tooltip("digit:O", **_field_title(_, N_("digit"))),
+                 alt.Tooltip("probability:Q", format=PERCENT_FORMAT, **_field_title(_, N_("probability")))]
+        if lang != SOURCE_LANGUAGE else ["digit:O", alt.Tooltip("probability:Q", format=PERCENT_FORMAT)],
+    ).properties(height=220, title=_("What the model thinks")))

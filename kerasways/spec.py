@@ -10,11 +10,13 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
+from kerasways.i18n import N_
+
 STYLES = ("sequential", "functional", "subclassing")
 STYLE_TITLES = {
-    "sequential": "Sequential API",
-    "functional": "Functional API",
-    "subclassing": "Model subclassing",
+    "sequential": N_("Sequential API"),
+    "functional": N_("Functional API"),
+    "subclassing": N_("Model subclassing"),
 }
 
 LAYER_KINDS = ("dense", "dropout", "conv2d", "maxpool2d", "flatten")
@@ -62,20 +64,22 @@ AUGMENTATION_RANGES = {
     "augment_shift": (0.0, 0.3),
 }
 
-SEQUENTIAL_CANNOT_BRANCH = (
+SEQUENTIAL_CANNOT_BRANCH = N_(
     "The Sequential API cannot express this network: a Sequential model is a single stack "
     "where each layer feeds only the next one, and a skip connection needs one layer's output "
     "to reach two places."
 )
+# The form of every ValueError a user can meet; i18n.translate_error translates it part by part.
+INVALID_VALUE = N_("{field}: expected {expected}; received {received}")
 
 
 def _fail(field_name: str, expected: str, received: object) -> None:
-    raise ValueError(f"{field_name}: expected {expected}; received {received!r}")
+    raise ValueError(INVALID_VALUE.format(field=field_name, expected=expected, received=repr(received)))
 
 
 def _check_int(field_name: str, value: object, low: int, high: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        _fail(field_name, f"a whole number from {low} to {high}", value)
+        _fail(field_name, N_("a whole number from {low} to {high}").format(low=low, high=high), value)
 
 
 def _check_float(field_name: str, value: object, low: float, high: float, *, open_low: bool) -> None:
@@ -83,12 +87,12 @@ def _check_float(field_name: str, value: object, low: float, high: float, *, ope
     ok = ok and (low < value if open_low else low <= value) and value <= high
     if not ok:
         bracket = "(" if open_low else "["
-        _fail(field_name, f"a number in {bracket}{low}, {high}]", value)
+        _fail(field_name, N_("a number in {bracket}{low}, {high}]").format(bracket=bracket, low=low, high=high), value)
 
 
 def _check_choice(field_name: str, value: object, choices: tuple[str, ...]) -> None:
     if value not in choices:
-        _fail(field_name, f"one of {', '.join(choices)}", value)
+        _fail(field_name, N_("one of {choices}").format(choices=", ".join(choices)), value)
 
 
 USED_FIELDS = {
@@ -202,10 +206,10 @@ class ModelSpec:
     def validate(self) -> None:
         """Raise ValueError naming the field, what was expected and what arrived."""
         if len(self.layers) > MAX_LAYERS:
-            _fail("layers", f"at most {MAX_LAYERS} hidden layers", len(self.layers))
+            _fail("layers", N_("at most {count} hidden layers").format(count=MAX_LAYERS), len(self.layers))
         for index, layer in enumerate(self.layers):
             if not isinstance(layer, LayerSpec):
-                _fail(f"layers[{index}]", "a LayerSpec", layer)
+                _fail(f"layers[{index}]", N_("a LayerSpec"), layer)
             layer.validate(f"layers[{index}]")
         _check_choice("optimizer", self.optimizer, OPTIMIZERS)
         _check_float("learning_rate", self.learning_rate, *LEARNING_RATE_RANGE, open_low=False)
@@ -214,12 +218,13 @@ class ModelSpec:
         _check_choice("loss", self.loss, (LOSS,))
         _check_choice("metric", self.metric, (METRIC,))
         if not isinstance(self.augment, bool):
-            _fail("augment", "True or False", self.augment)
+            _fail("augment", N_("True or False"), self.augment)
         for name, (low, high) in AUGMENTATION_RANGES.items():
             _check_float(name, getattr(self, name), low, high, open_low=False)
         total = total_params(self)  # also checks shapes and layer order
         if total > MAX_PARAMS:
-            _fail("layers", f"a network with at most {MAX_PARAMS:,} parameters", f"{total:,}")
+            _fail("layers", N_("a network with at most {count} parameters").format(count=f"{MAX_PARAMS:,}"),
+                  f"{total:,}")
 
     def replace(self, **changes: object) -> ModelSpec:
         """Return a copy with some fields changed (validated again)."""
@@ -260,7 +265,8 @@ class TrainConfig:
         _check_float("validation_split", self.validation_split, *VALIDATION_SPLIT_RANGE, open_low=False)
         _check_int("train_size", self.train_size, *TRAIN_SIZE_RANGE)
         if 0 < self.train_size < MIN_TRAIN_SIZE:
-            _fail("train_size", f"0 (all digits) or at least {MIN_TRAIN_SIZE} digits", self.train_size)
+            _fail("train_size", N_("0 (all digits) or at least {count} digits").format(count=MIN_TRAIN_SIZE),
+                  self.train_size)
 
     def replace(self, **changes: object) -> TrainConfig:
         """Return a copy with some fields changed (validated again)."""
@@ -357,25 +363,27 @@ def resolve_layers(spec: ModelSpec) -> list[ResolvedLayer]:
         where = f"layers[{index}]"
         if layer.kind in ("conv2d", "maxpool2d"):
             if flattened:
-                _fail(f"{where}.kind", f"Dense, Dropout or Flatten after the image has been flattened "
-                      f"({LAYER_TITLES[layer.kind]} needs an image, and the layers before it made a vector)",
-                      LAYER_TITLES[layer.kind])
+                _fail(f"{where}.kind", N_("Dense, Dropout or Flatten after the image has been flattened "
+                                          "({layer} needs an image, and the layers before it made a vector)")
+                      .format(layer=LAYER_TITLES[layer.kind]), LAYER_TITLES[layer.kind])
             add_channel_axis()
             height, width, channels = shape
             size = layer.kernel_size
             if layer.kind == "conv2d":
                 if height - size + 1 < 1:
-                    _fail(f"{where}.kernel_size", f"a kernel no larger than the {height}×{width} image", size)
+                    _fail(f"{where}.kernel_size", N_("a kernel no larger than the {height}×{width} image")
+                          .format(height=height, width=width), size)
                 add("conv", "Conv2D", "layer",
                     (("filters", layer.units), ("kernel_size", size), ("activation", layer.activation)),
                     (height - size + 1, width - size + 1, layer.units), (size * size * channels + 1) * layer.units)
             else:
                 if height // size < 1:
-                    _fail(f"{where}.kernel_size", f"a pool no larger than the {height}×{width} image", size)
+                    _fail(f"{where}.kernel_size", N_("a pool no larger than the {height}×{width} image")
+                          .format(height=height, width=width), size)
                 add("pool", "MaxPooling2D", "layer", (("pool_size", size),), (height // size, width // size, channels))
         elif layer.kind == "flatten":
             if flattened:
-                _fail(f"{where}.kind", "at most one Flatten (the data is already a vector here)", "Flatten")
+                _fail(f"{where}.kind", N_("at most one Flatten (the data is already a vector here)"), "Flatten")
             flatten(added=False)
         elif layer.kind == "dense":
             if not flattened:
@@ -402,8 +410,8 @@ def total_params(spec: ModelSpec) -> int:
 
 
 PRESETS: dict[str, ModelSpec] = {
-    "Reference MLP (the article's network)": ModelSpec(),
-    "MLP with dropout": ModelSpec(
+    N_("Reference MLP (the article's network)"): ModelSpec(),
+    N_("MLP with dropout"): ModelSpec(
         layers=(
             LayerSpec("dense", units=256, activation="relu"),
             LayerSpec("dropout", rate=0.2),
@@ -411,7 +419,7 @@ PRESETS: dict[str, ModelSpec] = {
             LayerSpec("dropout", rate=0.2),
         )
     ),
-    "Small CNN": ModelSpec(
+    N_("Small CNN"): ModelSpec(
         layers=(
             LayerSpec("conv2d", units=16, kernel_size=3, activation="relu"),
             LayerSpec("maxpool2d", kernel_size=2),
@@ -421,7 +429,7 @@ PRESETS: dict[str, ModelSpec] = {
             LayerSpec("dropout", rate=0.25),
         )
     ),
-    "MLP with a skip connection": ModelSpec(
+    N_("MLP with a skip connection"): ModelSpec(
         layers=(
             LayerSpec("dense", units=128, activation="relu"),
             LayerSpec("dense", units=64, activation="relu"),
@@ -449,4 +457,4 @@ DRAWING_NETWORK = ModelSpec(
     augment=True,
 )
 DRAWING_TRAINING = TrainConfig(epochs=30, batch_size=64)
-PRESETS["CNN for drawings (augmented)"] = DRAWING_NETWORK
+PRESETS[N_("CNN for drawings (augmented)")] = DRAWING_NETWORK

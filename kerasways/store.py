@@ -40,6 +40,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from kerasways.i18n import N_
+
 DATA_DIR_ENV = "KERASWAYS_DATA_DIR"
 TEACHER_KEY_ENV = "KERASWAYS_TEACHER_KEY"
 DATABASE_FILE = "kerasways.sqlite3"
@@ -285,11 +287,11 @@ def _png(canvas: np.ndarray) -> bytes:
 def _plain_reason(error: BaseException) -> str:
     text = str(error)
     if "full" in text:
-        return "the disk is full"
+        return N_("the disk is full")
     if "readonly" in text or "read-only" in text or "Read-only" in text:
-        return "the data folder is read-only"
+        return N_("the data folder is read-only")
     if isinstance(error, OSError) or "unable to open" in text:
-        return f"the data folder cannot be created or opened ({text})"
+        return N_("the data folder cannot be created or opened ({error})").format(error=text)
     return text
 
 
@@ -329,7 +331,8 @@ class DrawingStore:
         return connection
 
     def _unavailable(self, error: BaseException) -> StoreUnavailable:
-        return StoreUnavailable(f"The drawing store in {self.data_dir} cannot be used: {_plain_reason(error)}.")
+        return StoreUnavailable(N_("The drawing store in {folder} cannot be used: {reason}.").format(
+            folder=self.data_dir, reason=_plain_reason(error)))
 
     def _ensure_ready(self) -> None:
         if self._ready:
@@ -638,7 +641,7 @@ class DrawingStore:
         """
         collection = validate_collection(collection)
         if authorised is not True:
-            raise NotAuthorised("Deleting a collection needs the teacher key.")
+            raise NotAuthorised(N_("Deleting a collection needs the teacher key."))
         with self._transaction() as connection:
             return connection.execute("DELETE FROM drawings WHERE collection = ?", (collection,)).rowcount
 
@@ -661,7 +664,7 @@ class DrawingStore:
         """
         collection = validate_collection(collection)
         if authorised is not True:
-            raise NotAuthorised("Importing drawings needs the teacher key.")
+            raise NotAuthorised(N_("Importing drawings needs the teacher key."))
         validate_arrays(data)
         saved_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
         rows = ((collection, str(writer), int(label), np.ascontiguousarray(image).tobytes(), None, saved_at)

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from kerasways.build import build_model
+from kerasways.i18n import N_
 from kerasways.spec import DEFAULT_LEARNING_RATES, ModelSpec, TrainConfig
 
 # A compiled call runs at most this many steps; the number actually run is chosen so a
@@ -456,12 +457,12 @@ def train(
                 for variable, value in zip(model.variables, variables_at_epoch_start):
                     variable.assign(value)
                 status = "nan"
-                message = (
-                    f"Training stopped: the loss became NaN at epoch {epoch}, batch {step + 1}. "
-                    f"The learning rate ({spec.learning_rate:g}) is probably too high; try "
-                    f"{DEFAULT_LEARNING_RATES[spec.optimizer]:g}, Keras' default for {spec.optimizer}. "
-                    f"The weights from the start of epoch {epoch} are kept."
-                )
+                message = N_(
+                    "Training stopped: the loss became NaN at epoch {epoch}, batch {batch}. "
+                    "The learning rate ({rate}) is probably too high; try {default}, Keras' default for "
+                    "{optimizer}. The weights from the start of epoch {epoch} are kept."
+                ).format(epoch=epoch, batch=step + 1, rate=f"{spec.learning_rate:g}",
+                         default=f"{DEFAULT_LEARNING_RATES[spec.optimizer]:g}", optimizer=spec.optimizer)
                 break
             step += count
             steps_done += count
@@ -488,7 +489,8 @@ def train(
         epoch, step, rng_state = last_epoch + 1, 0, rng.bit_generator.state
         if last_epoch < config.epochs:
             status = "stopped"
-            message = f"Stopped after epoch {last_epoch} of {config.epochs}, as asked; the weights so far are kept."
+            message = N_("Stopped after epoch {epoch} of {total}, as asked; the weights so far are kept.").format(
+                epoch=last_epoch, total=config.epochs)
 
     seconds = earlier_seconds + time.perf_counter() - started
     state = None
@@ -501,10 +503,13 @@ def train(
             history=copy.deepcopy(history), seconds=seconds,
         )
     if status == "stopped" and not message:
-        where = f"epoch {epoch}, step {step:,} of {steps_per_epoch:,}" if step else f"after epoch {epoch - 1}"
-        message = (f"Stopped by request after {steps_done:,} of {total_steps:,} steps ({where}); "
-                   "the weights so far are kept.")
+        where = (N_("epoch {epoch}, step {step} of {total}").format(epoch=epoch, step=f"{step:,}",
+                                                                     total=f"{steps_per_epoch:,}") if step
+                 else N_("after epoch {epoch}").format(epoch=epoch - 1))
+        message = N_("Stopped by request after {done} of {total} steps ({where}); the weights so far are kept.").format(
+            done=f"{steps_done:,}", total=f"{total_steps:,}", where=where)
     elif status == "completed":
-        message = f"Trained {config.epochs} epochs ({total_steps:,} steps) in {seconds:.1f} s."
+        message = N_("Trained {epochs} epochs ({steps} steps) in {seconds} s.").format(
+            epochs=config.epochs, steps=f"{total_steps:,}", seconds=f"{seconds:.1f}")
     return TrainResult(model=model, history=history, seconds=seconds, status=status, message=message,
                        state=state, engine=engine_name)

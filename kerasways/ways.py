@@ -6,22 +6,24 @@ Sources: Keras' own guides ("The Functional API": "When to use the functional AP
 
 from __future__ import annotations
 
+from kerasways.i18n import N_
+
 WHEN_TO_USE = {
-    "sequential": (
+    "sequential": N_(
         "**Use it for a plain stack of layers**, one input, one output, each layer feeding the next. "
         "It is the shortest to write and the easiest to read, which is why beginners start here. "
         "It cannot express branches, skip connections, shared layers or several inputs/outputs. "
         "Keras knows the whole graph, so `summary()` shows every shape before training, and "
         "`model.save()` / `keras.models.load_model()` work with no extra code."
     ),
-    "functional": (
+    "functional": N_(
         "**Use it for most real models.** You call layers on tensors, so the model is a graph: "
         "branches, skip connections, shared layers and several inputs or outputs are all possible. "
         "Keras checks that shapes fit while you build, can `summary()` and `plot_model()` the graph "
         "before it sees data, and saves and loads it with no extra code. Keras' own guide calls it the "
         "right default for most professional work."
     ),
-    "subclassing": (
+    "subclassing": N_(
         "**Use it when the forward pass is ordinary Python**: loops, conditions, or research ideas "
         "the graph APIs cannot express. You create layers in `__init__` and write `call()` yourself. "
         "The price: Keras cannot see the graph until the model runs, so `summary()` shows `?` for some "
@@ -32,15 +34,17 @@ WHEN_TO_USE = {
 }
 
 # Rows of the side-by-side comparison: (question, sequential, functional, subclassing).
+# Every text is marked N_: translate it where it is shown.
 COMPARISON = (
-    ("Code for the reference network", "shortest: a list of layers",
-     "short: one line per layer call", "longest: layers in `__init__`, their order in `call()`"),
-    ("Several inputs or outputs", "no", "yes", "yes"),
-    ("Branches, skip connections, shared layers", "no", "yes", "yes (written in `call()`)"),
-    ("Summary and plot before seeing data", "yes", "yes", "only after a first call; some shapes show `?`"),
-    ("When shape errors show up", "while building", "while building", "when `call()` first runs"),
-    ("Save and load (.keras)", "built in", "built in",
-     "the class must be registered and defined before loading; `get_config()` for constructor arguments"),
-    ("Who typically uses it", "beginners, quick experiments", "most professional work",
-     "researchers, unusual forward passes"),
+    (N_("Code for the reference network"), N_("shortest: a list of layers"),
+     N_("short: one line per layer call"), N_("longest: layers in `__init__`, their order in `call()`")),
+    (N_("Several inputs or outputs"), N_("no"), N_("yes"), N_("yes")),
+    (N_("Branches, skip connections, shared layers"), N_("no"), N_("yes"), N_("yes (written in `call()`)")),
+    (N_("Summary and plot before seeing data"), N_("yes"), N_("yes"),
+     N_("only after a first call; some shapes show `?`")),
+    (N_("When shape errors show up"), N_("while building"), N_("while building"), N_("when `call()` first runs")),
+    (N_("Save and load (.keras)"), N_("built in"), N_("built in"),
+     N_("the class must be registered and defined before loading; `get_config()` for constructor arguments")),
+    (N_("Who typically uses it"), N_("beginners, quick experiments"), N_("most professional work"),
+     N_("researchers, unusual forward passes")),
 )

@@ -7,26 +7,28 @@ import pytest
 
 from kerasways.build import build_model
 from kerasways.codegen import model_source
+from kerasways.i18n import LANGUAGES, translator
 from kerasways.spec import DRAWING_NETWORK, PRESETS, STYLES, ModelSpec, supported_styles, total_params
 
 CASES = [(name, style) for name, spec in PRESETS.items() for style in supported_styles(spec)]
 
 
+@pytest.mark.parametrize("lang", list(LANGUAGES))
 @pytest.mark.parametrize(("preset", "style"), CASES)
-def test_generated_model_has_the_spec_parameter_count(preset, style):
+def test_generated_model_has_the_spec_parameter_count(preset, style, lang):
     spec = PRESETS[preset]
-    source = model_source(spec, style)
+    source = model_source(spec, style, lang)
     ast.parse(source)
-    model = build_model(spec, style)
+    model = build_model(spec, style, lang)
     assert model.count_params() == total_params(spec)
     assert model.optimizer is not None  # build_model() also compiles, as the shown code says
 
 
 @pytest.mark.parametrize("preset", list(PRESETS))
-def test_same_seed_gives_identical_weights_and_predictions_in_every_way(preset):
+def test_same_seed_gives_identical_weights_and_predictions_in_every_way_and_language(preset):
     spec = PRESETS[preset]
     batch = np.random.default_rng(1).random((16, 28, 28)).astype("float32")
-    models = {style: build_model(spec, style) for style in supported_styles(spec)}
+    models = {(style, lang): build_model(spec, style, lang) for style in supported_styles(spec) for lang in LANGUAGES}
     reference_style, reference = next(iter(models.items()))
     reference_weights = reference.get_weights()
     reference_predictions = np.asarray(reference(batch, training=False))
@@ -43,18 +45,22 @@ def test_a_different_seed_gives_different_weights():
     assert not np.array_equal(first[0], second[0])
 
 
+@pytest.mark.parametrize("lang", list(LANGUAGES))
 @pytest.mark.parametrize("spec", [PRESETS["MLP with dropout"], DRAWING_NETWORK], ids=["dropout", "drawing"])
-def test_the_three_sources_are_parallel(spec):
+def test_the_three_sources_are_parallel(spec, lang):
     step_comments = {}
     for style in STYLES:
-        lines = [line.strip() for line in model_source(spec, style).splitlines()]
+        lines = [line.strip() for line in model_source(spec, style, lang).splitlines()]
         step_comments[style] = [line for line in lines if line.startswith("# ")]
     shared_steps = [c for c in step_comments["sequential"] if c in step_comments["subclassing"]]
     # Every way explains the same steps with the same words, in the same order.
     assert step_comments["functional"] == step_comments["sequential"]
     assert len(shared_steps) == len(step_comments["sequential"]) - 1  # all but the Input line
     layer_steps = [c for c in step_comments["subclassing"] if c in shared_steps]
-    assert layer_steps[: len(shared_steps) - 2] == [c for c in shared_steps if "seed" not in c and "learns" not in c]
+    _ = translator(lang)
+    not_layers = {"# " + _("Same seed → same initial weights, whichever way the model is written"),
+                  "# " + _("How it learns: optimizer, loss to minimise, metric to report")}
+    assert layer_steps[: len(shared_steps) - 2] == [c for c in shared_steps if c not in not_layers]
 
 
 def test_sequential_refuses_a_skip_connection_with_a_reason():

