@@ -141,3 +141,20 @@ def test_pause_resume_and_one_epoch_at_a_time_continue_one_run(registry):
     wait_until(lambda: straight.finished)
     assert straight.history.snapshot()[0] == losses
     assert run.outcome()[0] in ("completed", "not_learned")
+
+
+@pytest.mark.slow
+def test_a_reload_during_train_all_three_reattaches_to_the_whole_group(registry):
+    page_open = {"old tab": True}
+    book = Book(registry)
+    long = TrainConfig(epochs=30, train_size=2000)
+    group = book.submit([(ModelSpec(seed=21), style, long) for style in ("sequential", "functional", "subclassing")],
+                        owner="old tab", owner_alive=lambda: page_open["old tab"], origin="compare")
+    wait_until(lambda: group[0].state == "running")
+    page_open["old tab"] = False  # the reload: the old page disconnects, a new session opens the link
+    reloaded = Book(registry)
+    counts = reloaded.reattach(book.link_ids(), owner="new tab", owner_alive=lambda: True)
+    assert counts == {"running": 3, "finished": 0, "missing": 0}
+    assert reloaded.latest_group() == group and all(run.job.owner == "new tab" for run in group)
+    for run in group:
+        registry.pool.cancel(run.job.id)
