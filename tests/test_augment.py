@@ -129,6 +129,7 @@ np.save(out_file, np.asarray(model(np.load(images_file), training=False)))
 """
 
 
+@pytest.mark.slow  # a fresh Python process per way
 @pytest.mark.parametrize("style", STYLES)
 def test_an_augmented_model_loads_in_a_plain_python_session_and_predicts_the_same(tmp_path, style):
     model = build_model(AUGMENTED, style)

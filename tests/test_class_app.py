@@ -67,6 +67,7 @@ def all_text(at: AppTest) -> str:
                                                         *at.info, *at.error])
 
 
+@pytest.mark.slow  # trains in the worker pool
 def test_one_click_saves_the_drawing_with_its_label_and_clears_the_canvas(data_dir, mnist):
     at = draw_page_with_a_model(app())
     assert not at.get("expander")  # nothing saved yet: no "My drawings"
@@ -185,6 +186,7 @@ def test_teacher_controls_need_the_key_and_import_is_validated(data_dir, mnist, 
     assert DrawingStore(data_dir).counts("7b").total == 0
 
 
+@pytest.mark.slow  # trains in the worker pool
 def test_training_with_our_digits_reports_before_and_after_on_held_out_writers(data_dir, mnist):
     fill_collection(data_dir, mnist, writers=4, per_writer=15)
     at = app({"epochs": "2", "digits": "1000"})

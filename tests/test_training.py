@@ -125,6 +125,7 @@ def test_networks_with_random_or_convolutional_layers_train_outside_xla():
     assert choose_engine(noisy) == ENGINE_GRAPH
 
 
+@pytest.mark.slow  # trains a network
 def test_no_validation_is_none_in_history_and_reports(mnist):
     reports = []
     config = TrainConfig(epochs=2, train_size=300, validation_split=0.0)
@@ -137,6 +138,7 @@ def test_no_validation_is_none_in_history_and_reports(mnist):
     assert all(0.0 <= value <= 1.0 for value in with_validation.history.val_accuracy)
 
 
+@pytest.mark.slow  # trains a network
 @pytest.mark.parametrize("name", ["Reference MLP (the article's network)", "MLP with dropout"])
 def test_epoch_end_reports_never_run_ahead_of_the_streamed_batches(mnist, name):
     streamed = []
@@ -153,6 +155,7 @@ def test_epoch_end_reports_never_run_ahead_of_the_streamed_batches(mnist, name):
     assert sent == len(result.history.batch_loss) == 3 * steps
 
 
+@pytest.mark.slow  # trains a network
 def test_first_eta_is_unknown_or_near_the_real_remaining_time(mnist):
     """The first call compiles; an ETA that counts it promised many times the real remaining time."""
     seen = []

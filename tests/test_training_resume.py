@@ -12,6 +12,9 @@ CONFIG = TrainConfig(epochs=3, train_size=600, batch_size=16, validation_split=0
 LONG_EPOCHS = TrainConfig(epochs=2, train_size=1500, batch_size=8, validation_split=0.2)  # several calls per epoch
 NETWORKS = {"mlp-xla": ModelSpec(), "dropout-graph": PRESETS["MLP with dropout"]}
 
+pytestmark = pytest.mark.slow  # every test here trains
+
+
 
 def assert_same_training(resumed, uninterrupted) -> None:
     for name in ("batch_loss", "batch_accuracy", "epoch_loss", "epoch_accuracy", "val_loss", "val_accuracy"):
