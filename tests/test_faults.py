@@ -8,7 +8,7 @@ import pytest
 from tests.conftest import start_app
 
 pytestmark = pytest.mark.browser
-LONG_TRAINING = "?epochs=100&digits=4000"
+LONG_TRAINING = "?epochs=100&digits=4000&batch=1"  # long enough to reload, close or kill mid-training
 
 
 def start_long_training(page, url: str) -> None:

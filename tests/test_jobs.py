@@ -16,7 +16,7 @@ from kerasways.spec import ModelSpec, TrainConfig
 from tests.conftest import ROOT
 
 QUICK = TrainConfig(epochs=1, train_size=1000)
-LONG = TrainConfig(epochs=100)
+LONG = TrainConfig(epochs=100, batch_size=1)  # minutes: the engine finishes 100 epochs of 32 in seconds
 
 
 def wait_for(condition, timeout=120.0):
