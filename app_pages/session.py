@@ -46,7 +46,8 @@ def init_state() -> None:
     st.session_state.setdefault(STYLE, STYLES[0])
     st.session_state.setdefault(CONFIG, TrainConfig())
     st.session_state.setdefault(COLLECTION, st.query_params.get(COLLECTION, ""))
-    st.session_state.setdefault(LANG, browser_language())
+    if LANG not in st.session_state:
+        st.session_state[LANG] = browser_language()
 
 
 def browser_language() -> str:

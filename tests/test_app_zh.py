@@ -67,14 +67,19 @@ def page_texts(at: AppTest) -> list[str]:
     return [text for text in texts if text]
 
 
-def english_words(at: AppTest) -> set[str]:
-    """Latin-letter words on the page that are not on the allowed list (code spans left out)."""
+def untranslated(texts: list[str]) -> set[str]:
+    """Latin-letter words in `texts` that are not on the allowed list (code spans left out)."""
     found = set()
-    for text in page_texts(at):
+    for text in texts:
         for word in WORD.findall(CODE_SPANS.sub(" ", text)):
             if word.lower() not in ALLOWED and not word.startswith(("KERASWAYS_", "Conv", "Max")):
                 found.add(word)
     return found
+
+
+def english_words(at: AppTest) -> set[str]:
+    """Untranslated words on the page."""
+    return untranslated(page_texts(at))
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -107,6 +112,8 @@ def test_a_whole_lesson_in_chinese_train_draw_compare_class(data_dir, mnist):
     at = app({"epochs": "1", "digits": "1000"})
     at.switch_page("app_pages/train_page.py").run()
     at.button(key="start").click().run()
+    status = " ".join(progress.proto.text for progress in at.get("progress"))  # queued, building or training
+    assert re.search(r"[\u4e00-\u9fff]", status) and not untranslated([status]), status
     poll_until(at, lambda at: any(metric.label == "测试准确率" for metric in at.metric))
     assert any("训练了" in success.value or "训练" in success.value for success in at.success)
     assert not english_words(at), english_words(at)
@@ -168,3 +175,36 @@ def test_an_unknown_language_falls_back_to_the_browser_default_with_a_warning(da
     assert at.title[0].value == "Three ways to build a Keras model"  # no browser here: the source language
     assert any("could not be used" in warning.value for warning in at.warning)
     assert at.query_params["lang"] == "en"
+
+
+def test_a_bad_collection_name_is_explained_in_chinese(data_dir):
+    at = app({"collection": "../../etc"})
+    at.switch_page("app_pages/class_page.py").run()
+    [warning] = at.warning
+    assert "班级数据集不可用" in warning.value and "1-32 个字母 a-z" in warning.value
+    # The field's name and the value received stay as they were; the letters "a-z" are a range.
+    as_typed = {"collection", "etc", "a", "z"}
+    assert english_words(at) <= as_typed, english_words(at)
+    at.switch_page("app_pages/train_page.py").run()
+    assert english_words(at) <= as_typed, english_words(at)
+
+
+def test_the_teacher_controls_and_an_import_in_chinese(data_dir, mnist, monkeypatch):
+    from kerasways.store import DrawingStore
+    from tests.test_class_app import to_npz_bytes
+
+    monkeypatch.setenv("KERASWAYS_TEACHER_KEY", "owl-42")
+    fill_collection(data_dir, mnist, writers=1, per_writer=3, collection="7b")
+    at = app({"collection": "7b"})
+    at.switch_page("app_pages/class_page.py").run()
+    at.text_input(key="w_teacher_key").input("guess").run()
+    assert any(box.value == "这不是教师密钥。" for box in at.error)
+    at.text_input(key="w_teacher_key").input("owl-42").run()
+    exported = DrawingStore(data_dir).arrays("7b")
+    at.file_uploader(key="import_npz").set_value(("broken.npz", to_npz_bytes(exported)[:200], "")).run()
+    at.button(key="import").click().run()
+    assert any(box.value.startswith("没有导入任何内容：") for box in at.error)
+    at.file_uploader(key="import_npz").set_value(("last-year.npz", to_npz_bytes(exported), "")).run()
+    at.button(key="import").click().run()
+    assert any("已将 3 个手写数字导入“7b”" in box.value for box in at.success)
+    assert not english_words(at), english_words(at)
