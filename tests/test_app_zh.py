@@ -208,3 +208,19 @@ def test_the_teacher_controls_and_an_import_in_chinese(data_dir, mnist, monkeypa
     at.button(key="import").click().run()
     assert any("已将 3 个手写数字导入“7b”" in box.value for box in at.success)
     assert not english_words(at), english_words(at)
+
+
+@pytest.mark.slow  # trains in the worker pool
+def test_switching_to_chinese_while_training_keeps_the_training(data_dir):
+    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
+    at.query_params.update({"epochs": "2", "digits": "1000"})
+    at.run()
+    at.switch_page("app_pages/train_page.py").run()
+    at.button(key="start").click().run()
+    assert at.button(key="start").disabled
+    at.segmented_control(key="w_lang").set_value("zh").run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "实时训练" and at.button(key="start").disabled  # the same run goes on
+    poll_until(at, lambda at: any(metric.label == "测试准确率" for metric in at.metric))
+    assert any("训练了 2 轮" in success.value for success in at.success)
+    assert not english_words(at), english_words(at)
