@@ -19,9 +19,13 @@ def page_icon():
     return Image.fromarray(icon, "RGBA")
 
 
-def language_switch(session, i18n) -> None:
-    """A compact "English / 中文" switch above every page; switching reruns with everything else kept."""
+def language_switch() -> None:
+    """A compact "English / 中文" switch above every page; switching reruns with everything else kept
+    (network, settings, trainings and drawings live in session state, whatever the language)."""
     import streamlit as st
+
+    from app_pages import session
+    from kerasways import i18n
 
     def chosen() -> None:
         st.session_state[session.LANG] = st.session_state["w_lang"] or session.lang()
@@ -36,7 +40,6 @@ def main() -> None:
     import streamlit as st
 
     from app_pages import server, session, views
-    from kerasways import i18n
 
     session.init_state()  # the language comes from the link or the browser, before the tab's title
     _ = session.gettext()
@@ -56,7 +59,7 @@ def main() -> None:
         ],
         position="top",
     )
-    language_switch(session, i18n)
+    language_switch()
     views.share_link_notes()
     if page.url_path not in ("train", "draw", "compare"):  # those show trainings in the page itself
         views.sidebar_status()

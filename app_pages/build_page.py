@@ -96,8 +96,8 @@ def augmentation_grid(augmentation: tuple, seed: int):
 if spec.augment:
     st.subheader(_("What the network sees while training"))
     st.caption(_("Each row: a training digit, then six of the versions the augmentation layers make of it, "
-               "a new one every time the digit comes round. Real handwriting varies like this, so a network "
-               "trained this way reads drawings better. At prediction time these layers do nothing."))
+                 "a new one every time the digit comes round. Real handwriting varies like this, so a network "
+                 "trained this way reads drawings better. At prediction time these layers do nothing."))
     digits, examples = augmentation_grid(spec.augmentation, spec.seed)
     for digit, versions in zip(digits, examples):
         views.show_image_row([(_("original"), digit)]

@@ -46,8 +46,8 @@ for column, style in zip(st.columns(3), STYLES):
 
 st.subheader(_("Train all three"))
 st.caption(_("Same network, same data, same settings (your training settings, shared with page 2), through the "
-           "same training loop. With the **same seed** the three ways are the same computation; with different "
-           "seeds they differ by chance."))
+             "same training loop. With the **same seed** the three ways are the same computation; with different "
+             "seeds they differ by chance."))
 book = session.book()
 group = book.latest_group()
 running = any(not run.finished for run in group)
