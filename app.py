@@ -19,29 +19,47 @@ def page_icon():
     return Image.fromarray(icon, "RGBA")
 
 
+def language_switch() -> None:
+    """A compact "English / 中文" switch above every page; switching reruns with everything else kept
+    (network, settings, trainings and drawings live in session state, whatever the language)."""
+    import streamlit as st
+
+    from app_pages import session
+    from kerasways import i18n
+
+    def chosen() -> None:
+        st.session_state[session.LANG] = st.session_state["w_lang"] or session.lang()
+
+    st.session_state["w_lang"] = session.lang()
+    st.segmented_control("Language / 语言", list(i18n.LANGUAGES), format_func=i18n.LANGUAGES.get, key="w_lang",
+                         on_change=chosen, label_visibility="collapsed")
+
+
 def main() -> None:
     """Lay out the navigation and run the chosen page."""
     import streamlit as st
 
-    st.set_page_config(page_title="kerasways · three ways to build a Keras model", page_icon=page_icon(),
-                       layout="wide")
-    from app_pages import server, session, views  # after set_page_config, which must come first
+    from app_pages import server, session, views
 
+    session.init_state()  # the language comes from the link or the browser, before the tab's title
+    _ = session.gettext()
+    st.set_page_config(page_title=_("kerasways · three ways to build a Keras model"), page_icon=page_icon(),
+                       layout="wide")
     server.keep_keras_between_runs()
-    session.init_state()
     # Pages are the *_page.py files; url_path keeps the addresses that links handed out use.
     page = st.navigation(
         [
-            st.Page("app_pages/build_page.py", title="1 · Build", icon=":material/construction:", default=True),
-            st.Page("app_pages/train_page.py", title="2 · Train", icon=":material/monitoring:", url_path="train"),
-            st.Page("app_pages/draw_page.py", title="3 · Draw a digit", icon=":material/draw:", url_path="draw"),
-            st.Page("app_pages/compare_page.py", title="4 · Compare the three ways", icon=":material/compare:",
+            st.Page("app_pages/build_page.py", title=_("1 · Build"), icon=":material/construction:", default=True),
+            st.Page("app_pages/train_page.py", title=_("2 · Train"), icon=":material/monitoring:", url_path="train"),
+            st.Page("app_pages/draw_page.py", title=_("3 · Draw a digit"), icon=":material/draw:", url_path="draw"),
+            st.Page("app_pages/compare_page.py", title=_("4 · Compare the three ways"), icon=":material/compare:",
                     url_path="compare"),
-            st.Page("app_pages/class_page.py", title="5 · Our class's digits", icon=":material/groups:",
+            st.Page("app_pages/class_page.py", title=_("5 · Our class's digits"), icon=":material/groups:",
                     url_path="class"),
         ],
         position="top",
     )
+    language_switch()
     views.share_link_notes()
     if page.url_path not in ("train", "draw", "compare"):  # those show trainings in the page itself
         views.sidebar_status()

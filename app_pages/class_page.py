@@ -12,7 +12,8 @@ GALLERY_SIZE = 44
 TEACHER_KEY = "w_teacher_key"
 TEACHER_NOTE = "teacher_note"  # what the last import or delete did, said after the page redraws with it
 
-st.title("Our class's digits")
+_, lang = session.gettext(), session.lang()
+st.title(_("Our class's digits"))
 problem = collection_view.saving_unavailable()
 name = collection_view.collection()
 
@@ -24,20 +25,20 @@ def show_counts(counts) -> None:
     me = writer_id(session.session_id())
     left, right = st.columns([3, 2], gap="large")
     with left:
-        st.metric("Drawings", counts.total)
-        st.markdown("**Drawings per digit**")
-        st.dataframe(pd.DataFrame([counts.by_label], index=["drawings"]).rename(columns=str), width="stretch")
+        st.metric(_("Drawings"), counts.total)
+        st.markdown(_("**Drawings per digit**"))
+        st.dataframe(pd.DataFrame([counts.by_label], index=[_("drawings")]).rename(columns=str), width="stretch")
     with right:
-        st.markdown(f"**Drawings per writer** ({len(counts.by_writer)} writers)")
-        writers = [f"writer {number}" + (" (you)" if writer == me else "")
+        st.markdown(_("**Drawings per writer** ({count} writers)").format(count=len(counts.by_writer)))
+        writers = [(_("writer {number} (you)") if writer == me else _("writer {number}")).format(number=number)
                    for number, writer in enumerate(counts.by_writer, start=1)]
-        st.dataframe(pd.DataFrame({"writer": writers, "drawings": list(counts.by_writer.values())}),
+        st.dataframe(pd.DataFrame({_("writer"): writers, _("drawings"): list(counts.by_writer.values())}),
                      hide_index=True, width="stretch", height=min(35 * (len(writers) + 1) + 3, 250))
 
 
 def show_gallery(counts) -> None:
     """The newest drawings of every digit, one row per digit."""
-    st.subheader("The drawings, digit by digit")
+    st.subheader(_("The drawings, digit by digit"))
     store = collection_view.store()
     for digit in range(10):
         drawings = store.gallery(name, label=digit, limit=GALLERY_PER_DIGIT)
@@ -47,119 +48,126 @@ def show_gallery(counts) -> None:
             if drawings:
                 views.show_image_row([("", saved.image) for saved in drawings], size=GALLERY_SIZE)
             else:
-                st.caption("none yet")
-    st.caption(f"Newest {GALLERY_PER_DIGIT} of each digit, as the network sees them (28×28).")
+                st.caption(_("none yet"))
+    st.caption(_("Newest {count} of each digit, as the network sees them (28×28).").format(count=GALLERY_PER_DIGIT))
 
 
 def gap_text(mnist: float, ours: float) -> str:
     """What the gap between MNIST's test accuracy and ours means, in a sentence or two."""
     gap = (mnist - ours) * 100
     if gap > 5:
-        return (f"It reads our digits {gap:.0f} points worse than MNIST's. MNIST's test digits come from the same "
-                "kind of writers, pens and scanning as its training digits; ours are drawn with a mouse or a finger "
-                "by new writers. The gap is how much of its skill does not carry over: training with our digits "
-                "(page 2) is the way to close it.")
+        return _("It reads our digits {gap} points worse than MNIST's. MNIST's test digits come from the same "
+                 "kind of writers, pens and scanning as its training digits; ours are drawn with a mouse or a finger "
+                 "by new writers. The gap is how much of its skill does not carry over: training with our digits "
+                 "(page 2) is the way to close it.").format(gap=f"{gap:.0f}")
     if gap < -5:
-        return (f"It reads our digits {-gap:.0f} points better than MNIST's: our drawings may be clearer than "
-                "MNIST's hardest test digits, or there are too few of them yet for a fair figure.")
-    return "About as well as MNIST's test digits: its skill carries over to our handwriting."
+        return _("It reads our digits {gap} points better than MNIST's: our drawings may be clearer than "
+                 "MNIST's hardest test digits, or there are too few of them yet for a fair figure.").format(
+            gap=f"{-gap:.0f}")
+    return _("About as well as MNIST's test digits: its skill carries over to our handwriting.")
 
 
 def show_runs(data, data_key) -> None:
     """Each trained run of this session: accuracy on MNIST's test digits beside ours, and its confusions."""
-    st.subheader("How this session's models read our digits")
+    st.subheader(_("How this session's models read our digits"))
     runs = session.book().trained()
     if not runs:
-        st.info("No trained model in this session yet: train one on page 2 (or page 3) and come back.",
+        st.info(_("No trained model in this session yet: train one on page 2 (or page 3) and come back."),
                 icon=":material/school:")
         return
     for run in runs:
         held_out = run.class_test is not None
         tested = run.class_test if held_out else data
         if not len(tested):
-            st.markdown(f"**{run.title()}**: no held-out writer to test on.")
+            st.markdown(_("**{run}**: no held-out writer to test on.").format(run=run.title(lang)))
             continue
         evaluation = class_runs_view.evaluation_on(run, tested, ("held-out",) if held_out else data_key)
         with st.container(border=True):
-            st.markdown(f"**{run.title()}**" + (" · trained with our digits, so tested on the held-out writers only"
-                                                if held_out else ""))
+            st.markdown(f"**{run.title(lang)}**" + (
+                _(" · trained with our digits, so tested on the held-out writers only") if held_out else ""))
             numbers, chart = st.columns([2, 3])
-            numbers.metric("MNIST test digits", f"{run.accuracy:.1%}")
-            numbers.metric("Our digits", f"{evaluation.accuracy:.1%}",
-                           delta=f"{(evaluation.accuracy - run.accuracy) * 100:+.1f} points vs MNIST",
-                           help=f"{evaluation.count} drawings")
+            numbers.metric(_("MNIST test digits"), f"{run.accuracy:.1%}")
+            numbers.metric(_("Our digits"), f"{evaluation.accuracy:.1%}",
+                           delta=_("{points} points vs MNIST").format(
+                               points=f"{(evaluation.accuracy - run.accuracy) * 100:+.1f}"),
+                           help=_("{count} drawings").format(count=evaluation.count))
             with numbers:
                 st.caption(gap_text(run.accuracy, evaluation.accuracy))
-            views.show_chart(charts.confusion_heatmap(evaluation.confusion), chart)
+            views.show_chart(charts.confusion_heatmap(evaluation.confusion, lang), chart)
 
 
 def show_exports(data) -> None:
     """Download the collection as an .npz in MNIST's layout or as a zip of PNGs with labels.csv."""
-    st.subheader("Take the collection with you")
+    st.subheader(_("Take the collection with you"))
     npz_col, zip_col = st.columns(2)
     # Packed only when clicked (Streamlit calls these then): most visits need neither file.
-    npz_col.download_button("Download .npz (MNIST layout)", lambda: to_npz_bytes(data), file_name=f"{name}.npz",
+    npz_col.download_button(_("Download .npz (MNIST layout)"), lambda: to_npz_bytes(data), file_name=f"{name}.npz",
                             mime="application/octet-stream", icon=":material/download:", key="export_npz")
-    zip_col.download_button("Download .zip of PNGs + labels.csv", lambda: to_png_zip_bytes(data),
+    zip_col.download_button(_("Download .zip of PNGs + labels.csv"), lambda: to_png_zip_bytes(data),
                             file_name=f"{name}.zip", mime="application/zip", icon=":material/download:",
                             key="export_zip")
-    st.caption("In Python: `data = numpy.load('" + name + ".npz')`, then `data['x']` (uint8 N×28×28, like "
-               "`mnist.load_data()`), `data['y']` (labels) and `data['writers']` (anonymous ids).")
+    st.caption(_("In Python: `data = numpy.load('{file}')`, then `data['x']` (uint8 N×28×28, like "
+                 "`mnist.load_data()`), `data['y']` (labels) and `data['writers']` (anonymous ids).").format(
+        file=name + ".npz"))
 
 
 def show_teacher_controls() -> None:
     """Delete the collection or import an .npz: only with the teacher key, and only when the server has one."""
     if not teacher_controls_available():
         return
-    with st.expander("Teacher controls", icon=":material/admin_panel_settings:"):
-        key = st.text_input("Teacher key", type="password", key=TEACHER_KEY)
+    with st.expander(_("Teacher controls"), icon=":material/admin_panel_settings:"):
+        key = st.text_input(_("Teacher key"), type="password", key=TEACHER_KEY)
         if not key:
-            st.caption("The key set in KERASWAYS_TEACHER_KEY when the server started.")
+            st.caption(_("The key set in KERASWAYS_TEACHER_KEY when the server started."))
             return
         if not teacher_key_matches(key):
-            st.error("That is not the teacher key.", icon=":material/key_off:")
+            st.error(_("That is not the teacher key."), icon=":material/key_off:")
             return
         note = st.session_state.pop(TEACHER_NOTE, None)
         if note:
             st.success(note, icon=":material/check_circle:")
         store = collection_view.store()
-        upload = st.file_uploader("Import drawings (.npz with x, y and optionally writers)", type=["npz"],
+        upload = st.file_uploader(_("Import drawings (.npz with x, y and optionally writers)"), type=["npz"],
                                   key="import_npz")
-        if upload is not None and st.button("Import into this collection", key="import"):
+        if upload is not None and st.button(_("Import into this collection"), key="import"):
             try:
                 added = store.import_arrays(read_npz(upload.getvalue()), name, authorised=True)
             except (ValueError, StoreUnavailable, NotAuthorised) as error:
-                st.error(f"Nothing was imported: {error}", icon=":material/error:")
+                st.error(_("Nothing was imported: {error}").format(error=session.error_text(error)),
+                         icon=":material/error:")
             else:
-                st.session_state[TEACHER_NOTE] = f"Imported {added} drawings into “{name}”."
+                st.session_state[TEACHER_NOTE] = _("Imported {count} drawings into “{name}”.").format(count=added,
+                                                                                                     name=name)
                 st.rerun()  # the counts and gallery above include them
-        sure = st.checkbox(f"Yes, delete every drawing of “{name}”", key="delete_sure")
-        if st.button("Delete the whole collection", key="delete_collection", disabled=not sure):
+        sure = st.checkbox(_("Yes, delete every drawing of “{name}”").format(name=name), key="delete_sure")
+        if st.button(_("Delete the whole collection"), key="delete_collection", disabled=not sure):
             try:
                 deleted = store.delete_collection(name, authorised=True)
             except (StoreUnavailable, NotAuthorised) as error:
-                st.error(str(error), icon=":material/error:")
+                st.error(session.message(error), icon=":material/error:")
             else:
-                st.session_state[TEACHER_NOTE] = f"Deleted {deleted} drawings of “{name}”."
+                st.session_state[TEACHER_NOTE] = _("Deleted {count} drawings of “{name}”.").format(count=deleted,
+                                                                                                  name=name)
                 st.rerun()
 
 
 # No st.stop() on this page: the app's share link is written after the page has run.
 if problem:
-    st.warning(f"The class's collection is unavailable: {problem} Drawing and predicting still work.",
+    st.warning(_("The class's collection is unavailable: {problem} Drawing and predicting still work.").format(
+        problem=problem),
                icon=":material/cloud_off:")
 else:
-    st.caption(f"Collection **“{name}”**. Students add drawings on page 3 (\"Which digit was it?\"). A link with "
-               "`?collection=name` gives a class its own collection.")
+    st.caption(_("Collection **“{name}”**. Students add drawings on page 3 (\"Which digit was it?\"). A link with "
+                 "`?collection=name` gives a class its own collection.").format(name=name))
     store = collection_view.store()
     try:
         counts = store.counts(name)
         data = store.arrays(name)
     except StoreUnavailable as error:
-        st.warning(str(error), icon=":material/cloud_off:")
+        st.warning(session.message(error), icon=":material/cloud_off:")
     else:
         if not counts.total:
-            st.info("No drawings yet. On page 3, draw a digit and click the digit it really was.",
+            st.info(_("No drawings yet. On page 3, draw a digit and click the digit it really was."),
                     icon=":material/draw:")
         else:
             show_counts(counts)

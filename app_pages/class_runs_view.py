@@ -36,34 +36,37 @@ def class_digits_option(seed: int, disabled: bool = False):
     Returns:
         (train, test) parts of the collection split by writer when the switch is on, else None.
     """
+    _ = session.gettext()
     problem = collection_view.saving_unavailable()
     if problem:
-        st.caption(f"Our class's digits are unavailable: {problem}")
+        st.caption(_("Our class's digits are unavailable: {problem}").format(problem=problem))
         return None
     name = collection_view.collection()
     try:
         counts = collection_view.store().counts(name)
     except StoreUnavailable as error:
-        st.caption(str(error))
+        st.caption(session.message(error))
         return None
     why_not = why_not_ready_for_training(counts)
     if why_not:
         more = max(0, MIN_DRAWINGS_FOR_TRAINING - counts.total)
         more_writers = max(0, MIN_WRITERS_FOR_TRAINING - len(counts.by_writer))
-        needed = " and ".join(part for part in (f"{more} more drawing{'s' if more != 1 else ''}" if more else "",
-                                                f"{more_writers} more writer{'s' if more_writers != 1 else ''}"
-                                                if more_writers else "") if part)
-        st.caption(f"**Add our class's digits** becomes available with {needed}: label drawings on page 3. "
-                   f"{why_not}")
+        needed = _(" and ").join(part for part in (
+            _.counted("{count} more drawing", "{count} more drawings", more) if more else "",
+            _.counted("{count} more writer", "{count} more writers", more_writers) if more_writers else "") if part)
+        st.caption(_("**Add our class's digits** becomes available with {needed}: label drawings on page 3. "
+                     "{why_not}").format(needed=needed, why_not=session.message(why_not)))
         return None
-    on = st.toggle(f"Add our class's digits (collection “{name}”, {counts.total} drawings)", key=USE_CLASS_DIGITS,
+    on = st.toggle(_("Add our class's digits (collection “{name}”, {count} drawings)").format(
+                       name=name, count=counts.total), key=USE_CLASS_DIGITS,
                    disabled=disabled,
-                   help="Mixes the drawings of most writers into the training digits and tests on the others.")
+                   help=_("Mixes the drawings of most writers into the training digits and tests on the others."))
     if not on:
         return None
     train, test = split_by_writer(collection_view.store().arrays(name), seed=seed)
-    st.caption(f"{len(train)} drawings by {writers_in(train)} writers join the training digits; {len(test)} by "
-               f"{writers_in(test)} other writer(s) are held out to measure the result honestly.")
+    st.caption(_("{train} drawings by {train_writers} writers join the training digits; {test} by "
+                 "{test_writers} other writer(s) are held out to measure the result honestly.").format(
+        train=len(train), train_writers=writers_in(train), test=len(test), test_writers=writers_in(test)))
     return train, test
 
 
@@ -118,32 +121,36 @@ def show_before_after(run) -> None:
     """After a run trained with the class's digits: accuracy on the held-out writers before and after."""
     if run.class_test is None:
         return
+    _, lang = session.gettext(), session.lang()
     test = run.class_test
-    st.subheader("On our class's handwriting: before and after")
+    st.subheader(_("On our class's handwriting: before and after"))
     if not len(test):
-        st.info("No writer was held out (the collection has a single writer), so there is nothing honest to "
-                "test on.", icon=":material/info:")
+        st.info(_("No writer was held out (the collection has a single writer), so there is nothing honest to "
+                  "test on."), icon=":material/info:")
         return
     after = evaluation_on(run, test, ("held-out",)).accuracy
     before_run = comparable_run(run)
     before = evaluation_on(before_run, test, ("held-out", run.id)).accuracy if before_run else None
     first, second, third = st.columns(3)
     if before is None:
-        first.metric("Before (without our digits)", "—")
+        first.metric(_("Before (without our digits)"), "—")
     else:
-        first.metric("Before (without our digits)", f"{before:.1%}", help=f"{before_run.title()}")
-    second.metric("After (with our digits)", f"{after:.1%}",
-                  delta=None if before is None else f"{(after - before) * 100:+.1f} points")
-    third.metric("Held-out drawings", f"{len(test)}", help="Drawn by writers whose drawings were not trained on")
+        first.metric(_("Before (without our digits)"), f"{before:.1%}", help=before_run.title(lang))
+    second.metric(_("After (with our digits)"), f"{after:.1%}",
+                  delta=None if before is None else _("{points} points").format(
+                      points=f"{(after - before) * 100:+.1f}"))
+    third.metric(_("Held-out drawings"), f"{len(test)}", help=_("Drawn by writers whose drawings were not trained on"))
     writers = writers_in(test)
-    text = (f"Measured on {len(test)} drawings by {writers} classmate{'s' if writers != 1 else ''} whose handwriting "
-            f"the network never trained on; {len(run.class_train)} drawings by the others were mixed into its "
-            "training digits. ")
+    classmates = _.counted("{count} classmate", "{count} classmates", writers)
+    text = _("Measured on {count} drawings by {classmates} whose handwriting "
+             "the network never trained on; {mixed} drawings by the others were mixed into its "
+             "training digits. ").format(count=len(test), classmates=classmates, mixed=len(run.class_train))
     if before is None:
-        text += ("**No before yet:** train the same network without our digits in this session (switch the "
-                 "option off and start again) to see what our digits changed.")
+        text += _("**No before yet:** train the same network without our digits in this session (switch the "
+                  "option off and start again) to see what our digits changed.")
     else:
-        text += (f"Before is *{before_run.title()}*, trained without our digits. A rise means the network now "
-                 "reads screen-drawn digits by new writers better; with a few dozen test drawings, each one "
-                 f"moves the figure by {1 / len(test):.1%}, so small differences are noise.")
+        text += _("Before is *{before}*, trained without our digits. A rise means the network now "
+                  "reads screen-drawn digits by new writers better; with a few dozen test drawings, each one "
+                  "moves the figure by {share}, so small differences are noise.").format(
+            before=before_run.title(lang), share=f"{1 / len(test):.1%}")
     st.markdown(text)

@@ -53,13 +53,16 @@ def collection_problem() -> str | None:
     try:
         validate_collection(st.session_state.get(session.COLLECTION) or "class")
     except ValueError as error:
-        return MARKDOWN_SPECIALS.sub(r"\\\1", str(error)) + ". Ask your teacher for the class's link."
+        _ = session.gettext()
+        return _("{problem}. Ask your teacher for the class's link.").format(
+            problem=MARKDOWN_SPECIALS.sub(r"\\\1", session.error_text(error)))
     return None
 
 
 def saving_unavailable() -> str | None:
     """Why drawings cannot be saved now (a bad collection name, an unusable data folder), or None."""
-    return collection_problem() or store().unavailable_reason()
+    reason = store().unavailable_reason()
+    return collection_problem() or (session.message(reason) if reason else reason)
 
 
 def writer() -> str:
@@ -91,23 +94,26 @@ def _show_note(processed) -> bool:
 
 def _save(rgba, processed, digit: int, clear) -> None:
     # A button callback: it runs before the rerun it causes, so the canvas is already empty then.
+    _ = session.gettext()
     try:
         store().save(canvas=rgba, image=processed.image, label=digit, writer=writer(), collection=collection())
     except (ValueError, StoreUnavailable) as error:
-        _note("warning", f"Not saved: {error}")
+        _note("warning", _("Not saved: {error}").format(error=session.error_text(error)))
         return
-    _note("success", f"Saved as a {digit} in the class's collection “{collection()}”. Draw the next one!", processed)
+    _note("success", _("Saved as a {digit} in the class's collection “{name}”. Draw the next one!"
+                                       ).format(digit=digit, name=collection()), processed)
     clear()
 
 
 def _delete(drawing_id: int) -> None:
+    _ = session.gettext()
     try:
         deleted = store().delete_mine(drawing_id, writer=writer(), collection=collection())
     except StoreUnavailable as error:
-        _note("warning", f"Not deleted: {error}")
+        _note("warning", _("Not deleted: {error}").format(error=session.message(error)))
         return
     if not deleted:
-        _note("warning", "That drawing was already gone.")
+        _note("warning", _("That drawing was already gone."))
 
 
 def save_for_the_class(rgba, processed, predicted: int | None, clear) -> None:
@@ -123,39 +129,44 @@ def save_for_the_class(rgba, processed, predicted: int | None, clear) -> None:
         predicted: the model's answer, highlighted among the ten buttons.
         clear: empties the canvas (called after a successful save).
     """
+    _ = session.gettext()
     just_saved = _show_note(processed)
     problem = saving_unavailable()
     if problem:
-        st.caption(f"Saving drawings for the class is unavailable: {problem} Drawing and predicting still work.")
+        st.caption(_("Saving drawings for the class is unavailable: {problem} Drawing and predicting still work."
+                     ).format(problem=problem))
         return
     if processed is not None and not just_saved:  # never the same drawing twice
-        st.markdown("**Which digit was it?** One click saves it for the class:")
+        st.markdown(_("**Which digit was it?** One click saves it for the class:"))
         for row in (range(5), range(5, 10)):  # a keypad of two rows: it fits a phone without wrapping
             with st.container(horizontal=True, gap="small"):
                 for digit in row:
                     st.button(str(digit), key=f"it_was_{digit}", width="stretch",
                               type="primary" if digit == predicted else "secondary",
-                              help=f"It was a {digit}: save this drawing with that label", on_click=_save,
+                              help=_("It was a {digit}: save this drawing with that label").format(digit=digit),
+                              on_click=_save,
                               args=(rgba, processed, digit, clear))
     my_drawings()
 
 
 def my_drawings() -> None:
     """This session's saved drawings in its collection, newest first, each with a delete button."""
+    _ = session.gettext()
     try:
         mine = store().list_mine(writer=writer(), collection=collection())
     except StoreUnavailable as error:
-        st.caption(str(error))
+        st.caption(session.message(error))
         return
     if not mine:
         return
-    with st.expander(f"My drawings ({len(mine)})", expanded=True):
-        st.caption("Only you can delete these. They stay in the class's collection when you leave.")
+    with st.expander(_("My drawings ({count})").format(count=len(mine)), expanded=True):
+        st.caption(_("Only you can delete these. They stay in the class's collection when you leave."))
         with st.container(horizontal=True, gap="small"):
             for saved in mine[:MINE_SHOWN]:
                 with st.container(width=MINE_SIZE + 8, gap=None, horizontal_alignment="center"):
                     views.show_image_row([(str(saved.label), saved.image)], size=MINE_SIZE)
                     st.button("", icon=":material/delete:", key=f"delete_mine_{saved.id}", type="tertiary",
-                              help=f"Delete this {saved.label}", on_click=_delete, args=(saved.id,))
+                              help=_("Delete this {digit}").format(digit=saved.label), on_click=_delete,
+                              args=(saved.id,))
         if len(mine) > MINE_SHOWN:
-            st.caption(f"The newest {MINE_SHOWN} of {len(mine)} are shown.")
+            st.caption(_("The newest {shown} of {count} are shown.").format(shown=MINE_SHOWN, count=len(mine)))

@@ -24,12 +24,13 @@ CODE_CSS = """
 </style>
 """
 
-st.title("Compare the three ways")
+_, lang = session.gettext(), session.lang()
+st.title(_("Compare the three ways"))
 spec = session.spec()
-st.caption("The current network from page 1, written three ways. Highlighted lines are the ones that "
-           "are not the same in all three; everything else is identical text.")
+st.caption(_("The current network from page 1, written three ways. Highlighted lines are the ones that "
+             "are not the same in all three; everything else is identical text."))
 
-sources = {style: model_source(spec, style) for style in supported_styles(spec)}
+sources = {style: model_source(spec, style, lang=lang) for style in supported_styles(spec)}
 marked = mark_differences(sources)
 st.html(CODE_CSS)
 for column, style in zip(st.columns(3), STYLES):
@@ -43,18 +44,18 @@ for column, style in zip(st.columns(3), STYLES):
     )
     column.html(f"<div class='kw-code' data-testid='kw-source-{style}'>{body}</div>")
 
-st.subheader("Train all three")
-st.caption("Same network, same data, same settings (your training settings, shared with page 2), through the "
-           "same training loop. With the **same seed** the three ways are the same computation; with different "
-           "seeds they differ by chance.")
+st.subheader(_("Train all three"))
+st.caption(_("Same network, same data, same settings (your training settings, shared with page 2), through the "
+             "same training loop. With the **same seed** the three ways are the same computation; with different "
+             "seeds they differ by chance."))
 book = session.book()
 group = book.latest_group()
 running = any(not run.finished for run in group)
 config = widgets.train_settings(disabled=running)
-seeds_per_way = st.number_input("Seeds per way", min_value=1, max_value=MAX_SEEDS_PER_WAY, value=1,
+seeds_per_way = st.number_input(_("Seeds per way"), min_value=1, max_value=MAX_SEEDS_PER_WAY, value=1,
                                 key="w_cmp_seeds", disabled=running,
-                                help="1: the same seed for all. More: seeds s, s+1, … for every way.")
-if st.button("Train all three", type="primary", disabled=running, key="train_all"):
+                                help=_("1: the same seed for all. More: seeds s, s+1, … for every way."))
+if st.button(_("Train all three"), type="primary", disabled=running, key="train_all"):
     session.submit([(spec.replace(seed=spec.seed + offset), style, config)
                     for offset in range(int(seeds_per_way)) for style in supported_styles(spec)], origin="compare")
 
@@ -72,12 +73,12 @@ def overlay(runs) -> None:
     batches = pd.concat(frames, ignore_index=True)
     total = max(run.config.epochs for run in runs)
     for column, metric in zip(st.columns(2), ("loss", "accuracy")):
-        views.show_chart(charts.overlay_curves(batches, metric, total), column)
+        views.show_chart(charts.overlay_curves(batches, metric, total, lang), column)
 
 
 def progress_table(runs) -> None:
     done = sum(run.finished for run in runs)
-    st.progress(done / len(runs), text=f"{done} of {len(runs)} trainings finished")
+    st.progress(done / len(runs), text=_("{done} of {total} trainings finished").format(done=done, total=len(runs)))
     overlay(runs)
 
 
@@ -85,17 +86,18 @@ def results(runs) -> None:
     """Results table, the same-seed identity check and the seed spread."""
     for run in runs:
         if not run.trained:
-            st.error(f"{session.style_title(run.style)}, seed {run.spec.seed}: {run.error}", icon=":material/error:")
+            st.error(_("{way}, seed {seed}: {error}").format(way=session.style_title(run.style), seed=run.spec.seed,
+                                                            error=session.message(run.error)), icon=":material/error:")
     good = [run for run in runs if run.trained]
     if not good:
         return
     overlay(good)
-    rows = [{"Way": session.style_title(run.style), "Seed": run.spec.seed,
-             "Test accuracy": percent(run.result.evaluation.accuracy),
-             "Test loss": f"{run.result.evaluation.loss:.4f}",
-             "Parameters": f"{total_params(run.spec):,}", "Training seconds": f"{run.result.seconds:.2f}"}
+    rows = [{_("Way"): session.style_title(run.style), _("Seed"): run.spec.seed,
+             _("Test accuracy"): percent(run.result.evaluation.accuracy, lang),
+             _("Test loss"): f"{run.result.evaluation.loss:.4f}",
+             _("Parameters"): f"{total_params(run.spec):,}", _("Training seconds"): f"{run.result.seconds:.2f}"}
             for run in good]
-    st.table(pd.DataFrame(rows).set_index("Way"))
+    st.table(pd.DataFrame(rows).set_index(_("Way")))
 
     first_seed = min(run.spec.seed for run in good)
     same_seed = [run for run in good if run.spec.seed == first_seed]
@@ -106,14 +108,15 @@ def results(runs) -> None:
         weight_gap = max(max_abs_difference(reference.result.weights, run.result.weights) for run in same_seed[1:])
         accuracy_gap = max(abs(reference.result.evaluation.accuracy - run.result.evaluation.accuracy)
                            for run in same_seed[1:])
-        verdict = "identical" if loss_gap == weight_gap == accuracy_gap == 0 else "not identical"
-        st.markdown(
-            f"**Same seed ({first_seed}) → {verdict}.** Largest difference between the ways: "
-            f"every batch's loss **{loss_gap:g}**, final weights **{weight_gap:g}**, "
-            f"test accuracy **{accuracy_gap:g}**. The three ways build the same layers in the same order, so "
+        verdict = _("identical") if loss_gap == weight_gap == accuracy_gap == 0 else _("not identical")
+        st.markdown(_(
+            "**Same seed ({seed}) → {verdict}.** Largest difference between the ways: "
+            "every batch's loss **{loss_gap}**, final weights **{weight_gap}**, "
+            "test accuracy **{accuracy_gap}**. The three ways build the same layers in the same order, so "
             "Keras draws the same initial weights and the loop takes the same steps: the way you write a "
             "model does not change what it learns."
-        )
+        ).format(seed=first_seed, verdict=verdict, loss_gap=f"{loss_gap:g}", weight_gap=f"{weight_gap:g}",
+                 accuracy_gap=f"{accuracy_gap:g}"))
     seeds = sorted({run.spec.seed for run in good})
     if len(seeds) > 1:
         spread_rows, means = [], []
@@ -122,15 +125,16 @@ def results(runs) -> None:
             if values:
                 mean, std = mean_and_std(values)
                 means.append(mean)
-                spread_rows.append({"Way": session.style_title(style), "Runs": len(values),
-                                    "Test accuracy (mean ± std)": f"{percent(mean)} ± {percent(std)}"})
-        st.table(pd.DataFrame(spread_rows).set_index("Way"))
+                spread_rows.append({_("Way"): session.style_title(style), _("Runs"): len(values),
+                                    _("Test accuracy (mean ± std)"): f"{percent(mean, lang)} ± {percent(std, lang)}"})
+        st.table(pd.DataFrame(spread_rows).set_index(_("Way")))
         all_accuracies = [run.result.evaluation.accuracy for run in good]
-        st.markdown(
-            f"Across seeds, test accuracy ranges over **{percent(max(all_accuracies) - min(all_accuracies))}**; the "
-            f"means of the ways differ by **{percent(max(means) - min(means))}**. Differences like the article's "
+        st.markdown(_(
+            "Across seeds, test accuracy ranges over **{range}**; the "
+            "means of the ways differ by **{gap}**. Differences like the article's "
             "Table 1 come from the seed (initial weights and shuffling), not from the way the model is written."
-        )
+        ).format(range=percent(max(all_accuracies) - min(all_accuracies), lang),
+                 gap=percent(max(means) - min(means), lang)))
 
 
 if group:
@@ -139,9 +143,9 @@ if group:
     else:
         results(group)
 
-st.subheader("Which way when?")
-table = pd.DataFrame([row[1:] for row in COMPARISON], index=[row[0] for row in COMPARISON],
+st.subheader(_("Which way when?"))
+table = pd.DataFrame([[_(cell) for cell in row[1:]] for row in COMPARISON], index=[_(row[0]) for row in COMPARISON],
                      columns=[session.style_title(style) for style in STYLES])
 st.table(table)
-st.caption("From Keras' guides (the Functional API guide's “When to use the functional API”, and "
-           "“Making new layers and models via subclassing”) and the generated code above.")
+st.caption(_("From Keras' guides (the Functional API guide's “When to use the functional API”, and "
+             "“Making new layers and models via subclassing”) and the generated code above."))

@@ -1,5 +1,7 @@
 """Page 3: draw a digit, watch it become MNIST-like, see what a trained model thinks."""
 
+import html
+
 import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
@@ -49,7 +51,8 @@ CANVAS_TOOLBAR_OFF = """
 </script>
 """
 
-st.title("Draw a digit")
+_, lang = session.gettext(), session.lang()
+st.title(_("Draw a digit"))
 book = session.book()
 trained = book.trained()
 active = book.active()
@@ -58,23 +61,26 @@ active = book.active()
 def show_training(runs) -> None:
     """The progress of this session's trainings, in the page (never in a sidebar that opens and closes)."""
     for run in runs:
-        st.progress(views.fraction_done(run), text=f"Training {run.network_name} "
-                                                   f"({session.style_title(run.style)}): {views.progress_text(run)}")
+        st.progress(views.fraction_done(run), text=_("Training {network} ({way}): {done}").format(
+            network=session.message(run.network_name), way=session.style_title(run.style),
+            done=views.progress_text(run)))
 
 
 def offer_training() -> None:
     """The network made for drawings, trained once for the whole class (see RunRegistry.shared)."""
-    st.info("**No trained model yet.** Train one on page 2, or train the network made for reading drawings "
-            "here.", icon=":material/school:")
-    st.markdown(
-        f"**The network for drawings**: {' → '.join(layer.describe() for layer in DRAWING_NETWORK.layers)}, "
-        f"{total_params(DRAWING_NETWORK):,} parameters, trained {DRAWING_TRAINING.epochs} epochs in batches of "
-        f"{DRAWING_TRAINING.batch_size}. Two things make it read handwriting better than the article's network: "
+    st.info(_("**No trained model yet.** Train one on page 2, or train the network made for reading drawings "
+              "here."), icon=":material/school:")
+    st.markdown(_(
+        "**The network for drawings**: {layers}, "
+        "{params} parameters, trained {epochs} epochs in batches of "
+        "{batch}. Two things make it read handwriting better than the article's network: "
         "its convolutions look for strokes wherever they are, and augmentation layers show it every training "
         "digit slightly turned, slanted, resized and shifted, as people's handwriting is. It takes about "
-        f"{DRAWING_SECONDS} seconds here; when a classmate has already trained it, it is ready at once."
-    )
-    if st.button("Train the network for drawings now", type="primary", key="quick_train"):
+        "{seconds} seconds here; when a classmate has already trained it, it is ready at once."
+    ).format(layers=" → ".join(layer.describe() for layer in DRAWING_NETWORK.layers),
+             params=f"{total_params(DRAWING_NETWORK):,}", epochs=DRAWING_TRAINING.epochs,
+             batch=DRAWING_TRAINING.batch_size, seconds=DRAWING_SECONDS))
+    if st.button(_("Train the network for drawings now"), type="primary", key="quick_train"):
         session.use_shared((DRAWING_NETWORK, DRAWING_STYLE, DRAWING_TRAINING), origin="draw")
 
 
@@ -91,9 +97,9 @@ def choose_model():
     if st.session_state.get(RUNS_SEEN) != len(trained) or st.session_state.get(CHOSEN_RUN) not in by_id:
         st.session_state[CHOSEN_RUN] = trained[-1].id  # a newly trained model takes over the canvas
         st.session_state[RUNS_SEEN] = len(trained)
-    chosen = st.selectbox("Model that predicts", list(by_id), key=CHOSEN_RUN,
-                          format_func=lambda run_id: by_id[run_id].title(),
-                          help="Every model this session trained, on any page, newest last.")
+    chosen = st.selectbox(_("Model that predicts"), list(by_id), key=CHOSEN_RUN,
+                          format_func=lambda run_id: by_id[run_id].title(lang),
+                          help=_("Every model this session trained, on any page, newest last."))
     return by_id[chosen]
 
 
@@ -132,54 +138,56 @@ def drawing_area(model, architecture) -> None:
             key=CANVAS_KEY,
         )
         # A callback, so the click's own rerun already sends the empty drawing (no second rerun).
-        st.button("Clear", icon=":material/delete:", key="clear", on_click=clear_canvas)
-        st.slider("Pen width", 6, 40, 18, key="w_pen")
-        st.caption("Draw one digit, large and centred or not: the preprocessing takes care of that.")
+        st.button(_("Clear"), icon=":material/delete:", key="clear", on_click=clear_canvas)
+        st.slider(_("Pen width"), 6, 40, 18, key="w_pen")
+        st.caption(_("Draw one digit, large and centred or not: the preprocessing takes care of that."))
 
     rgba = canvas.image_data
     processed = to_mnist(rgba) if rgba is not None else None
     if processed is None:
         show_answer(answer, "<span style='font-weight:400;font-size:0.9rem;color:#666'>"
-                            "Your digit's reading appears here.</span>")
-        result_col.info("Draw a digit on the black square: the prediction appears after each stroke.",
+                            + html.escape(_("Your digit's reading appears here.")) + "</span>")
+        result_col.info(_("Draw a digit on the black square: the prediction appears after each stroke."),
                         icon=":material/draw:")
         with canvas_col:  # our class's digits: the last save's confirmation and "my drawings"
             collection_view.save_for_the_class(None, None, None, clear_canvas)
         return
     probabilities = predict_one(model, processed.image, architecture)
     top = int(np.argmax(probabilities))
-    show_answer(answer, f"The model reads <b>{top}</b> · {probabilities[top]:.0%}")
+    show_answer(answer, html.escape(_("The model reads {digit} · {probability}")).format(
+        digit=f"<b>{top}</b>", probability=f"{probabilities[top]:.0%}"))
     with canvas_col:  # our class's digits: "which digit was it?" saves the drawing with that label
         collection_view.save_for_the_class(rgba, processed, top, clear_canvas)
     with result_col:
-        st.metric("The model reads", f"{top}", help="The digit with the highest probability")
-        st.caption(f"with {probabilities[top]:.1%} confidence")
+        st.metric(_("The model reads"), f"{top}", help=_("The digit with the highest probability"))
+        st.caption(_("with {probability} confidence").format(probability=f"{probabilities[top]:.1%}"))
         if probabilities[top] < UNSURE:
             likeliest = np.argsort(-probabilities)[:3]
-            st.caption("Not sure. Its three likeliest answers: "
-                       + ", ".join(f"**{digit}** ({probabilities[digit]:.0%})" for digit in likeliest)
-                       + ". Try drawing bigger, or with a thicker pen.")
-        views.show_chart(charts.probability_bars(probabilities))
+            st.caption(_("Not sure. Its three likeliest answers: {answers}. Try drawing bigger, or with a thicker "
+                         "pen.").format(answers=_(", ").join(f"**{digit}** ({probabilities[digit]:.0%})"
+                                                             for digit in likeliest)))
+        views.show_chart(charts.probability_bars(probabilities, lang))
 
-    st.subheader("What the network sees")
-    st.caption("MNIST's own recipe: crop to the ink, scale the longer side to 20 px, place in 28×28 "
-               "with the centre of mass in the middle, scale to [0, 1] like the training digits.")
-    steps = [("Your drawing", processed.grey), ("Cropped to the ink", processed.cropped),
-             ("Longer side 20 px", processed.scaled), ("Centred in 28×28", processed.centred)]
+    st.subheader(_("What the network sees"))
+    st.caption(_("MNIST's own recipe: crop to the ink, scale the longer side to 20 px, place in 28×28 "
+                 "with the centre of mass in the middle, scale to [0, 1] like the training digits."))
+    steps = [(_("Your drawing"), processed.grey), (_("Cropped to the ink"), processed.cropped),
+             (_("Longer side 20 px"), processed.scaled), (_("Centred in 28×28"), processed.centred)]
     views.show_image_row(steps, size=140)
 
-    if st.toggle("Compare with a naive resize of the whole canvas", key="w_naive"):
+    if st.toggle(_("Compare with a naive resize of the whole canvas"), key="w_naive"):
         naive = naive_resize(rgba)
         naive_probabilities = predict_one(model, naive, architecture)
         naive_top = int(np.argmax(naive_probabilities))
         left, right = st.columns([1, 3])
         with left:
-            views.show_image_row([("Whole canvas shrunk to 28×28", (naive * 255).astype(np.uint8))], size=140)
-        right.markdown(
-            f"Naive resize reads **{naive_top}** ({naive_probabilities[naive_top]:.0%}); the MNIST recipe reads "
-            f"**{top}** ({probabilities[top]:.0%}). The network only ever saw digits that fill a 20×20 box "
+            views.show_image_row([(_("Whole canvas shrunk to 28×28"), (naive * 255).astype(np.uint8))], size=140)
+        right.markdown(_(
+            "Naive resize reads **{naive}** ({naive_probability}); the MNIST recipe reads "
+            "**{top}** ({probability}). The network only ever saw digits that fill a 20×20 box "
             "centred by mass: a small or off-centre digit is, to it, a different picture."
-        )
+        ).format(naive=naive_top, naive_probability=f"{naive_probabilities[naive_top]:.0%}", top=top,
+                 probability=f"{probabilities[top]:.0%}"))
 
 
 # No st.stop() on this page: the app's share link is written after the page has run.

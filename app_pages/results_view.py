@@ -7,7 +7,7 @@ import streamlit as st
 from app_pages import session, views
 from kerasways import charts
 from kerasways.export import model_file_bytes
-from kerasways.formats import percent
+from kerasways.formats import percent, seconds_text
 
 MISTAKES_SHOWN = 16
 OUTCOME_BOXES = {
@@ -21,31 +21,34 @@ OUTCOME_BOXES = {
 
 def show(run) -> None:
     """Render a trained run's results (the run must have a result)."""
+    _, lang = session.gettext(), session.lang()
     result, evaluation = run.result, run.result.evaluation
     kind, message = run.outcome()
     box, icon = OUTCOME_BOXES[kind]
-    box(message, icon=icon)
+    box(session.message(message), icon=icon)
 
     first, second, third, fourth = st.columns(4)
-    first.metric("Test accuracy", percent(evaluation.accuracy), help=f"On {evaluation.count:,} digits never trained on")
-    second.metric("Test loss", f"{evaluation.loss:.4f}")
-    _, _, epochs, _ = run.history.snapshot()
+    first.metric(_("Test accuracy"), percent(evaluation.accuracy, lang),
+                 help=_("On {count} digits never trained on").format(count=f"{evaluation.count:,}"))
+    second.metric(_("Test loss"), f"{evaluation.loss:.4f}")
+    epochs = run.history.snapshot()[2]
     if epochs and epochs[-1]["val_accuracy"] is not None:
-        third.metric("Validation accuracy", percent(epochs[-1]["val_accuracy"]))
+        third.metric(_("Validation accuracy"), percent(epochs[-1]["val_accuracy"], lang))
     else:
-        third.metric("Validation accuracy", "none", help="Validation split 0: no digits were held out for validation.")
-    fourth.metric("Training time", f"{result.seconds:.1f} s")
+        third.metric(_("Validation accuracy"), _("none"),
+                     help=_("Validation split 0: no digits were held out for validation."))
+    fourth.metric(_("Training time"), seconds_text(result.seconds, lang))
 
     views.show_curves(run)
 
     left, right = st.columns(2)
-    views.show_chart(charts.per_class_bars(evaluation.per_class_accuracy), left)
-    views.show_chart(charts.confusion_heatmap(evaluation.confusion), right)
+    views.show_chart(charts.per_class_bars(evaluation.per_class_accuracy, lang), left)
+    views.show_chart(charts.confusion_heatmap(evaluation.confusion, lang), right)
 
     shown = min(MISTAKES_SHOWN, len(evaluation.mistake_images))
     if shown:
-        st.subheader("Its most confident mistakes")
-        st.caption("Test digits the model got wrong, most confident first: true digit → its answer.")
+        st.subheader(_("Its most confident mistakes"))
+        st.caption(_("Test digits the model got wrong, most confident first: true digit → its answer."))
         views.show_image_row(
             [(f"{evaluation.mistake_true[index]} → {evaluation.mistake_predicted[index]} "
               f"({evaluation.mistake_confidence[index]:.0%})", evaluation.mistake_images[index])
@@ -53,15 +56,16 @@ def show(run) -> None:
             size=72,
         )
 
-    st.subheader("Take the model with you")
+    st.subheader(_("Take the model with you"))
     model = session.model(run)
     # Packed only when asked for (Streamlit calls this on the click, in a thread): saving takes
     # a few hundred milliseconds that most visits to this page never need.
-    st.download_button("Download the trained model (.keras)", lambda: model_file_bytes(model),
+    st.download_button(_("Download the trained model (.keras)"), lambda: model_file_bytes(model),
                        file_name=f"mnist_{run.style}.keras", mime="application/octet-stream",
                        icon=":material/download:")
     if run.style == "subclassing":
-        st.caption("To load a subclassed model, first run its code from page 1 (it defines and registers "
-                   "`DigitClassifier`), then `keras.models.load_model('mnist_subclassing.keras')`.")
+        st.caption(_("To load a subclassed model, first run its code from page 1 (it defines and registers "
+                     "`DigitClassifier`), then `keras.models.load_model('mnist_subclassing.keras')`."))
     else:
-        st.caption(f"Load it anywhere with `keras.models.load_model('mnist_{run.style}.keras')`.")
+        st.caption(_("Load it anywhere with `keras.models.load_model('{file}')`.").format(
+            file=f"mnist_{run.style}.keras"))

@@ -10,10 +10,12 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import server
+from kerasways import i18n
 from kerasways.jobs import OwnerBusyError, QueueFullError
 from kerasways.spec import STYLE_TITLES, STYLES, ModelSpec, TrainConfig
 
 SPEC, STYLE, CONFIG, BOOK = "spec", "style", "config", "book"
+LANG = "lang"  # the page's language, one of i18n.LANGUAGES
 LINK_NOTES = "share_link_notes"
 REATTACHED = "reattached_runs"
 # The address names the session's runs, so a reload finds them again. "job" is the older key
@@ -34,12 +36,47 @@ def init_state() -> None:
         link_spec, link_style, link_config, notes = from_query(params)
         st.session_state[SPEC], st.session_state[STYLE], st.session_state[CONFIG] = link_spec, link_style, link_config
         st.session_state[LINK_NOTES] = notes
+        from kerasways.share import link_language
+
+        if link_language(params):
+            st.session_state[LANG] = link_language(params)
         if run_ids:
             st.session_state[REATTACHED] = book().reattach(run_ids, session_id(), session_alive_check())
     st.session_state.setdefault(SPEC, ModelSpec())
     st.session_state.setdefault(STYLE, STYLES[0])
     st.session_state.setdefault(CONFIG, TrainConfig())
     st.session_state.setdefault(COLLECTION, st.query_params.get(COLLECTION, ""))
+    if LANG not in st.session_state:
+        st.session_state[LANG] = browser_language()
+
+
+def browser_language() -> str:
+    """The catalogued language the browser prefers (Accept-Language, else its locale), English if none."""
+    try:
+        header = st.context.headers.get("Accept-Language") or getattr(st.context, "locale", None)
+    except Exception:  # no browser behind this run (a script run or a test): the source language
+        header = None
+    return i18n.best_language(header)
+
+
+def lang() -> str:
+    """The page's language (one of i18n.LANGUAGES): the link's, else the browser's, else the switch's."""
+    return st.session_state.get(LANG) or i18n.SOURCE_LANGUAGE
+
+
+def gettext() -> i18n.Translator:
+    """The translator of the page's language: `_ = session.gettext()`, then `_("text")`."""
+    return i18n.translator(lang())
+
+
+def error_text(error: BaseException | str) -> str:
+    """A ValueError's "field: expected …; received …" text in the page's language."""
+    return i18n.translate_error(error, lang())
+
+
+def message(text: str) -> str:
+    """A library message (outcome, note, error text) in the page's language."""
+    return i18n.translate_message(str(text), lang())
 
 
 def spec() -> ModelSpec:
@@ -58,8 +95,8 @@ def config() -> TrainConfig:
 
 
 def style_title(name: str) -> str:
-    """Display title of a style, e.g. "Functional API"."""
-    return STYLE_TITLES[name]
+    """Display title of a style in the page's language, e.g. "Functional API" / "函数式 API"."""
+    return gettext()(STYLE_TITLES[name])
 
 
 def book():
@@ -110,7 +147,7 @@ def submit(requests: list[tuple], origin: str, one_epoch: bool = False, after=No
     try:
         runs = book().submit(requests, session_id(), session_alive_check(), origin=origin, one_epoch=one_epoch)
     except (OwnerBusyError, QueueFullError, ValueError) as error:
-        st.warning(str(error), icon=":material/hourglass_top:")
+        st.warning(message(error), icon=":material/hourglass_top:")
         return
     if after is not None:
         after(runs)
@@ -122,7 +159,7 @@ def resume(run, one_epoch: bool = False) -> None:
     try:
         server.run_registry().resume(run, session_id(), session_alive_check(), one_epoch=one_epoch)
     except (OwnerBusyError, QueueFullError, ValueError) as error:
-        st.warning(str(error), icon=":material/hourglass_top:")
+        st.warning(message(error), icon=":material/hourglass_top:")
         return
     st.rerun()
 
@@ -132,7 +169,7 @@ def use_shared(request: tuple[ModelSpec, str, TrainConfig], origin: str) -> None
     try:
         book().add_shared(request, origin=origin)
     except QueueFullError as error:
-        st.warning(str(error), icon=":material/hourglass_top:")
+        st.warning(message(error), icon=":material/hourglass_top:")
         return
     st.rerun()
 
@@ -141,7 +178,7 @@ def update_share_link() -> None:
     """Keep the address bar a link that reopens this exact set-up, with this session's runs."""
     from kerasways.share import to_query
 
-    wanted = to_query(spec(), style(), config())
+    wanted = to_query(spec(), style(), config(), lang())
     run_ids = book().link_ids()
     if run_ids:
         wanted[RUNS_PARAM] = RUN_SEPARATOR.join(run_ids)

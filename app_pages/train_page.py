@@ -5,45 +5,48 @@ import streamlit as st
 from app_pages import class_runs_view, results_view, server, session, views, widgets
 from kerasways.spec import supported_styles, total_params
 
-st.title("Train it live")
+_, lang = session.gettext(), session.lang()
+st.title(_("Train it live"))
 style, spec = session.style(), session.spec()
 pool = server.job_pool()
 book = session.book()
 run = book.latest(style)
 running = run is not None and not run.finished
 
-st.markdown(
-    f"**{session.style_title(style)}** · {' → '.join(layer.describe() for layer in spec.layers)} · "
-    f"{total_params(spec):,} parameters · {spec.optimizer}, learning rate {spec.learning_rate:g} · seed {spec.seed}. "
+st.markdown(_(
+    "**{way}** · {layers} · {params} parameters · {optimizer}, learning rate {rate} · seed {seed}. "
     "Change the network on page 1."
-)
+).format(way=session.style_title(style), layers=" → ".join(layer.describe() for layer in spec.layers),
+         params=f"{total_params(spec):,}", optimizer=spec.optimizer, rate=f"{spec.learning_rate:g}", seed=spec.seed))
 config = widgets.train_settings(disabled=running)
 class_split = class_runs_view.class_digits_option(spec.seed, disabled=running)  # our class's digits, or None
 
 
 def data_line() -> str:
     """Which digits the workers train on (they load them when they start)."""
-    return f"**Data:** {pool.data_description() or 'loading in the training workers…'}"
+    description = pool.data_description()
+    return _("**Data:** {description}").format(
+        description=session.message(description) if description else _("loading in the training workers…"))
 
 
 def server_status() -> str:
     """How busy the shared workers are, e.g. "Server: 1/2 workers busy, 3 waiting."."""
-    return "Server: {busy}/{workers} workers busy, {queued} waiting.".format(**pool.status())
+    return _("Server: {busy}/{workers} workers busy, {queued} waiting.").format(**pool.status())
 
 
 if not running:  # while a run trains, the live part below shows these lines, kept current
     st.caption(data_line())
-with st.expander("How the app trains (and why it is faster than `model.fit`)"):
-    held_out = (f"the last {config.validation_split:.0%} held out for validation"
-                if config.validation_split else "no digits held out for validation")
-    st.markdown(
+with st.expander(_("How the app trains (and why it is faster than `model.fit`)")):
+    held_out = (_("the last {share} held out for validation").format(share=f"{config.validation_split:.0%}")
+                if config.validation_split else _("no digits held out for validation"))
+    st.markdown(_(
         "Every step does what `model.fit` does: one Adam (or your optimizer's) update on one batch of "
-        f"**{config.batch_size}** digits, the digits reshuffled every epoch, {held_out}. The difference is "
+        "**{batch}** digits, the digits reshuffled every epoch, {held_out}. The difference is "
         "speed: `fit` pays about a millisecond of Python overhead per step, so here hundreds of steps run "
         "inside one compiled call, between which the charts are updated. Training runs in a separate worker "
         "process, so the page stays responsive; the trained weights come back and are loaded into a model "
         "built from the very code on page 1."
-    )
+    ).format(batch=config.batch_size, held_out=held_out))
 
 def show_live(runs) -> None:
     """Data and server lines, progress bar, status line and live curves of the run."""
@@ -68,23 +71,24 @@ def controls() -> None:
     paused = run is not None and run.paused
     registry = server.run_registry()
     start_col, pause_col, step_col, stop_col, status_col = st.columns([1.3, 1, 1.3, 1, 2.4])
-    if start_col.button("▶ Start training", type="primary", disabled=running, key="start",
-                        help="A new run from fresh weights."):
+    if start_col.button(_("▶ Start training"), type="primary", disabled=running, key="start",
+                        help=_("A new run from fresh weights.")):
         start()
     if paused:
-        if pause_col.button("▶ Resume", key="resume", type="primary", help="Continue this run where it paused."):
+        if pause_col.button(_("▶ Resume"), key="resume", type="primary",
+                            help=_("Continue this run where it paused.")):
             session.resume(run)
-    elif pause_col.button("⏸ Pause", key="pause", disabled=not running,
-                          help="Pause after the current step; the worker is free for others meanwhile."):
+    elif pause_col.button(_("⏸ Pause"), key="pause", disabled=not running,
+                          help=_("Pause after the current step; the worker is free for others meanwhile.")):
         registry.pause(run)
-    if step_col.button("⏭ One epoch", key="step", disabled=running,
-                       help="Train one more epoch, then pause: narrate while the loss falls."):
+    if step_col.button(_("⏭ One epoch"), key="step", disabled=running,
+                       help=_("Train one more epoch, then pause: narrate while the loss falls.")):
         if paused:
             session.resume(run, one_epoch=True)
         else:
             start(one_epoch=True)
-    if stop_col.button("■ Stop", disabled=not (running or paused), key="stop",
-                       help="End the run here and keep the weights learned so far."):
+    if stop_col.button(_("■ Stop"), disabled=not (running or paused), key="stop",
+                       help=_("End the run here and keep the weights learned so far.")):
         registry.finish(run)
         st.rerun()
     if not running:
@@ -98,12 +102,12 @@ def controls_and_run() -> None:
         views.follow([run], show_live)
     elif run is not None:
         if run.state in ("failed", "cancelled"):
-            st.error(run.error, icon=":material/warning:")
+            st.error(session.message(run.error), icon=":material/warning:")
         if run.result is not None:
             results_view.show(run)
             class_runs_view.show_before_after(run)  # only for a run trained with our class's digits
     else:
-        st.info("Press **Start training**. With the default settings it takes a few seconds.",
+        st.info(_("Press **Start training**. With the default settings it takes a few seconds."),
                 icon=":material/touch_app:")
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import math
 from collections.abc import Callable
 
 import streamlit as st
@@ -66,35 +65,31 @@ def show_curves(run) -> None:
 
     losses, accuracies, epochs, steps = run.history.snapshot()
     batches = charts.batch_frame(losses, accuracies, max(steps, 1))
-    curves = charts.training_curves(batches, charts.epoch_frame(epochs), run.config.epochs)
+    curves = charts.training_curves(batches, charts.epoch_frame(epochs), run.config.epochs, lang=session.lang())
     for column, chart in zip(st.columns(2), curves):
         show_chart(chart, column)
 
 
-def eta_text(seconds: float) -> str:
-    """Human time left: "12 s", "3 min 5 s", or "…" while unknown."""
-    if not math.isfinite(seconds):
-        return "…"
-    seconds = int(round(seconds))
-    return f"{seconds} s" if seconds < 60 else f"{seconds // 60} min {seconds % 60} s"
-
-
 def progress_text(run) -> str:
     """Where a queued or running run is: waiting, compiling, or epoch, batch, loss and time left."""
-    from kerasways.formats import percent
+    from kerasways.formats import duration, percent
 
+    _, lang = session.gettext(), session.lang()
     pool = server.job_pool()
     progress = run.progress
     if run.state == "queued" and not pool.data_description():
-        return ("Starting the training workers: the first training after the server starts waits a few "
-                "seconds for them to load TensorFlow and the digits.")
+        return _("Starting the training workers: the first training after the server starts waits a few "
+                 "seconds for them to load TensorFlow and the digits.")
     if run.state == "queued":
-        return f"Waiting for a free worker: you are number {pool.position(run.job)} in the queue."
+        return _("Waiting for a free worker: you are number {position} in the queue.").format(
+            position=pool.position(run.job))
     if progress is None:
-        return "Building the model and compiling the training steps…"
-    return (f"Epoch {progress.epoch}/{progress.epochs} · batch {progress.step:,}/{progress.steps_per_epoch:,} · "
-            f"loss {progress.loss:.4f} · accuracy {percent(progress.accuracy)} · "
-            f"{progress.samples_per_second:,.0f} digits/s · about {eta_text(progress.eta_seconds)} left")
+        return _("Building the model and compiling the training steps…")
+    return _("Epoch {epoch}/{epochs} · batch {step}/{steps} · loss {loss} · accuracy {accuracy} · "
+             "{speed} digits/s · about {left} left").format(
+        epoch=progress.epoch, epochs=progress.epochs, step=f"{progress.step:,}",
+        steps=f"{progress.steps_per_epoch:,}", loss=f"{progress.loss:.4f}", accuracy=percent(progress.accuracy, lang),
+        speed=f"{progress.samples_per_second:,.0f}", left=duration(progress.eta_seconds, lang))
 
 
 def fraction_done(run) -> float:
@@ -136,36 +131,42 @@ def sidebar_status() -> None:
     def draw(runs) -> None:
         with st.sidebar:
             for run in runs:
+                _ = session.gettext()
                 st.progress(fraction_done(run),
-                            text=f"Training {run.network_name} ({session.style_title(run.style)}): "
-                                 f"{fraction_done(run):.0%}")
+                            text=_("Training {network} ({way}): {done}").format(
+                                network=session.message(run.network_name), way=session.style_title(run.style),
+                                done=f"{fraction_done(run):.0%}"))
 
     follow(active, draw)
 
 
 def share_link_notes() -> None:
     """Say once what a shared link brought back, and what it asked for that could not be used."""
+    _ = session.gettext()
     counts = st.session_state.pop(session.REATTACHED, None)
     if counts and counts["running"]:
-        st.success("Reattached to your training: it kept running while the page reloaded.",
+        st.success(_("Reattached to your training: it kept running while the page reloaded."),
                    icon=":material/sync:")
     if counts and counts["missing"]:
         from kerasways.runs import KEEP_FINISHED_SECONDS
 
-        st.info(f"{counts['missing']} training(s) named in this link are no longer on the server: finished "
-                f"trainings are kept for {KEEP_FINISHED_SECONDS // 3600} hours, the server may have restarted, "
-                "or the page that started a training is still open elsewhere. Your set-up is restored: "
-                "press Start to train again.", icon=":material/sync_problem:")
+        st.info(_("{missing} training(s) named in this link are no longer on the server: finished "
+                  "trainings are kept for {hours} hours, the server may have restarted, "
+                  "or the page that started a training is still open elsewhere. Your set-up is restored: "
+                  "press Start to train again.").format(missing=counts["missing"],
+                                                         hours=KEEP_FINISHED_SECONDS // 3600),
+                icon=":material/sync_problem:")
     notes = st.session_state.pop(session.LINK_NOTES, None)
     if notes:
-        st.warning("This link had settings that could not be used, so defaults were taken for them:",
+        st.warning(_("This link had settings that could not be used, so defaults were taken for them:"),
                    icon=":material/link_off:")
-        show_plain_list(notes)
+        show_plain_list([session.message(note) for note in notes])
 
 
 def sequential_cannot_branch(where=None) -> None:
     """Why this network has no Sequential version (the wording lives in `spec`, with the rule)."""
     from kerasways.spec import SEQUENTIAL_CANNOT_BRANCH
 
-    (where or st).info(f"{SEQUENTIAL_CANNOT_BRANCH} Pick the Functional API or Model subclassing on page 1.",
-                       icon=":material/call_split:")
+    _ = session.gettext()
+    (where or st).info(_("{reason} Pick the Functional API or Model subclassing on page 1.").format(
+        reason=_(SEQUENTIAL_CANNOT_BRANCH)), icon=":material/call_split:")

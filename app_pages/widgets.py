@@ -11,6 +11,7 @@ import math
 import streamlit as st
 
 from app_pages import session
+from kerasways.i18n import N_
 from kerasways.spec import (
     ACTIVATIONS,
     AUGMENTATION_RANGES,
@@ -22,6 +23,7 @@ from kerasways.spec import (
     OPTIMIZERS,
     PRESETS,
     SEED_RANGE,
+    STYLE_TITLES,
     STYLES,
     TRAIN_SIZE_RANGE,
     VALIDATION_SPLIT_RANGE,
@@ -32,10 +34,12 @@ from kerasways.spec import (
 
 EDITOR_VERSION = "layer_editor_version"
 EDITOR_BASE = "layer_editor_base"  # the editor shows its edits on top of these layers
-CUSTOM = "(your own edits)"
+CUSTOM = N_("(your own edits)")
 KIND_BY_TITLE = {title: kind for kind, title in LAYER_TITLES.items()}
-COLUMNS = {"layer": "Layer", "size": "Units / filters", "activation": "Activation",
-           "rate": "Dropout rate", "kernel": "Kernel / pool"}
+# The editor's column names stay English (its edits are stored under them, so switching the
+# language keeps them); the headers shown are translated through `label`.
+COLUMNS = {"layer": N_("Layer"), "size": N_("Units / filters"), "activation": N_("Activation"),
+           "rate": N_("Dropout rate"), "kernel": N_("Kernel / pool")}
 
 
 def _seeded(key: str, value) -> None:
@@ -45,9 +49,10 @@ def _seeded(key: str, value) -> None:
 
 def style_picker() -> str:
     """Radio buttons for the three ways; returns the chosen style."""
+    _ = session.gettext()
     _seeded("w_style", st.session_state[session.STYLE])
-    chosen = st.radio("Way to build the model", STYLES, key="w_style", horizontal=True,
-                      format_func=session.style_title)
+    chosen = st.radio(_("Way to build the model"), STYLES, key="w_style", horizontal=True,
+                      format_func=lambda name: _(STYLE_TITLES[name]))
     st.session_state[session.STYLE] = chosen
     return chosen
 
@@ -148,11 +153,12 @@ def network_editor() -> ModelSpec:
     Returns:
         The current (valid) ModelSpec.
     """
+    _ = session.gettext()
     spec = session.spec()
     presets = [*PRESETS, CUSTOM]
     st.session_state["w_preset"] = _preset_name(spec)
-    st.selectbox("Start from a preset", presets, key="w_preset", on_change=_apply_preset,
-                 help="The reference MLP is the network of the well-known article.")
+    st.selectbox(_("Start from a preset"), presets, key="w_preset", on_change=_apply_preset, format_func=_,
+                 help=_("The reference MLP is the network of the well-known article."))
     version = st.session_state.get(EDITOR_VERSION, 0)
     if f"w_layers_{version}" not in st.session_state and st.session_state.get(EDITOR_BASE) != spec.layers:
         # New session, or the page was left (Streamlit then drops the editor's edits).
@@ -165,63 +171,71 @@ def network_editor() -> ModelSpec:
         hide_index=True,
         width="stretch",
         column_config={
-            COLUMNS["layer"]: st.column_config.SelectboxColumn(options=list(LAYER_TITLES.values()), required=True),
-            COLUMNS["size"]: st.column_config.NumberColumn(min_value=1, step=1, help="Dense units or Conv2D filters"),
-            COLUMNS["activation"]: st.column_config.SelectboxColumn(options=list(ACTIVATIONS)),
-            COLUMNS["rate"]: st.column_config.NumberColumn(min_value=0.0, max_value=0.9, step=0.05, format="%.2f"),
-            COLUMNS["kernel"]: st.column_config.NumberColumn(min_value=1, step=1, help="Conv2D kernel or pool size"),
+            COLUMNS["layer"]: st.column_config.SelectboxColumn(_(COLUMNS["layer"]), options=list(LAYER_TITLES.values()),
+                                                               required=True),
+            COLUMNS["size"]: st.column_config.NumberColumn(_(COLUMNS["size"]), min_value=1, step=1,
+                                                           help=_("Dense units or Conv2D filters")),
+            COLUMNS["activation"]: st.column_config.SelectboxColumn(_(COLUMNS["activation"]),
+                                                                    options=list(ACTIVATIONS)),
+            COLUMNS["rate"]: st.column_config.NumberColumn(_(COLUMNS["rate"]), min_value=0.0, max_value=0.9, step=0.05,
+                                                           format="%.2f"),
+            COLUMNS["kernel"]: st.column_config.NumberColumn(_(COLUMNS["kernel"]), min_value=1, step=1,
+                                                             help=_("Conv2D kernel or pool size")),
         },
     )
-    st.caption("Hidden layers, in order. Flatten/Reshape are added where needed and the "
-               "Dense(10, softmax) output is always last. Add or delete rows to change the network.")
+    st.caption(_("Hidden layers, in order. Flatten/Reshape are added where needed and the "
+                 "Dense(10, softmax) output is always last. Add or delete rows to change the network."))
     _seeded("w_skip", spec.topology == "skip")
-    skip = st.checkbox("Skip connection: the flattened input also goes straight to the output", key="w_skip",
-                       help="A branch: the Functional API and subclassing can express it, Sequential cannot.")
+    skip = st.checkbox(_("Skip connection: the flattened input also goes straight to the output"), key="w_skip",
+                       help=_("A branch: the Functional API and subclassing can express it, Sequential cannot."))
     augmentation = augmentation_settings(spec)
     col_opt, col_lr, col_seed = st.columns(3)
     _seeded("w_optimizer", spec.optimizer)
-    optimizer = col_opt.selectbox("Optimizer", OPTIMIZERS, key="w_optimizer", on_change=_follow_default_rate)
+    optimizer = col_opt.selectbox(_("Optimizer"), OPTIMIZERS, key="w_optimizer", on_change=_follow_default_rate)
     _seeded("w_learning_rate", spec.learning_rate)
-    learning_rate = col_lr.number_input("Learning rate", min_value=LEARNING_RATE_RANGE[0],
+    learning_rate = col_lr.number_input(_("Learning rate"), min_value=LEARNING_RATE_RANGE[0],
                                         max_value=LEARNING_RATE_RANGE[1], format="%g",
                                         key="w_learning_rate",
-                                        help=f"Keras' default for {optimizer}: {DEFAULT_LEARNING_RATES[optimizer]:g}")
+                                        help=_("Keras' default for {optimizer}: {rate}").format(
+                                            optimizer=optimizer, rate=f"{DEFAULT_LEARNING_RATES[optimizer]:g}"))
     _seeded("w_seed", spec.seed)
-    seed = col_seed.number_input("Seed", min_value=SEED_RANGE[0], max_value=SEED_RANGE[1], step=1, key="w_seed",
-                                 help="Same seed → same initial weights and the same shuffling in every way.")
+    seed = col_seed.number_input(_("Seed"), min_value=SEED_RANGE[0], max_value=SEED_RANGE[1], step=1, key="w_seed",
+                                 help=_("Same seed → same initial weights and the same shuffling in every way."))
     try:
         new_spec = ModelSpec(layers=layers_from_frame(edited), optimizer=optimizer,
                              learning_rate=float(learning_rate), seed=int(seed),
                              topology="skip" if skip else "chain", **augmentation)
     except (ValueError, TypeError) as error:
-        st.error(f"That network can't be built, so the last valid one is kept. {error}", icon=":material/warning:")
+        st.error(_("That network can't be built, so the last valid one is kept. {error}").format(
+            error=session.error_text(error)), icon=":material/warning:")
         return spec
     st.session_state[session.SPEC] = new_spec
     return new_spec
 
 
-AUGMENTATION_TITLES = {"augment_rotation": ("Rotation", "share of a full turn, either way"),
-                       "augment_slant": ("Slant", "horizontal shear, share of the width"),
-                       "augment_zoom": ("Zoom", "bigger or smaller by up to this share"),
-                       "augment_shift": ("Shift", "moved by up to this share of the image")}
+AUGMENTATION_TITLES = {"augment_rotation": (N_("Rotation"), N_("share of a full turn, either way")),
+                       "augment_slant": (N_("Slant"), N_("horizontal shear, share of the width")),
+                       "augment_zoom": (N_("Zoom"), N_("bigger or smaller by up to this share")),
+                       "augment_shift": (N_("Shift"), N_("moved by up to this share of the image"))}
 
 
 def augmentation_settings(spec: ModelSpec) -> dict:
     """The augmentation switch and its strengths; returns the ModelSpec fields they set."""
+    _ = session.gettext()
     _seeded("w_augment", spec.augment)
-    augment = st.checkbox("Augment the training digits: random rotation, slant, zoom and shift", key="w_augment",
-                          help="Keras preprocessing layers at the start of the model, active only while training: "
-                               "the network sees every digit a little differently each time, as real handwriting "
-                               "differs from MNIST. Predictions are not changed by them.")
+    augment = st.checkbox(_("Augment the training digits: random rotation, slant, zoom and shift"), key="w_augment",
+                          help=_("Keras preprocessing layers at the start of the model, active only while training: "
+                                 "the network sees every digit a little differently each time, as real handwriting "
+                                 "differs from MNIST. Predictions are not changed by them."))
     values = {"augment": augment}
-    with st.expander("Augmentation strengths", expanded=False):
+    with st.expander(_("Augmentation strengths"), expanded=False):
         columns = st.columns(len(AUGMENTATION_RANGES))
         for column, (name, (low, high)) in zip(columns, AUGMENTATION_RANGES.items()):
             title, meaning = AUGMENTATION_TITLES[name]
             _seeded(f"w_{name}", getattr(spec, name))
-            values[name] = column.number_input(title, min_value=low, max_value=high, step=0.01, format="%.2f",
+            values[name] = column.number_input(_(title), min_value=low, max_value=high, step=0.01, format="%.2f",
                                                key=f"w_{name}", disabled=not augment,
-                                               help=f"{meaning}; 0 leaves it out")
+                                               help=_("{meaning}; 0 leaves it out").format(meaning=_(meaning)))
     return values
 
 
@@ -232,30 +246,32 @@ def train_settings(disabled: bool = False, key_prefix: str = "w") -> TrainConfig
         disabled: show the values without letting them change (while a training runs).
         key_prefix: widget keys start with it; pages that show the settings twice use their own.
     """
+    _ = session.gettext()
     config = session.config()
     col_epochs, col_batch, col_size, col_val = st.columns(4)
     keys = {name: f"{key_prefix}_{name}" for name in ("epochs", "batch", "train_size", "val")}
     _seeded(keys["epochs"], config.epochs)
-    epochs = col_epochs.number_input("Epochs", min_value=EPOCHS_RANGE[0], max_value=EPOCHS_RANGE[1], step=1,
+    epochs = col_epochs.number_input(_("Epochs"), min_value=EPOCHS_RANGE[0], max_value=EPOCHS_RANGE[1], step=1,
                                      key=keys["epochs"], disabled=disabled)
     _seeded(keys["batch"], config.batch_size)
-    batch = col_batch.number_input("Batch size", min_value=BATCH_SIZE_RANGE[0], max_value=BATCH_SIZE_RANGE[1],
+    batch = col_batch.number_input(_("Batch size"), min_value=BATCH_SIZE_RANGE[0], max_value=BATCH_SIZE_RANGE[1],
                                    step=1, key=keys["batch"], disabled=disabled,
-                                   help="Digits per optimizer step; the article used 32.")
+                                   help=_("Digits per optimizer step; the article used 32."))
     _seeded(keys["train_size"], config.train_size)
-    size = col_size.number_input("Training digits (0 = all)", min_value=TRAIN_SIZE_RANGE[0],
+    size = col_size.number_input(_("Training digits (0 = all)"), min_value=TRAIN_SIZE_RANGE[0],
                                  max_value=TRAIN_SIZE_RANGE[1], step=500, key=keys["train_size"], disabled=disabled)
     _seeded(keys["val"], config.validation_split)
-    val = col_val.number_input("Validation split", min_value=VALIDATION_SPLIT_RANGE[0],
+    val = col_val.number_input(_("Validation split"), min_value=VALIDATION_SPLIT_RANGE[0],
                                max_value=VALIDATION_SPLIT_RANGE[1], step=0.05, format="%.2f",
                                key=keys["val"], disabled=disabled,
-                               help="The last part of the training digits, held out to watch for overfitting. "
-                                    "0: no validation.")
+                               help=_("The last part of the training digits, held out to watch for overfitting. "
+                                      "0: no validation."))
     try:
         new_config = TrainConfig(epochs=int(epochs), batch_size=int(batch), train_size=int(size),
                                  validation_split=float(val))
     except ValueError as error:
-        st.error(f"Those settings can't be used, so the last valid ones are kept. {error}", icon=":material/warning:")
+        st.error(_("Those settings can't be used, so the last valid ones are kept. {error}").format(
+            error=session.error_text(error)), icon=":material/warning:")
         return config
     st.session_state[session.CONFIG] = new_config
     return new_config

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from kerasways.i18n import N_
 from kerasways.spec import ModelSpec, TrainConfig
 
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
@@ -257,9 +258,10 @@ class JobPool:
         """
         with self._lock:
             if owner and any(job.owner == owner and not job.finished for job in self._jobs.values()):
-                raise OwnerBusyError("You already have a training running; stop it or wait for it to finish.")
+                raise OwnerBusyError(N_("You already have a training running; stop it or wait for it to finish."))
             if len(self._queue) + len(requests) > self.max_queued:
-                raise QueueFullError(f"The server has {len(self._queue)} trainings waiting; try again in a minute.")
+                raise QueueFullError(N_("The server has {count} trainings waiting; try again in a minute.").format(
+                    count=len(self._queue)))
             jobs = []
             for spec, style, config, *extras in requests:
                 extra = extras[0] if extras else {}
@@ -377,11 +379,11 @@ class JobPool:
                 return
             if job.state == QUEUED:
                 self._queue.remove(job)
-                self._finish(job, CANCELLED, "Cancelled before it started.")
+                self._finish(job, CANCELLED, N_("Cancelled before it started."))
                 return
             job.stop_requested = True
             if not keep_result:
-                self._finish(job, CANCELLED, "Cancelled while training; the worker was freed.")
+                self._finish(job, CANCELLED, N_("Cancelled while training; the worker was freed."))
             for worker in self._workers:
                 if worker.job is job:
                     worker.cancel_event.set()
@@ -460,7 +462,7 @@ class JobPool:
             job.result = payload
             self._finish(job, DONE, payload.message if payload.status == "nan" else "")
         else:
-            self._finish(job, FAILED, f"Training failed: {payload}")
+            self._finish(job, FAILED, N_("Training failed: {error}").format(error=payload))
 
     def _replace_dead(self) -> None:
         for index, worker in enumerate(self._workers):
@@ -474,9 +476,9 @@ class JobPool:
             self._workers[index] = self._start_worker()
             job = worker.job
             if job is not None and job.state == RUNNING:
-                self._finish(job, FAILED, (
-                    f"The training process stopped unexpectedly (exit code {worker.process.exitcode}). "
-                    "Your settings are kept: press Start to try again."))
+                self._finish(job, FAILED, N_(
+                    "The training process stopped unexpectedly (exit code {code}). "
+                    "Your settings are kept: press Start to try again.").format(code=worker.process.exitcode))
 
     def _check_owners(self) -> None:
         now = time.time()
@@ -489,7 +491,7 @@ class JobPool:
                 job.owner_gone_since = now
             elif now - job.owner_gone_since > OWNER_GONE_GRACE_SECONDS:
                 self._end(job.id, keep_result=False)
-                job.error = "Cancelled: the browser tab that started it was closed."
+                job.error = N_("Cancelled: the browser tab that started it was closed.")
 
     def _pump(self) -> None:
         last_owner_check = 0.0

@@ -170,11 +170,11 @@ def validate_collection(name: object) -> str:
         ValueError: for anything else (paths, spaces, accents, empty, too long).
     """
     if not isinstance(name, str):
-        _fail("collection", "a name of 1-32 letters, digits or '-'", type(name).__name__)
+        _fail("collection", N_("a name of 1-32 letters, digits or '-'"), type(name).__name__)
     slug = name.strip().lower()
     # fullmatch on str: re's [a-z] and [0-9] are ASCII, so "ı" or "٣" are refused.
     if not COLLECTION_PATTERN.fullmatch(slug) or not slug.isascii():
-        _fail("collection", "a name of 1-32 letters a-z, digits or '-'", repr(name[:40]))
+        _fail("collection", N_("a name of 1-32 letters a-z, digits or '-'"), repr(name[:40]))
     return slug
 
 
@@ -204,7 +204,7 @@ def writer_id(session_id: object) -> str:
         16 hex characters.
     """
     if not isinstance(session_id, str) or not session_id:
-        _fail("writer", "the browser session id (a non-empty string)", repr(session_id))
+        _fail("writer", N_("the browser session id (a non-empty string)"), repr(session_id))
     return hashlib.sha256(session_id.encode()).hexdigest()[:16]
 
 
@@ -236,45 +236,45 @@ def default_data_dir() -> Path:
 
 def _validated_label(label: object) -> int:
     if isinstance(label, bool) or not isinstance(label, int | np.integer):
-        _fail("label", "a digit 0-9 (int)", repr(label))
+        _fail("label", N_("a digit 0-9 (int)"), repr(label))
     if not 0 <= int(label) <= 9:
-        _fail("label", "a digit 0-9", int(label))
+        _fail("label", N_("a digit 0-9"), int(label))
     return int(label)
 
 
 def _validated_image(image: object) -> np.ndarray:
     """28×28 uint8 from `Preprocessed.centred` (uint8) or `Preprocessed.image` (float32 in [0, 1])."""
     if image is None:
-        _fail("image", "the 28×28 image of a drawing", "None (a blank canvas)")
+        _fail("image", N_("the 28×28 image of a drawing"), "None (a blank canvas)")
     if not isinstance(image, np.ndarray) or image.shape != (MNIST_SIDE, MNIST_SIDE):
-        _fail("image", "a 28×28 array", f"shape {getattr(image, 'shape', type(image).__name__)}")
+        _fail("image", N_("a 28×28 array"), f"shape {getattr(image, 'shape', type(image).__name__)}")
     if image.dtype == np.float32:
         if not np.isfinite(image).all() or image.min() < 0 or image.max() > 1:
-            _fail("image", "float32 values in [0, 1]", f"values in [{image.min()}, {image.max()}]")
+            _fail("image", N_("float32 values in [0, 1]"), f"values in [{image.min()}, {image.max()}]")
         image = np.rint(image * 255).astype(np.uint8)
     elif image.dtype != np.uint8:
-        _fail("image", "uint8 (or float32 in [0, 1])", image.dtype)
+        _fail("image", N_("uint8 (or float32 in [0, 1])"), image.dtype)
     if not image.any():
-        _fail("image", "a drawing with ink", "a blank image")
+        _fail("image", N_("a drawing with ink"), "a blank image")
     return np.ascontiguousarray(image)
 
 
 def _validated_canvas(canvas: object) -> np.ndarray:
     if canvas is None:
-        _fail("canvas", "the canvas image", "None (a blank canvas)")
+        _fail("canvas", N_("the canvas image"), "None (a blank canvas)")
     low, high = CANVAS_SIDE_RANGE
     if (not isinstance(canvas, np.ndarray) or canvas.ndim != 3 or canvas.shape[2] != 4
             or not all(low <= side <= high for side in canvas.shape[:2])):
         _fail("canvas", f"an H×W×4 RGBA array with sides {low}-{high}",
               f"shape {getattr(canvas, 'shape', type(canvas).__name__)}")
     if canvas.dtype != np.uint8:
-        _fail("canvas", "uint8 RGBA", canvas.dtype)
+        _fail("canvas", N_("uint8 RGBA"), canvas.dtype)
     return canvas
 
 
 def _validated_writer(writer: object, field: str = "writer") -> str:
     if not isinstance(writer, str) or not WRITER_PATTERN.fullmatch(writer):
-        _fail(field, "ids of 1-64 letters, digits or _.:-", repr(writer)[:80])
+        _fail(field, N_("ids of 1-64 letters, digits or _.:-"), repr(writer)[:80])
     return writer
 
 
@@ -537,7 +537,7 @@ class DrawingStore:
             True when a drawing was deleted; False when no such drawing of this writer exists.
         """
         if isinstance(drawing_id, bool) or not isinstance(drawing_id, int | np.integer):
-            _fail("drawing_id", "an int", repr(drawing_id))
+            _fail("drawing_id", N_("an int"), repr(drawing_id))
         with self._transaction() as connection:
             cursor = connection.execute(
                 "DELETE FROM drawings WHERE id = ? AND collection = ? AND writer = ?",
@@ -685,18 +685,19 @@ def validate_arrays(data: CollectionData) -> None:
     """
     x, y, writers = data.x, data.y, data.writers
     if not isinstance(x, np.ndarray) or x.ndim != 3 or x.shape[1:] != (MNIST_SIDE, MNIST_SIDE):
-        _fail("x", "N×28×28 images", f"shape {getattr(x, 'shape', type(x).__name__)}")
+        _fail("x", N_("N×28×28 images"), f"shape {getattr(x, 'shape', type(x).__name__)}")
     if x.dtype != np.uint8:
-        _fail("x", "uint8 pixels", x.dtype)
+        _fail("x", N_("uint8 pixels"), x.dtype)
     if not isinstance(y, np.ndarray) or y.shape != (len(x),):
-        _fail("y", f"{len(x)} labels", f"shape {getattr(y, 'shape', type(y).__name__)}")
+        _fail("y", N_("{count} labels").format(count=len(x)), f"shape {getattr(y, 'shape', type(y).__name__)}")
     if y.dtype.kind not in "iu":
-        _fail("y", "integer labels", y.dtype)
+        _fail("y", N_("integer labels"), y.dtype)
     if len(y) and (y.min() < 0 or y.max() > 9):
-        _fail("y", "labels 0-9", f"labels from {y.min()} to {y.max()}")
+        _fail("y", N_("labels 0-9"), f"labels from {y.min()} to {y.max()}")
     if not isinstance(writers, np.ndarray) or writers.shape != (len(x),):
-        _fail("writers", f"{len(x)} writer ids", f"shape {getattr(writers, 'shape', type(writers).__name__)}")
+        _fail("writers", N_("{count} writer ids").format(count=len(x)),
+              f"shape {getattr(writers, 'shape', type(writers).__name__)}")
     if writers.dtype.kind != "U":
-        _fail("writers", "text ids", writers.dtype)
+        _fail("writers", N_("text ids"), writers.dtype)
     for writer in np.unique(writers):
         _validated_writer(str(writer), "writers")
