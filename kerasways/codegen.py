@@ -318,7 +318,39 @@ def script_sections(spec: ModelSpec, style: str, config: TrainConfig,
          "# " + _("Measure on digits the model has never seen") + "\n"
          "test_loss, test_accuracy = model.evaluate(x_test, y_test, verbose=0)\n"
          'print(f"' + _("Test accuracy: {test_accuracy:.4f}") + '")'),
+        (_("Optional: your class's own digits. Page 5 of the app downloads them as an .npz in MNIST's layout; "
+           "the network is tested on writers it never trained on, before and after training with the others."),
+         _class_digits_section(_, spec, config)),
     ]
+
+
+def _class_digits_section(_, spec: ModelSpec, config: TrainConfig) -> str:
+    # The held-out writers are chosen as kerasways.collection.split_by_writer chooses them.
+    return (
+        "# " + _("Your class's digits: page 5 of the app downloads them as an .npz in MNIST's layout") + "\n"
+        "CLASS_DIGITS = None  # " + _('the downloaded file, e.g. "class.npz"') + "\n"
+        "if CLASS_DIGITS:\n"
+        "    with np.load(CLASS_DIGITS, allow_pickle=False) as collection:\n"
+        '        x_class = collection["x"].astype("float32") / 255.0  # '
+        + _("uint8 N×28×28, scaled like MNIST") + "\n"
+        '        y_class = collection["y"]\n'
+        '        writers = collection["writers"]  # ' + _("one anonymous id per student") + "\n"
+        "    # " + _("Hold out a quarter of the writers for testing: nobody's handwriting is in both parts") + "\n"
+        "    names = np.unique(writers)\n"
+        f"    order = np.random.default_rng({spec.seed}).permutation(len(names))\n"
+        "    held_out = names[order[:min(max(1, round(len(names) * 0.25)), len(names) - 1)]]\n"
+        "    test_part = np.isin(writers, held_out)\n"
+        "    _, before = model.evaluate(x_class[test_part], y_class[test_part], verbose=0)\n"
+        "    # " + _("Train a fresh model with the other writers' digits shuffled into the training digits") + "\n"
+        "    x_mixed = np.concatenate([x_train, x_class[~test_part]])\n"
+        "    y_mixed = np.concatenate([y_train, y_class[~test_part]])\n"
+        f"    shuffled = np.random.default_rng({spec.seed}).permutation(len(y_mixed))\n"
+        "    model = build_model()\n"
+        f"    model.fit(x_mixed[shuffled], y_mixed[shuffled], batch_size={config.batch_size}, "
+        f"epochs={config.epochs}, validation_split={config.validation_split:g})\n"
+        "    _, after = model.evaluate(x_class[test_part], y_class[test_part], verbose=0)\n"
+        '    print(f"' + _("Our class's held-out writers: {before:.4f} before, {after:.4f} after") + '")'
+    )
 
 
 def script_source(spec: ModelSpec, style: str, config: TrainConfig, lang: str = SOURCE_LANGUAGE) -> str:

@@ -1,18 +1,18 @@
 """The app in Chinese in a real browser: a teacher's `lang=zh` link opens every page in Chinese, a
 lesson runs through (train, draw, label, compare, class page), and a Chinese browser gets Chinese
-without asking. Screenshots of each page go to docs/zh_*.png for the README."""
+without asking. Screenshots of each page go to artifacts/zh_*.png (copied to docs/ for the README by hand:
+a test run never changes the checkout)."""
 
 import re
 
 import pytest
 
-from tests.conftest import ROOT, start_app
+from tests.conftest import ARTIFACTS, start_app
 from tests.test_browser_drawing import absolute, mouse_stroke
 from tests.test_class_app import fill_collection
 
 pytestmark = pytest.mark.browser
 
-DOCS = ROOT / "docs"
 VIEWPORT = {"width": 1280, "height": 900}
 ONE = [(0.5, 0.12), (0.5, 0.88)]  # a vertical stroke: a "1"
 READS = re.compile(r"模型识别为 \*?\*?\d")
@@ -32,7 +32,8 @@ def zh_server(tmp_path_factory, mnist):
 def shoot(page, name: str) -> None:
     """The visible part of the page (not the whole page: the README shows what a visitor sees first)."""
     page.wait_for_timeout(1200)  # let the last element and its fonts settle
-    page.screenshot(path=str(DOCS / f"zh_{name}.png"))
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"zh_{name}.png"))
 
 
 def test_a_lang_zh_link_runs_a_whole_lesson_in_chinese(zh_server, browser):

@@ -73,11 +73,12 @@ def test_notebook_has_one_cell_per_step_and_executes_top_to_bottom(tmp_path):
                               as_version=4)
     nbformat.validate(notebook)
     code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
-    assert len(code_cells) == 7 and code_cells[2].source.startswith("def build_model")
+    assert len(code_cells) == 8 and code_cells[2].source.startswith("def build_model")
+    assert code_cells[-1].source.startswith("# Your class's digits")  # how to use an exported collection
     os.environ.setdefault("KERAS_HOME", str(tmp_path))
     NotebookClient(notebook, timeout=300, kernel_name="python3",
                    resources={"metadata": {"path": str(tmp_path)}}).execute()
-    last_output = "".join(output.get("text", "") for output in code_cells[-1].outputs)
+    last_output = "".join(output.get("text", "") for output in code_cells[-2].outputs)
     assert last_output.startswith("Test accuracy: 0.")
 
 
