@@ -92,6 +92,14 @@ def test_a_run_paused_mid_training_frees_the_worker_then_resumes_and_stops(app_u
     assert int(re.search(r"Epoch (\d+)/", progress.inner_text()).group(1)) >= paused_epoch  # it went on from there
     assert page.get_by_text(re.compile(r"Paused (in|after) epoch")).count() == 0
     click(page, "stop")
-    page.get_by_text(re.compile("Stopped by request")).wait_for(timeout=60_000)
+    stopped = page.get_by_text(re.compile("Stopped by request"))
+    try:
+        stopped.wait_for(timeout=30_000)
+    except Exception:
+        # On a loaded machine a click can land while the live part of the page is being redrawn, and
+        # Streamlit then drops it; a user would press Stop again, and so does the test, once.
+        if page.get_by_role("button", name=BUTTONS["stop"], exact=True).is_enabled():
+            click(page, "stop")
+        stopped.wait_for(timeout=60_000)
     assert run_ids(page) == [run_id]
     context.close()
