@@ -4,7 +4,9 @@
   one history that the streamed progress appends to, and, once finished, the model rebuilt
   from its weights (lazily, once) with the key of its compiled predict step.
 - `RunRegistry` is the server's: it submits runs to the `JobPool` (one run, or a group such as
-  "Train all three") and keeps finished runs for a while, so a page reload finds them again.
+  "Train all three"), pauses and resumes them (each part a job of its own, on any free worker),
+  shares one run among every session that asks for exactly the same training (the Draw page's
+  network), and keeps finished runs for a while, so a page reload finds them again.
 - `Book` is one browser session's runs, in order: the latest finished run per way, the active
   runs, the latest group, and the run ids the share link carries.
 
