@@ -71,3 +71,12 @@ def mnist():
     from kerasways.data import load_mnist
 
     return load_mnist()
+
+
+@pytest.fixture()
+def data_dir(tmp_path, monkeypatch):
+    """A fresh data folder for the class's drawings (the app's store reads KERASWAYS_DATA_DIR), no teacher key."""
+    folder = tmp_path / "data"
+    monkeypatch.setenv("KERASWAYS_DATA_DIR", str(folder))
+    monkeypatch.delenv("KERASWAYS_TEACHER_KEY", raising=False)
+    return folder

@@ -26,14 +26,6 @@ WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 CODE_SPANS = re.compile(r"`[^`]*`|“[^”]*”")
 
 
-@pytest.fixture()
-def data_dir(tmp_path, monkeypatch):
-    folder = tmp_path / "data"
-    monkeypatch.setenv("KERASWAYS_DATA_DIR", str(folder))
-    monkeypatch.delenv("KERASWAYS_TEACHER_KEY", raising=False)
-    return folder
-
-
 def app(query: dict | None = None) -> AppTest:
     at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
     at.query_params.update({"lang": "zh", **(query or {})})

@@ -38,14 +38,6 @@ def fill_collection(data_dir, mnist, writers: int, per_writer: int, collection: 
     store.close()
 
 
-@pytest.fixture()
-def data_dir(tmp_path, monkeypatch):
-    folder = tmp_path / "data"
-    monkeypatch.setenv("KERASWAYS_DATA_DIR", str(folder))
-    monkeypatch.delenv("KERASWAYS_TEACHER_KEY", raising=False)
-    return folder
-
-
 def app(query: dict | None = None) -> AppTest:
     at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
     at.query_params.update(query or {})
