@@ -38,8 +38,9 @@ def init_state() -> None:
         st.session_state[LINK_NOTES] = notes
         from kerasways.share import link_language
 
-        if link_language(params):
-            st.session_state[LANG] = link_language(params)
+        language = link_language(params)
+        if language:
+            st.session_state[LANG] = language
         if run_ids:
             st.session_state[REATTACHED] = book().reattach(run_ids, session_id(), session_alive_check())
     st.session_state.setdefault(SPEC, ModelSpec())
@@ -132,11 +133,21 @@ def session_alive_check():
     return lambda: instance.is_active_session(session)
 
 
+def _start(action, after=None) -> None:
+    """Run `action` (it starts or continues trainings) and redraw the page; or, when the session
+    already trains or the server's queue is full, say so where the button was and start nothing."""
+    try:
+        started = action()
+    except (OwnerBusyError, QueueFullError, ValueError) as error:
+        st.warning(message(error), icon=":material/hourglass_top:")
+        return
+    if after is not None:
+        after(started)
+    st.rerun()
+
+
 def submit(requests: list[tuple], origin: str, one_epoch: bool = False, after=None) -> None:
     """Start runs for this session and redraw the page in its "running" state.
-
-    When the session already trains, or the server's queue is full, a warning says so where
-    the button was, and nothing is started.
 
     Args:
         requests: (spec, style, config) of each run; several form a group trained together.
@@ -144,34 +155,18 @@ def submit(requests: list[tuple], origin: str, one_epoch: bool = False, after=No
         one_epoch: train the first epoch only, then pause (the "Step" button).
         after: called with the new runs before the page is drawn again (e.g. to attach data to them).
     """
-    try:
-        runs = book().submit(requests, session_id(), session_alive_check(), origin=origin, one_epoch=one_epoch)
-    except (OwnerBusyError, QueueFullError, ValueError) as error:
-        st.warning(message(error), icon=":material/hourglass_top:")
-        return
-    if after is not None:
-        after(runs)
-    st.rerun()
+    _start(lambda: book().submit(requests, session_id(), session_alive_check(), origin=origin,
+                                 one_epoch=one_epoch), after)
 
 
 def resume(run, one_epoch: bool = False) -> None:
     """Continue a paused run (for one epoch only with `one_epoch`) and redraw the page."""
-    try:
-        server.run_registry().resume(run, session_id(), session_alive_check(), one_epoch=one_epoch)
-    except (OwnerBusyError, QueueFullError, ValueError) as error:
-        st.warning(message(error), icon=":material/hourglass_top:")
-        return
-    st.rerun()
+    _start(lambda: server.run_registry().resume(run, session_id(), session_alive_check(), one_epoch=one_epoch))
 
 
 def use_shared(request: tuple[ModelSpec, str, TrainConfig], origin: str) -> None:
     """Take the server's shared run of `request` (trained once for everyone) and redraw the page."""
-    try:
-        book().add_shared(request, origin=origin)
-    except QueueFullError as error:
-        st.warning(message(error), icon=":material/hourglass_top:")
-        return
-    st.rerun()
+    _start(lambda: book().add_shared(request, origin=origin))
 
 
 def update_share_link() -> None:

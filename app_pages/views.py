@@ -129,9 +129,9 @@ def sidebar_status() -> None:
         return
 
     def draw(runs) -> None:
+        _ = session.gettext()
         with st.sidebar:
             for run in runs:
-                _ = session.gettext()
                 st.progress(fraction_done(run),
                             text=_("Training {network} ({way}): {done}").format(
                                 network=session.message(run.network_name), way=session.style_title(run.style),

@@ -62,6 +62,12 @@ def _finite_or_none(value) -> float | None:
     return value if value == value else None  # NaN → None: "no validation" has one representation
 
 
+def _epoch_point(epoch: int, loss: float, accuracy: float, val_loss, val_accuracy) -> dict:
+    """One finished epoch as the charts take it, "no validation" as None."""
+    return {"epoch": epoch, "loss": loss, "accuracy": accuracy,
+            "val_loss": _finite_or_none(val_loss), "val_accuracy": _finite_or_none(val_accuracy)}
+
+
 def _with_options(request: tuple, **options) -> dict:
     extra = dict(request[3]) if len(request) > 3 else {}
     extra["options"] = {**extra.get("options", {}), **options}
@@ -88,20 +94,13 @@ class RunHistory:
             self.batch_loss.extend(progress.batch_losses)
             self.batch_accuracy.extend(progress.batch_accuracies)
             if progress.epoch_end:
-                self.epochs.append({
-                    "epoch": progress.epoch, "loss": progress.loss, "accuracy": progress.accuracy,
-                    "val_loss": _finite_or_none(progress.val_loss),
-                    "val_accuracy": _finite_or_none(progress.val_accuracy),
-                })
+                self.epochs.append(_epoch_point(progress.epoch, progress.loss, progress.accuracy,
+                                                progress.val_loss, progress.val_accuracy))
 
     def complete(self, history) -> None:
         """Replace what was streamed by the finished run's full `training.History` (never partial)."""
-        epochs = [
-            {"epoch": index + 1, "loss": loss, "accuracy": accuracy,
-             "val_loss": _finite_or_none(val_loss), "val_accuracy": _finite_or_none(val_accuracy)}
-            for index, (loss, accuracy, val_loss, val_accuracy) in enumerate(zip(
-                history.epoch_loss, history.epoch_accuracy, history.val_loss, history.val_accuracy))
-        ]
+        epochs = [_epoch_point(index + 1, *values) for index, values in enumerate(zip(
+            history.epoch_loss, history.epoch_accuracy, history.val_loss, history.val_accuracy))]
         with self._lock:
             self.batch_loss = list(history.batch_loss)
             self.batch_accuracy = list(history.batch_accuracy)
@@ -404,13 +403,11 @@ class RunRegistry:
         run._next_part(job, pausing=one_epoch)
 
     def _listener(self, job: Job) -> Callable:
-        # The pool calls this for each new job, before it can start, to learn where progress goes.
-        holder: dict = {}
-
+        # The pool asks for this when it creates the job, before its Run exists: the run is found by
+        # its id (the first job's) when progress arrives.
         def deliver(progress) -> None:
-            run = holder.get("run") or self._runs.get(job.id)
+            run = self._runs.get(job.id)
             if run is not None:
-                holder["run"] = run
                 run._record(progress)
 
         return deliver
