@@ -19,7 +19,13 @@ attribute, e.g. `kerasways.spec:DRAWING_NETWORK`). The data are `kerasways.data.
 offline that is 4,000 training digits, tiled to 60,000 so that an epoch has full MNIST's size
 (1,875 steps of 32). `KERASWAYS_TRAIN_ENGINE=xla|graph` forces one engine for comparison.
 
-Run: python bench/train_speed.py [--epochs 1] [--runs 3] [--only "Small CNN"] [--spec module:NAME]
+`--profile` then answers "where does a step go?": one more app training per network (200 steps)
+runs under TensorFlow's profiler, and the kernels' time per step is printed by kind
+(convolutions, pooling, matrix products, random numbers, the rest) beside the wall time per
+step of the app and of `fit`. When the convolutions alone take most of `fit`'s step, no engine
+can reach the goal by removing overhead: that is the floor this machine sets.
+
+Run: python bench/train_speed.py [--epochs 1] [--runs 3] [--only "Small CNN"] [--spec module:NAME] [--profile]
 """
 
 from __future__ import annotations
@@ -39,6 +45,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anyw
 
 MNIST_TRAIN_SIZE = 60_000
 RATIO_GOAL = 0.5
+PROFILED_STEPS = 200
+# Kernel kinds, by a word in the TensorFlow op type (first match wins).
+KERNEL_KINDS = (("convolutions", ("Conv2D",)), ("pooling", ("Pool",)), ("matrix products", ("MatMul",)),
+                ("random numbers", ("Random",)))
 
 
 def drain(connection) -> None:
@@ -58,12 +68,45 @@ def load_spec(reference: str):
     return getattr(importlib.import_module(module_name), attribute)
 
 
+def kernel_time_by_kind(logdir: str, steps: int) -> dict[str, float] | None:
+    """Thread-milliseconds per step of each kernel kind in the newest profile under `logdir`.
+
+    Uses the profiler's own "framework_op_stats" tool (the table TensorBoard's profile plugin
+    shows); returns None when this TensorFlow cannot produce it.
+    """
+    import glob
+    import json
+
+    try:
+        from tensorflow.python.profiler.internal import _pywrap_profiler_plugin
+    except ImportError:
+        return None
+    traces = sorted(glob.glob(f"{logdir}/**/*.xplane.pb", recursive=True), key=os.path.getmtime)
+    if not traces:
+        return None
+    table, ok = _pywrap_profiler_plugin.xspace_to_tools_data([traces[-1]], "framework_op_stats")
+    if not ok:
+        return None
+    columns = json.loads(table)[0]
+    index = {column["id"]: number for number, column in enumerate(columns["cols"])}
+    by_kind: dict[str, float] = {}
+    for row in columns["rows"]:
+        values = [cell["v"] for cell in row["c"]]
+        op_type = values[index["type"]]
+        if op_type == "IDLE":
+            continue
+        kind = next((name for name, words in KERNEL_KINDS if any(word in op_type for word in words)), "the rest")
+        by_kind[kind] = by_kind.get(kind, 0.0) + values[index["total_self_time"]] / 1e3 / steps
+    return by_kind
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=1, help="epochs per training (default 1)")
     parser.add_argument("--runs", type=int, default=3, help="runs of a and b per network (default 3)")
     parser.add_argument("--only", action="append", default=[], help="measure only presets whose name starts so")
     parser.add_argument("--spec", action="append", default=[], help="also measure this ModelSpec (module:NAME)")
+    parser.add_argument("--profile", action="store_true", help="also show where a step's time goes, by kernel kind")
     args = parser.parse_args()
 
     # The reader starts before TensorFlow is imported, so nothing is forked from a TF process.
@@ -131,7 +174,28 @@ def main() -> None:
         build_model(spec, style).fit(x_fit[:2_000], y_fit[:2_000], batch_size=32, epochs=1, verbose=0)
         train(spec, style, TrainConfig(epochs=1, validation_split=0.0), warm, on_progress=sender.send)
 
+    def profile(spec, style: str, fit_ms_per_step: float) -> str:
+        import tempfile
+
+        import tensorflow as tf
+
+        part = MnistData(data.x_train[:PROFILED_STEPS * 32], data.y_train[:PROFILED_STEPS * 32],
+                         data.x_test, data.y_test, data.source, "")
+        speeds = []  # the run's steady-state digits per second, compiling left out
+        with tempfile.TemporaryDirectory() as logdir:
+            tf.profiler.experimental.start(logdir)
+            train(spec, style, config, part, on_progress=lambda progress: speeds.append(progress.samples_per_second))
+            tf.profiler.experimental.stop()
+            by_kind = kernel_time_by_kind(logdir, PROFILED_STEPS)
+        if by_kind is None:
+            return "this TensorFlow cannot summarise its profile"
+        wall = f"{1e3 * config.batch_size / speeds[-1]:.2f} ms" if speeds and speeds[-1] else "unknown"
+        kinds = ", ".join(f"{kind} {ms:.2f}" for kind, ms in sorted(by_kind.items(), key=lambda item: -item[1]))
+        return (f"app {wall} a step (steady, wall), fit {1e3 * fit_ms_per_step:.2f} ms (whole run / steps); "
+                f"kernels, thread-ms a step: {kinds}")
+
     summary = []
+    profiles: dict[str, str] = {}
     for name, spec in networks.items():
         style = supported_styles(spec)[0]
         rows: dict[str, list[dict]] = {"a": [], "b": []}
@@ -147,6 +211,8 @@ def main() -> None:
         ratios = sorted(b["total"] / a["total"] for a, b in zip(rows["a"], rows["b"]))
         callback = statistics.median(row["in_callback"] for row in rows["b"])
         summary.append((name, rows["b"][0]["engine"], ours, fit, statistics.median(ratios), ratios, callback))
+        if args.profile:
+            profiles[name] = profile(spec, style, fit / steps)
     sender.close()
     reader.join(timeout=10)
 
@@ -158,6 +224,8 @@ def main() -> None:
         print(f"  {name[:40]:40s} {engine:6s} {ours:7.2f} {fit:7.2f} {ratio:8.2f}  "
               f"{' '.join(f'{r:.2f}' for r in ratios):14s}  ≤ {RATIO_GOAL}: {verdict}  "
               f"(streaming {callback * 1e3:.1f} ms)")
+    for name, line in profiles.items():
+        print(f"\nwhere {name}'s steps go ({PROFILED_STEPS} profiled steps of the app): {line}")
 
 
 if __name__ == "__main__":
