@@ -51,6 +51,16 @@ CANVAS_TOOLBAR_OFF = """
 </script>
 """
 
+# The answer is shown once: above the canvas when the columns stack (a phone, where the
+# result column falls below the canvas), as the metric beside it otherwise. 640 px is where
+# Streamlit stacks columns (its theme's `breakpoints.columns`).
+ANSWER_SHOWN_ONCE = """
+<style>
+@media (min-width: 641px) { .st-key-answer_line { display: none !important; } }
+@media (max-width: 640px) { .st-key-answer_metric { display: none !important; } }
+</style>
+"""
+
 _, lang = session.gettext(), session.lang()
 st.title(_("Draw a digit"))
 book = session.book()
@@ -121,7 +131,7 @@ def drawing_area(model, architecture) -> None:
     with canvas_col:
         # The answer sits right above the canvas: on a phone the columns stack, and the student
         # should not have to scroll after every stroke to see it.
-        answer = st.empty()
+        answer = st.container(key="answer_line").empty()
         clears = st.session_state.setdefault(CLEARS, 0)
         canvas = st_canvas(
             stroke_width=st.session_state.get("w_pen", 18),
@@ -159,8 +169,9 @@ def drawing_area(model, architecture) -> None:
     with canvas_col:  # our class's digits: "which digit was it?" saves the drawing with that label
         collection_view.save_for_the_class(rgba, processed, top, clear_canvas)
     with result_col:
-        st.metric(_("The model reads"), f"{top}", help=_("The digit with the highest probability"))
-        st.caption(_("with {probability} confidence").format(probability=f"{probabilities[top]:.1%}"))
+        with st.container(key="answer_metric"):
+            st.metric(_("The model reads"), f"{top}", help=_("The digit with the highest probability"))
+            st.caption(_("with {probability} confidence").format(probability=f"{probabilities[top]:.1%}"))
         if probabilities[top] < UNSURE:
             likeliest = np.argsort(-probabilities)[:3]
             st.caption(_("Not sure. Its three likeliest answers: {answers}. Try drawing bigger, or with a thicker "
@@ -194,6 +205,7 @@ def drawing_area(model, architecture) -> None:
 if trained:
     run = choose_model()
     st.html(CANVAS_TOOLBAR_OFF, unsafe_allow_javascript=True)
+    st.html(ANSWER_SHOWN_ONCE)
     drawing_area(session.model(run), architecture=run.predict_key)
     if active:  # a training started elsewhere shows below the canvas, so nothing moves under the pen
         views.follow(active, show_training)

@@ -5,6 +5,7 @@ server or a browser, or trains a model). The fast tier is `pytest -m "not slow a
 """
 
 import os
+import re
 import tempfile
 
 import pytest
@@ -17,6 +18,16 @@ use_offline()
 os.environ.setdefault("KERAS_HOME", tempfile.mkdtemp(prefix="kerasways-keras-home-"))
 os.environ.setdefault("KERASWAYS_WORKERS", "1")
 ARTIFACTS = ROOT / "artifacts"
+
+
+def shown_answer(page):
+    """The Draw page's answer as the reader sees it, once a digit is read: the line above the
+    canvas on a phone (the result column stacks below), the metric beside the canvas elsewhere.
+    """
+    return page.locator(".st-key-answer_line:visible, .st-key-answer_metric:visible").filter(
+        has_text=re.compile(r"\d")).first
+
+
 # Fixtures that start processes (an app server with its workers, a browser, test_jobs.py's worker
 # pool): a test using one is slow. Tests that train or start processes otherwise carry @pytest.mark.slow.
 PROCESS_FIXTURES = {"app_url", "browser", "page", "pool"}

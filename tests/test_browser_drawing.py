@@ -4,11 +4,10 @@ import re
 
 import pytest
 
-from tests.conftest import ARTIFACTS
+from tests.conftest import ARTIFACTS, shown_answer
 
 pytestmark = pytest.mark.browser
 
-READS = re.compile(r"The model reads \*?\*?\d")
 # A "1" drawn from the canvas's top-right corner (where the component's toolbar used to sit).
 CORNER_STROKE = [(0.88, 0.06), (0.86, 0.35), (0.84, 0.65), (0.82, 0.94)]
 
@@ -62,16 +61,16 @@ def test_a_stroke_from_the_top_right_corner_draws_with_mouse_and_finger(app_url,
     clear_button = page.get_by_role("button", name="Clear").bounding_box()
     page.mouse.move(clear_button["x"] + 5, clear_button["y"] + 5)
     mouse_stroke(page, absolute(box, CORNER_STROKE))
-    page.get_by_text(READS).first.wait_for(timeout=30_000)
+    shown_answer(page).wait_for(timeout=30_000)
     clear(page)
     # Finger: a tap in the corner first (it used to switch on the hidden edit mode), then strokes.
     touch_stroke(page, absolute(box, [(0.9, 0.05), (0.9, 0.05)]))
     clear(page)
     touch_stroke(page, absolute(box, CORNER_STROKE))
-    page.get_by_text(READS).first.wait_for(timeout=30_000)
+    shown_answer(page).wait_for(timeout=30_000)
     clear(page)
     touch_stroke(page, absolute(box, [(0.5, 0.15), (0.5, 0.85)]))  # drawing still works everywhere
-    page.get_by_text(READS).first.wait_for(timeout=30_000)
+    shown_answer(page).wait_for(timeout=30_000)
     assert page.locator(".dc-toolbar:visible").count() == 0
     context.close()
 
@@ -87,12 +86,14 @@ def test_on_phones_and_tablets_the_canvas_stays_put_and_the_answer_is_in_view(ap
     before = canvas.bounding_box()
     assert before["x"] >= 0 and before["x"] + before["width"] <= width  # the whole canvas is usable
     touch_stroke(page, absolute(before, [(0.3, 0.2), (0.7, 0.2), (0.55, 0.5), (0.45, 0.85)]))
-    answer = page.get_by_text(READS).first
-    answer.wait_for(timeout=30_000)
+    shown_answer(page).wait_for(timeout=30_000)
     page.wait_for_timeout(800)
     after = canvas.bounding_box()
     assert abs(after["x"] - before["x"]) < 2 and abs(after["y"] - before["y"]) < 2  # nothing moved under the pen
-    seen = answer.bounding_box()
+    # The answer is shown once: above the canvas where the columns stack, beside it on a tablet.
+    line, metric = page.locator(".st-key-answer_line"), page.locator(".st-key-answer_metric")
+    assert (line.is_visible(), metric.is_visible()) == ((True, False) if device == "phone" else (False, True))
+    seen = shown_answer(page).bounding_box()
     assert 0 <= seen["y"] and seen["y"] + seen["height"] <= height  # read without scrolling
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"draw_{device}.png"))
