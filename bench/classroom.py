@@ -261,7 +261,7 @@ async def draw(page, stroke, number: int, session: int) -> None:
     """
     if number:
         await page.get_by_role("button", name="Clear").click()
-        await page.get_by_text("The model reads").wait_for(state="detached", timeout=30_000)
+        await page.locator(".st-key-answer_metric").wait_for(state="detached", timeout=30_000)
     await page.get_by_text("Draw a digit on the black square").wait_for(timeout=30_000)
     canvas = page.locator(".st-key-canvas canvas.upper-canvas").first
     await canvas.wait_for(timeout=30_000)
@@ -275,7 +275,7 @@ async def draw(page, stroke, number: int, session: int) -> None:
         await page.mouse.up()
         released = time.perf_counter()
         try:
-            await page.get_by_text("The model reads").wait_for(timeout=10_000 if attempt == 0 else 30_000)
+            await page.locator(".st-key-answer_metric").wait_for(timeout=10_000 if attempt == 0 else 30_000)
             await record_drawing(page, session, polled=time.perf_counter() - released)
             return
         except Exception:
