@@ -38,6 +38,10 @@ DIGITS = list(range(10))
 # first ceiling and keep one spec from the first batch to the last.
 LOSS_CEILINGS_START = 2.5
 VALUE_FORMATS = {"loss": ".4f", "accuracy": PERCENT_FORMAT}
+# Chinese read turned 90° is hard to read: its y-axis titles stand upright, at the top of the axis.
+UPRIGHT_TITLE_LANGUAGES = frozenset({"zh"})
+UPRIGHT_Y_TITLE = {"titleAngle": 0, "titleAnchor": "end", "titleAlign": "left", "titleBaseline": "bottom",
+                   "titleX": 0, "titleY": -8}
 # Words the charts draw from data values (a legend's entries, an axis' title), marked for translation.
 METRIC_WORDS = {"loss": N_("loss"), "accuracy": N_("accuracy")}
 KIND_WORDS = {"training": N_("training"), "validation": N_("validation")}
@@ -68,16 +72,19 @@ class Chart:
     data: pd.DataFrame
 
 
-def _spec(chart: alt.TopLevelMixin) -> str:
+def _spec(chart: alt.TopLevelMixin, lang: str) -> str:
     """An Altair chart without data as Vega-Lite JSON (a string, so each use gets its own dict).
 
     Altair gives a chart without data an empty dataset, in every layer; that is removed, so
-    every layer draws the data given with the spec.
+    every layer draws the data given with the spec. In languages written in upright characters
+    the y axis' title stands upright above the axis instead of turned along it.
     """
     spec = chart.to_dict()
     spec.pop("datasets", None)
     for view in [spec, *spec.get("layer", [])]:
         view.pop("data", None)
+    if lang in UPRIGHT_TITLE_LANGUAGES:
+        spec.setdefault("config", {})["axisY"] = UPRIGHT_Y_TITLE
     return json.dumps(spec)
 
 
@@ -216,7 +223,7 @@ def _curve_spec(metric: str, total_epochs: float, y_domain: tuple[float, float],
                  alt.Tooltip("value:Q", format=value_format, **_field_title(_, N_("value")))],
     )
     title = _("Loss (lower is better)") if metric == "loss" else _("Accuracy")
-    return _spec(alt.layer(raw, smoothed, points).properties(title=title, height=260))
+    return _spec(alt.layer(raw, smoothed, points).properties(title=title, height=260), lang)
 
 
 def overlay_curves(batches: pd.DataFrame, metric: str, total_epochs: float, lang: str = SOURCE_LANGUAGE) -> Chart:
@@ -240,7 +247,7 @@ def _overlay_spec(metric: str, total_epochs: float, y_domain: tuple[float, float
         # (a legend switched off here would switch off the merged one too).
         strokeDash=alt.StrokeDash("series:N", title=_("way"), scale=alt.Scale(domain=list(STYLE_COLORS)),
                                   **_legend_labels(_, STYLE_TITLES)),
-    ).properties(height=260, title=_(title)))
+    ).properties(height=260, title=_(title)), lang)
 
 
 def confusion_heatmap(confusion: np.ndarray, lang: str = SOURCE_LANGUAGE) -> Chart:
@@ -261,7 +268,7 @@ def confusion_heatmap(confusion: np.ndarray, lang: str = SOURCE_LANGUAGE) -> Cha
 def _confusion_spec(lang: str) -> str:
     _ = translator(lang)
     base = alt.Chart().encode(
-        x=alt.X("predicted:O", title=_("predicted digit"), scale=alt.Scale(domain=DIGITS)),
+        x=alt.X("predicted:O", title=_("predicted digit"), scale=alt.Scale(domain=DIGITS), axis=alt.Axis(labelAngle=0)),
         y=alt.Y("true:O", title=_("true digit"), scale=alt.Scale(domain=DIGITS)),
     )
     cells = base.mark_rect().encode(
@@ -278,7 +285,7 @@ def _confusion_spec(lang: str) -> str:
         text=alt.Text("count:Q"),
         color=alt.condition(alt.datum.dark, alt.value("white"), alt.value("#333333")),
     )
-    return _spec(alt.layer(cells, text).properties(height=330, title=_("Confusion matrix (test digits)")))
+    return _spec(alt.layer(cells, text).properties(height=330, title=_("Confusion matrix (test digits)")), lang)
 
 
 def per_class_bars(per_class_accuracy: np.ndarray, lang: str = SOURCE_LANGUAGE) -> Chart:
@@ -291,13 +298,13 @@ def per_class_bars(per_class_accuracy: np.ndarray, lang: str = SOURCE_LANGUAGE) 
 def _per_class_spec(lang: str) -> str:
     _ = translator(lang)
     return _spec(alt.Chart().mark_bar(color="#00798c").encode(
-        x=alt.X("digit:O", scale=alt.Scale(domain=DIGITS), **_field_title(_, N_("digit"))),
+        x=alt.X("digit:O", scale=alt.Scale(domain=DIGITS), axis=alt.Axis(labelAngle=0), **_field_title(_, N_("digit"))),
         y=alt.Y("accuracy:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%"),
                 **_field_title(_, N_("accuracy"))),
         tooltip=[alt.Tooltip("digit:O", **_field_title(_, N_("digit"))),
                  alt.Tooltip("accuracy:Q", format=PERCENT_FORMAT, **_field_title(_, N_("accuracy")))]
         if lang != SOURCE_LANGUAGE else ["digit:O", alt.Tooltip("accuracy:Q", format=PERCENT_FORMAT)],
-    ).properties(height=330, title=_("Accuracy per digit (test digits)")))
+    ).properties(height=330, title=_("Accuracy per digit (test digits)")), lang)
 
 
 def probability_bars(probabilities: np.ndarray, lang: str = SOURCE_LANGUAGE) -> Chart:
@@ -312,11 +319,11 @@ def probability_bars(probabilities: np.ndarray, lang: str = SOURCE_LANGUAGE) -> 
 def _probability_spec(lang: str) -> str:
     _ = translator(lang)
     return _spec(alt.Chart().mark_bar().encode(
-        x=alt.X("digit:O", scale=alt.Scale(domain=DIGITS), **_field_title(_, N_("digit"))),
+        x=alt.X("digit:O", scale=alt.Scale(domain=DIGITS), axis=alt.Axis(labelAngle=0), **_field_title(_, N_("digit"))),
         y=alt.Y("probability:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%"),
                 **_field_title(_, N_("probability"))),
         color=alt.condition(alt.datum.top, alt.value("#d1495b"), alt.value("#9aa5b1")),
         tooltip=[alt.Tooltip("digit:O", **_field_title(_, N_("digit"))),
                  alt.Tooltip("probability:Q", format=PERCENT_FORMAT, **_field_title(_, N_("probability")))]
         if lang != SOURCE_LANGUAGE else ["digit:O", alt.Tooltip("probability:Q", format=PERCENT_FORMAT)],
-    ).properties(height=220, title=_("What the model thinks")))
+    ).properties(height=220, title=_("What the model thinks")), lang)

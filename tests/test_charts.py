@@ -20,13 +20,16 @@ def curves(batches: int, epochs_done: int, total_epochs: int = 3):
                                   charts.epoch_frame(points), total_epochs)
 
 
-def every_chart() -> list[charts.Chart]:
+def every_chart(lang: str = "en") -> list[charts.Chart]:
     probabilities = np.full(10, 0.02)
     probabilities[7] = 0.82
     confusion = np.diag(np.full(10, 90)) + 1
     batches = charts.batch_frame(np.linspace(2, 0.3, 50), np.linspace(0.1, 0.9, 50), 25, series="functional")
-    return [charts.probability_bars(probabilities), charts.per_class_bars(np.linspace(0.8, 0.99, 10)),
-            charts.confusion_heatmap(confusion), charts.overlay_curves(batches, "loss", 2), *curves(250, 2)]
+    rng = np.random.default_rng(0)
+    return [charts.probability_bars(probabilities, lang), charts.per_class_bars(np.linspace(0.8, 0.99, 10), lang),
+            charts.confusion_heatmap(confusion, lang), charts.overlay_curves(batches, "loss", 2, lang),
+            *charts.training_curves(charts.batch_frame(rng.random(250), rng.random(250), 100),
+                                    charts.epoch_frame([]), 3, lang)]
 
 
 def before_any_data() -> list[charts.Chart]:
@@ -48,6 +51,19 @@ def test_every_chart_is_valid_vega_lite_once_its_data_is_attached(index):
     chart = every_chart()[index]
     assert "data" not in chart.spec and "datasets" not in chart.spec  # the data travels separately
     (alt.LayerChart if "layer" in chart.spec else alt.Chart).from_dict(attach(chart))  # raises if invalid
+
+
+def test_chinese_y_axis_titles_stand_upright_and_english_ones_run_along_the_axis():
+    for chart in every_chart("zh"):
+        assert chart.spec["config"]["axisY"]["titleAngle"] == 0
+        (alt.LayerChart if "layer" in chart.spec else alt.Chart).from_dict(attach(chart))
+    assert all("axisY" not in chart.spec.get("config", {}) for chart in every_chart("en"))
+
+
+def test_the_digits_under_bar_charts_and_the_confusion_matrix_read_upright():
+    for chart in every_chart()[:3]:
+        x = next(view["encoding"]["x"] for view in views(chart.spec) if "encoding" in view)
+        assert x["axis"]["labelAngle"] == 0
 
 
 @pytest.mark.parametrize("index", range(10))
