@@ -12,7 +12,13 @@ import re
 import streamlit as st
 
 from app_pages import session, views
-from kerasways.store import DrawingStore, StoreUnavailable, default_data_dir, validate_collection
+from kerasways.store import (
+    DrawingStore,
+    StoreUnavailable,
+    WriterLimitReached,
+    default_data_dir,
+    validate_collection,
+)
 
 SAVED_NOTE = "class_saved_note"  # (kind, text) said once after a save or a delete
 MINE_SHOWN = 30  # newest of this session's drawings shown under the canvas
@@ -97,6 +103,11 @@ def _save(rgba, processed, digit: int, clear) -> None:
     _ = session.gettext()
     try:
         store().save(canvas=rgba, image=processed.image, label=digit, writer=writer(), collection=collection())
+    except WriterLimitReached as error:
+        _note("warning", _("Not saved: this browser has already saved {limit} drawings in “{name}”, the most one "
+                           "browser may. Thank you! Your teacher can start a new collection for more."
+                           ).format(limit=error.limit, name=collection()))
+        return
     except (ValueError, StoreUnavailable) as error:
         _note("warning", _("Not saved: {error}").format(error=session.error_text(error)))
         return

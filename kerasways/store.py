@@ -56,6 +56,10 @@ POOL_SIZE = 4
 BUSY_TIMEOUT_SECONDS = 10.0
 # Saves waiting together are committed together (one fsync); more than this waits for the next commit.
 MAX_SAVES_PER_COMMIT = 64
+# One browser session may save this many drawings in a collection: a stuck key or a playful
+# student cannot bury the class's digits (the teacher's import has no such limit).
+MAX_DRAWINGS_PER_WRITER = 300
+COUNT_WRITER_DRAWINGS = "SELECT COUNT(*) FROM drawings WHERE collection = ? AND writer = ?"
 INSERT_DRAWING = ("INSERT INTO drawings (collection, writer, label, image, canvas_png, saved_at)"
                   " VALUES (?, ?, ?, ?, ?, ?)")
 
@@ -95,6 +99,14 @@ class _PendingSave:
 
 class StoreUnavailable(RuntimeError):
     """The data folder cannot be used (read-only, full, missing); the message is plain words."""
+
+
+class WriterLimitReached(ValueError):
+    """This browser session already saved `limit` (MAX_DRAWINGS_PER_WRITER) drawings in the collection."""
+
+    def __init__(self, message: str, limit: int) -> None:
+        super().__init__(message)
+        self.limit = limit
 
 
 class NotAuthorised(PermissionError):
@@ -457,6 +469,8 @@ class DrawingStore:
 
         Raises:
             ValueError: for any invalid argument (nothing is stored).
+            WriterLimitReached: this session already saved MAX_DRAWINGS_PER_WRITER drawings in
+                the collection (nothing is stored).
             StoreUnavailable: when the data folder cannot be written (nothing is stored).
         """
         pixels = _validated_image(image)
@@ -502,16 +516,35 @@ class DrawingStore:
         return save.drawing_id
 
     def _commit_group(self, group: list[_PendingSave]) -> None:
+        refused: dict[int, WriterLimitReached] = {}
         try:
             with self._transaction() as connection:
-                ids = [int(connection.execute(INSERT_DRAWING, pending.row).lastrowid) for pending in group]
+                ids = {}
+                saved: dict[tuple[str, str], int] = {}  # per (collection, writer), counted in this transaction
+                for number, pending in enumerate(group):
+                    owner = pending.row[:2]
+                    if owner not in saved:
+                        saved[owner] = connection.execute(COUNT_WRITER_DRAWINGS, owner).fetchone()[0]
+                    if saved[owner] >= MAX_DRAWINGS_PER_WRITER:
+                        expected = N_("at most {limit} drawings from one browser in a collection").format(
+                            limit=MAX_DRAWINGS_PER_WRITER)
+                        received = N_("drawing {number}").format(number=saved[owner] + 1)
+                        refused[number] = WriterLimitReached(f"writer: expected {expected}; received {received}",
+                                                             MAX_DRAWINGS_PER_WRITER)
+                        continue
+                    ids[number] = int(connection.execute(INSERT_DRAWING, pending.row).lastrowid)
+                    saved[owner] += 1
         except Exception as error:  # every save of the group learns why; none is acknowledged
             for pending in group:
                 pending.error = StoreUnavailable(str(error)) if isinstance(error, StoreUnavailable) else error
                 pending.done = True
         else:
-            for pending, drawing_id in zip(group, ids):
-                pending.drawing_id, pending.done = drawing_id, True
+            for number, pending in enumerate(group):
+                if number in refused:
+                    pending.error = refused[number]
+                else:
+                    pending.drawing_id = ids[number]
+                pending.done = True
 
     def list_mine(self, *, writer: str, collection: str = DEFAULT_COLLECTION) -> list[SavedDrawing]:
         """The drawings this browser session saved in a collection, newest first.

@@ -60,7 +60,7 @@ def all_text(at: AppTest) -> str:
 
 
 @pytest.mark.slow  # trains in the worker pool
-def test_one_click_saves_the_drawing_with_its_label_and_clears_the_canvas(data_dir, mnist):
+def test_one_click_saves_the_drawing_with_its_label_and_clears_the_canvas(data_dir, mnist, monkeypatch):
     at = draw_page_with_a_model(app())
     assert not at.get("expander")  # nothing saved yet: no "My drawings"
     canvas = digit_canvas(mnist.x_test[0])
@@ -87,6 +87,15 @@ def test_one_click_saves_the_drawing_with_its_label_and_clears_the_canvas(data_d
     at.button(key=f"delete_mine_{saved.id}").click().run()
     assert store.counts().total == 0
     assert "My drawings (1)" not in [expander.label for expander in at.get("expander")]
+
+    # One browser's share of a collection is limited; past it the drawing stays on the canvas.
+    monkeypatch.setattr("kerasways.store.MAX_DRAWINGS_PER_WRITER", 1)
+    for sample in (1, 2):
+        at.session_state["canvas"] = canvas_state(digit_canvas(mnist.x_test[sample]))
+        at.run()
+        at.button(key=f"it_was_{int(mnist.y_test[sample])}").click().run()
+    assert any("this browser has already saved 1 drawings" in box.value for box in at.warning)
+    assert store.counts().total == 1 and at.session_state["canvas_clears"] == 2  # the refused one was not cleared
 
 
 def test_class_page_shows_counts_per_digit_and_anonymous_writers_and_a_gallery(data_dir, mnist):

@@ -22,6 +22,7 @@ from kerasways.store import (
     DrawingStore,
     NotAuthorised,
     StoreUnavailable,
+    WriterLimitReached,
     collection_from_query,
     teacher_controls_available,
     teacher_key_matches,
@@ -150,6 +151,29 @@ def test_concurrent_session_threads_lose_nothing(store):
         thread.join()
     assert len(acknowledged) == 80
     assert sorted(d.id for d in store.gallery(limit=1000)) == sorted(acknowledged)
+
+
+def test_one_browser_saves_at_most_the_limit_in_a_collection_even_all_at_once(store, monkeypatch):
+    monkeypatch.setattr("kerasways.store.MAX_DRAWINGS_PER_WRITER", 5)
+    outcomes: list[object] = []
+
+    def click(index: int) -> None:  # eight clicks from one browser arriving together
+        try:
+            outcomes.append(save_one(store, seed=index, writer="eager"))
+        except WriterLimitReached as error:
+            outcomes.append(error)
+
+    threads = [threading.Thread(target=click, args=(index,)) for index in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    refused = [outcome for outcome in outcomes if isinstance(outcome, WriterLimitReached)]
+    assert len(refused) == 3 and all(str(error).startswith("writer: expected at most 5 drawings") for error in refused)
+    assert len(store.list_mine(writer="eager")) == 5
+    save_one(store, writer="another")  # other browsers and other collections are not affected
+    save_one(store, writer="eager", collection="7b")
+    assert store.counts().total == 6
 
 
 def test_new_database_has_the_current_schema_version(store):
