@@ -78,7 +78,7 @@ def controls() -> None:
         if pause_col.button(_("▶ Resume"), key="resume", type="primary",
                             help=_("Continue this run where it paused.")):
             session.resume(run)
-    elif pause_col.button(_("⏸ Pause"), key="pause", disabled=not running,
+    elif pause_col.button(_("⏸ Pause"), key="pause", disabled=not (running and registry.can_pause(run)),
                           help=_("Pause after the current step; the worker is free for others meanwhile.")):
         registry.pause(run)
     if step_col.button(_("⏭ One epoch"), key="step", disabled=running,

@@ -102,8 +102,9 @@ def fraction_done(run) -> float:
 def follow(runs: list, draw: Callable[[list], None]) -> None:
     """Draw `runs` with `draw(runs)`, and while any of them trains, again every POLL_SECONDS.
 
-    The one live view of the app: only this part of the page reruns while training, and once
-    every run has finished the whole page reruns to show the results.
+    The one live view of the app: only this part of the page reruns while training. The whole
+    page reruns when a run changes state (a queued run starts, a run finishes), so what is drawn
+    outside this view (buttons enabled or not, results) follows the runs.
 
     Args:
         runs: `runs.Run` objects (they update themselves as progress streams in).
@@ -113,9 +114,11 @@ def follow(runs: list, draw: Callable[[list], None]) -> None:
         draw(runs)
         return
 
+    states = [run.state for run in runs]
+
     @st.fragment(run_every=POLL_SECONDS)
     def live() -> None:
-        if all(run.finished for run in runs):
+        if all(run.finished for run in runs) or [run.state for run in runs] != states:
             st.rerun()
         draw(runs)
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from kerasways.formats import counted, percent
 from kerasways.i18n import N_, SOURCE_LANGUAGE, translate_message
-from kerasways.jobs import DONE, QUEUED, RUNNING, Job, JobPool, OwnerBusyError
+from kerasways.jobs import CANCELLED, DONE, QUEUED, RUNNING, Job, JobPool, OwnerBusyError
 from kerasways.spec import DEFAULT_LEARNING_RATES, NUM_CLASSES, PRESETS, STYLE_TITLES, ModelSpec, TrainConfig
 
 # A finished run stays on the server this long after it ended, so a reload (or the share link of
@@ -133,6 +133,9 @@ class Run:
     class_test: object = None
     _model: object = None
     _completed: bool = False
+    # The part before a resume (a paused, stopped job that holds the weights so far): the run goes
+    # back to it when its resumed part is stopped or paused before a worker took it.
+    _paused_part: Job | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -236,10 +239,24 @@ class Run:
             parts.append(N_("paused at epoch {epoch}").format(epoch=self.epochs_done))
         return " · ".join(translate_message(part, lang) for part in parts)
 
+    @property
+    def resumed_and_waiting(self) -> bool:
+        """True while a resumed part waits in the queue (the weights so far are in the part before)."""
+        return self.job.state == QUEUED and self._paused_part is not None
+
     def _next_part(self, job: Job, pausing: bool) -> None:
         with self._lock:
+            self._paused_part = self.job
             self.job, self.pausing, self._completed = job, pausing, False
             self._model = None  # new weights are coming
+
+    def _back_to_paused_part(self, pausing: bool) -> None:
+        """After a queued resumed part was cancelled: the run is its paused part again."""
+        with self._lock:
+            if self.job.state == CANCELLED and self._paused_part is not None:
+                self.job, self._paused_part = self._paused_part, None
+                self.pausing, self._completed = pausing, False
+                self._model = None
 
     def outcome(self) -> tuple[str, str]:
         """How a trained run ended, in plain words: (kind, message).
@@ -363,20 +380,28 @@ class RunRegistry:
             self._runs[run.id] = run
             return run
 
+    def can_pause(self, run: Run) -> bool:
+        """True when `pause(run)` has something to pause: it trains, or a resumed part waits for a worker."""
+        return run.state == RUNNING or run.resumed_and_waiting
+
     def pause(self, run: Run) -> None:
-        """Stop a training after its current step, resumable: its worker is freed for others."""
-        if run.state == RUNNING:
+        """Stop a training after its current step, resumable: its worker is freed for others. A resumed
+        part still waiting for a worker leaves the queue and the run is paused where it was."""
+        if self.can_pause(run):
             run.pausing = True
-            self.pool.stop(run.job.id)
+            self.pool.stop(run.job.id)  # a queued job is cancelled, a running one stops after its step
+            run._back_to_paused_part(pausing=True)
 
     def finish(self, run: Run) -> None:
         """End a run where it is, keeping its weights: a running one after its current step, a paused
-        one at once (it is then done, no longer resumable)."""
+        one at once (it is then done, no longer resumable), a resumed part still waiting for a worker
+        at once with the weights from before (a new run waiting for a worker is cancelled)."""
         if run.paused:
             run.pausing = False
-        elif run.state == RUNNING:
+        elif run.state in (QUEUED, RUNNING):
             run.pausing = False
             self.pool.stop(run.job.id)
+            run._back_to_paused_part(pausing=False)
 
     def resume(self, run: Run, owner: str, owner_alive: Callable[[], bool] | None = None,
                one_epoch: bool = False) -> None:

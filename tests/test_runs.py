@@ -144,6 +144,35 @@ def test_pause_resume_and_one_epoch_at_a_time_continue_one_run(registry):
 
 
 @pytest.mark.slow
+def test_pause_or_stop_while_a_resumed_run_waits_for_a_worker_takes_effect_at_once(registry):
+    book = Book(registry)
+    (run,) = book.submit([(ModelSpec(seed=12), "sequential", TrainConfig(epochs=3, train_size=1000))],
+                         owner="teacher", one_epoch=True)
+    wait_until(lambda: run.paused)
+    losses = run.history.snapshot()[0]
+    # Another student's long training holds the only worker, so the resumed part has to wait.
+    (busy,) = Book(registry).submit([(PRESETS["Small CNN"], "sequential", TrainConfig(epochs=100))], owner="other")
+    wait_until(lambda: busy.state == "running")
+    try:
+        registry.resume(run, owner="teacher")
+        assert run.state == "queued" and registry.can_pause(run)
+        registry.pause(run)  # used to be ignored until a worker took the resumed part
+        assert run.paused and run.epochs_done == 1
+        registry.resume(run, owner="teacher")
+        registry.finish(run)  # Stop while it waits: ended at once, with the weights of epoch 1
+        assert run.finished and not run.paused and run.outcome()[0] in ("stopped", "not_learned")
+        assert run.epochs_done == 1 and run.history.snapshot()[0] == losses
+        assert registry.model(run) is not None
+        (fresh,) = Book(registry).submit([(ModelSpec(seed=13), "sequential", QUICK)], owner="third")
+        assert fresh.state == "queued" and not registry.can_pause(fresh)  # nothing trained yet to pause
+        registry.finish(fresh)  # a new run still waiting is simply cancelled
+        assert fresh.state == "cancelled"
+    finally:
+        registry.pool.cancel(busy.job.id)
+        wait_until(lambda: busy.finished)
+
+
+@pytest.mark.slow
 def test_a_reload_during_train_all_three_reattaches_to_the_whole_group(registry):
     page_open = {"old tab": True}
     book = Book(registry)
