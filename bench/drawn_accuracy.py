@@ -80,12 +80,20 @@ def render(digit: np.ndarray, rng: np.random.Generator, vary_pen: bool) -> np.nd
     return canvas
 
 
+def probabilities(model, images: np.ndarray) -> np.ndarray:
+    return np.concatenate([np.asarray(model(images[start:start + BATCH].astype(np.float32), training=False))
+                           for start in range(0, len(images), BATCH)])
+
+
 def accuracy(model, images: np.ndarray, labels: np.ndarray) -> float:
-    predictions = []
-    for start in range(0, len(images), BATCH):
-        batch = images[start:start + BATCH].astype(np.float32)
-        predictions.append(np.argmax(np.asarray(model(batch, training=False)), axis=1))
-    return float(np.mean(np.concatenate(predictions) == labels))
+    return float(np.mean(np.argmax(probabilities(model, images), axis=1) == labels))
+
+
+def wrong_confidences(model, images: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """The top probability of every wrong answer: how sure the network is when it is wrong."""
+    read = probabilities(model, images)
+    wrong = np.argmax(read, axis=1) != labels
+    return read[wrong].max(axis=1)
 
 
 def blank_as_zeros(processed) -> np.ndarray:
@@ -154,10 +162,13 @@ def compare_networks(data, per_digit: int, seeds: int, engine: str) -> None:
         for seed in range(seeds):
             model, seconds = train_network(spec.replace(seed=42 + seed), config, data, engine)
             run = {source.name: accuracy(model, source.images, source.labels) for source in sources}
+            wrong = np.concatenate([wrong_confidences(model, source.images, source.labels) for source in sources])
+            run["confidence when wrong"] = float(np.mean(wrong)) if len(wrong) else float("nan")
             run["MNIST test digits"] = accuracy(model, data.x_test.astype(np.float32) / 255.0, data.y_test)
             run["training seconds"] = seconds
             runs.append(run)
-        table[label] = {row: statistics.median(run[row] for run in runs) for row in [*rows, "training seconds"]}
+        table[label] = {row: statistics.median(run[row] for run in runs)
+                        for row in [*rows, "confidence when wrong", "training seconds"]}
     baseline = next(iter(table))
     print(f"\nNetworks on digits that are not MNIST ({per_digit} per digit and source, median of {seeds} "
           f"training seeds, engine {engine})" + (f"; skipped, no fonts: {', '.join(missing)}" if missing else ""))
@@ -166,6 +177,8 @@ def compare_networks(data, per_digit: int, seeds: int, engine: str) -> None:
         for row in rows:
             ratio = column[row] / table[baseline][row]
             print(f"    {row:<22} {column[row]:6.1%}   ×{ratio:.3f} of the {baseline}")
+        print(f"    {'confidence when wrong':<22} {column['confidence when wrong']:6.1%}   (mean top probability of "
+              f"its wrong answers on the sources above)")
         print(f"    {'training seconds':<22} {column['training seconds']:6.1f}")
 
 
