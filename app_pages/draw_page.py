@@ -14,7 +14,7 @@ from kerasways.spec import DRAWING_NETWORK, DRAWING_TRAINING, total_params
 
 CANVAS_SIZE = 280
 DRAWING_STYLE = "functional"  # one way for everyone, so the whole class shares one training
-DRAWING_SECONDS = 30  # measured here: 24-30 s for DRAWING_TRAINING in one worker thread, 2 busy cores
+DRAWING_SECONDS = 30  # measured here: 21 s for DRAWING_TRAINING in one worker thread, quiet machine; more when busy
 CANVAS_KEY = "canvas"
 CLEARS = "canvas_clears"
 CHOSEN_RUN, RUNS_SEEN = "w_draw_run", "draw_runs_seen"

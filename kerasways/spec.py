@@ -441,8 +441,11 @@ PRESETS: dict[str, ModelSpec] = {
 # The network the Draw page trains for reading drawings. Drawings differ from MNIST's scans
 # (slant, proportions, pens, European 1s, 4s and 7s): convolutions find strokes wherever they
 # are, and mild augmentation shows each digit turned, slanted, stretched and moved while
-# training. Strong augmentation cost accuracy on digits that are not MNIST, and a 5×5 first
-# kernel or 45 epochs gained nothing measurable: bench/drawn_accuracy.py measures this network.
+# training. Measured on digits that are not MNIST (bench/drawn_accuracy.py, 3 seeds): a 256-unit
+# dense layer with dropout 0.4 read typeset digits 87% → 92% and handwriting fonts and strokes
+# slightly better than 128 units at 0.3, in the same training time. A third convolution gained
+# half a point for half again the time; 512 units, 45 epochs, a 5×5 first kernel, stronger
+# augmentation, or elastic, perspective, blur or erasing layers gained nothing or cost accuracy.
 DRAWING_NETWORK = ModelSpec(
     layers=(
         LayerSpec("conv2d", units=32, kernel_size=3, activation="relu"),
@@ -450,9 +453,9 @@ DRAWING_NETWORK = ModelSpec(
         LayerSpec("conv2d", units=64, kernel_size=3, activation="relu"),
         LayerSpec("maxpool2d", kernel_size=2),
         LayerSpec("flatten"),
-        LayerSpec("dropout", rate=0.3),
-        LayerSpec("dense", units=128, activation="relu"),
-        LayerSpec("dropout", rate=0.3),
+        LayerSpec("dropout", rate=0.4),
+        LayerSpec("dense", units=256, activation="relu"),
+        LayerSpec("dropout", rate=0.4),
     ),
     augment=True,
 )
