@@ -43,6 +43,10 @@ from kerasways.spec import (
 
 LAYER_SEPARATOR = "_"
 FIELD_SEPARATOR = "-"
+# What "aug=1" opens: the default strengths when links first carried augmentation. The defaults
+# changed since (less slant); links handed out before still open what they opened then, and
+# other strengths, today's defaults included, are written out in full.
+AUGMENTATION_ON_IN_LINKS = {"augment_rotation": 0.03, "augment_slant": 0.2, "augment_zoom": 0.1, "augment_shift": 0.05}
 # "collection" (the class's drawings) is read by the pages (app_pages/session.py), not here.
 KNOWN_KEYS = ("way", "layers", "skip", "opt", "lr", "seed", "epochs", "batch", "digits", "val", "aug", "lang",
               "collection")
@@ -239,18 +243,20 @@ def _in_words(setting: str, key: str, error: ValueError, template: str = NOTE_IN
 
 
 def _augmentation_text(spec: ModelSpec) -> str:
-    # "0" off, "1" on with the default strengths, else the strengths in AUGMENTATION_RANGES order.
+    # "0" off, "1" on with the strengths AUGMENTATION_ON_IN_LINKS, else the strengths in AUGMENTATION_RANGES order.
     if not spec.augment:
         return "0"
     strengths = [getattr(spec, name) for name in AUGMENTATION_RANGES]
-    if strengths == [DEFAULT_AUGMENTATION[name] for name in AUGMENTATION_RANGES]:
+    if strengths == [AUGMENTATION_ON_IN_LINKS[name] for name in AUGMENTATION_RANGES]:
         return "1"
     return LAYER_SEPARATOR.join(repr(float(value)) for value in strengths)
 
 
 def _parse_augmentation(text: str) -> dict[str, object]:
-    if text in ("0", "1"):
-        return {"augment": text == "1", **DEFAULT_AUGMENTATION}
+    if text == "0":
+        return {"augment": False, **DEFAULT_AUGMENTATION}
+    if text == "1":
+        return {"augment": True, **AUGMENTATION_ON_IN_LINKS}
     parts = text.split(LAYER_SEPARATOR)
     if len(parts) != len(AUGMENTATION_RANGES):
         raise ValueError(text)

@@ -56,7 +56,10 @@ MIN_TRAIN_SIZE = 100  # a smaller non-zero subset cannot fill a validation split
 
 # Augmentation strengths: defaults and the ranges a user may choose (Keras' own limits or tighter,
 # beyond which a digit turns into another one: a 6 rotated by half a turn is a 9).
-DEFAULT_AUGMENTATION = {"augment_rotation": 0.03, "augment_slant": 0.2, "augment_zoom": 0.1, "augment_shift": 0.05}
+# Less slant read digits that are not MNIST better with an MLP (bench/drawn_accuracy.py, 3 seeds,
+# 10 epochs: slant 0.2 → 0.1 raised typeset 75% → 79%, handwriting fonts 82% → 83%, strokes 92% → 93%).
+DEFAULT_AUGMENTATION = {"augment_rotation": 0.03, "augment_slant": 0.1, "augment_zoom": 0.1, "augment_shift": 0.05}
+# (The network for drawings read them equally well with either: 3 seeds, within 0.1 point.)
 AUGMENTATION_RANGES = {
     "augment_rotation": (0.0, 0.25),
     "augment_slant": (0.0, 1.0),

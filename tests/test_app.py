@@ -332,4 +332,4 @@ def test_switching_augmentation_on_shows_what_the_network_sees():
     assert any(header.value == "What the network sees while training" for header in at.subheader)
     grid = [element.proto.body for element in at.get("html") if "step 6" in element.proto.body]
     assert len(grid) == 4 and all(row.count("<img") == 7 for row in grid)  # 4 digits, original + 6 versions
-    assert at.query_params["aug"] == "1"
+    assert at.query_params["aug"] == "0.03_0.1_0.1_0.05"  # today's default strengths, written out

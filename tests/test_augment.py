@@ -81,13 +81,22 @@ def test_a_zero_strength_leaves_its_layer_out():
     assert "RandomShear" not in classes and "RandomRotation" in classes
 
 
-@pytest.mark.parametrize(("spec", "text"), [(ModelSpec(), "0"), (AUGMENTED, "1"), (DRAWING_NETWORK, "1"),
+@pytest.mark.parametrize(("spec", "text"), [(ModelSpec(), "0"), (AUGMENTED, "0.03_0.1_0.1_0.05"),
+                                           (DRAWING_NETWORK, "0.03_0.1_0.1_0.05"),
                                            (AUGMENTED.replace(augment_rotation=0.1, augment_shift=0.0),
-                                            "0.1_0.2_0.1_0.0")])
+                                            "0.1_0.1_0.1_0.0"),
+                                           (AUGMENTED.replace(augment_slant=0.2), "1")])
 def test_share_links_keep_the_augmentation(spec, text):
     query = to_query(spec, "functional", TrainConfig())
     assert query["aug"] == text
     assert from_query(query) == (spec, "functional", TrainConfig(), [])
+
+
+def test_a_link_handed_out_before_the_defaults_changed_opens_the_same_augmentation():
+    spec, _, _, notes = from_query({"aug": "1"})  # written when "on" meant slant 0.2
+    assert notes == [] and spec.augment is True
+    assert spec.augmentation == (("augment_rotation", 0.03), ("augment_slant", 0.2), ("augment_zoom", 0.1),
+                                 ("augment_shift", 0.05))
 
 
 def test_a_bad_aug_link_value_falls_back_and_is_named():
