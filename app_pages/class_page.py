@@ -18,6 +18,19 @@ problem = collection_view.saving_unavailable()
 name = collection_view.collection()
 
 
+def choose_collection(store) -> None:
+    """When the server holds several collections, a switch between them; the link follows it."""
+    options = sorted({*store.collections(), name})
+    if len(options) < 2:
+        return
+    chosen = st.selectbox(_("Collection"), options, index=options.index(name), width=320,
+                          help=_("The collections on this server. The link follows your choice: students who "
+                                 "open it add their drawings to that collection."))
+    if chosen != name:
+        st.session_state[session.COLLECTION] = chosen
+        st.rerun()
+
+
 def show_counts(counts) -> None:
     """Drawings per digit and per writer; writers are numbered, never named."""
     import pandas as pd
@@ -157,10 +170,11 @@ if problem:
         problem=problem),
                icon=":material/cloud_off:")
 else:
-    st.caption(_("Collection **“{name}”**. Students add drawings on page 3 (\"Which digit was it?\"). A link with "
-                 "`?collection=name` gives a class its own collection.").format(name=name))
     store = collection_view.store()
     try:
+        choose_collection(store)
+        st.caption(_("Collection **“{name}”**. Students add drawings on page 3 (\"Which digit was it?\"). A link with "
+                     "`?collection=name` gives a class its own collection.").format(name=name))
         counts = store.counts(name)
         data = store.arrays(name)
     except StoreUnavailable as error:

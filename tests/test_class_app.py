@@ -117,6 +117,28 @@ def test_class_page_shows_counts_per_digit_and_anonymous_writers_and_a_gallery(d
     assert not at.text_input  # no teacher key on this server: no teacher controls
 
 
+def test_a_teacher_switches_between_the_servers_collections_and_the_link_follows(data_dir, mnist):
+    fill_collection(data_dir, mnist, writers=2, per_writer=5)  # "class"
+    fill_collection(data_dir, mnist, writers=3, per_writer=4, collection="7b")
+    at = app()
+    at.switch_page("app_pages/class_page.py").run()
+    [switch] = [box for box in at.selectbox if box.label == "Collection"]
+    assert switch.options == ["7b", "class"] and switch.value == "class"
+    assert next(metric for metric in at.metric if metric.label == "Drawings").value == "10"
+    switch.select("7b").run()
+    assert not at.exception, at.exception
+    assert next(metric for metric in at.metric if metric.label == "Drawings").value == "12"
+    assert at.query_params["collection"] == "7b"  # the link hands out this collection now
+    assert at.session_state["collection"] == "7b"  # and the Draw page saves into it
+
+
+def test_one_collection_needs_no_switch(data_dir, mnist):
+    fill_collection(data_dir, mnist, writers=2, per_writer=3)
+    at = app()
+    at.switch_page("app_pages/class_page.py").run()
+    assert not [box for box in at.selectbox if box.label == "Collection"]
+
+
 def test_a_bad_collection_name_in_the_link_saves_nothing_and_says_why(data_dir, mnist):
     at = app({"collection": "../../etc"})
     assert not at.warning  # "collection" is a known link key, not an unknown one
