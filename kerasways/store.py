@@ -290,6 +290,14 @@ def _validated_writer(writer: object, field: str = "writer") -> str:
     return writer
 
 
+def _teacher_only(collection: object, authorised: bool, refusal: str) -> str:
+    """The validated collection name of a teacher-only action; NotAuthorised(refusal) without the key."""
+    collection = validate_collection(collection)
+    if authorised is not True:
+        raise NotAuthorised(refusal)
+    return collection
+
+
 def _png(canvas: np.ndarray) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(canvas).save(buffer, format="PNG", optimize=False)
@@ -516,35 +524,40 @@ class DrawingStore:
         return save.drawing_id
 
     def _commit_group(self, group: list[_PendingSave]) -> None:
-        refused: dict[int, WriterLimitReached] = {}
         try:
+            saved_so_far: dict[tuple[str, str], int] = {}
             with self._transaction() as connection:
-                ids = {}
-                saved: dict[tuple[str, str], int] = {}  # per (collection, writer), counted in this transaction
-                for number, pending in enumerate(group):
-                    owner = pending.row[:2]
-                    if owner not in saved:
-                        saved[owner] = connection.execute(COUNT_WRITER_DRAWINGS, owner).fetchone()[0]
-                    if saved[owner] >= MAX_DRAWINGS_PER_WRITER:
-                        expected = N_("at most {limit} drawings from one browser in a collection").format(
-                            limit=MAX_DRAWINGS_PER_WRITER)
-                        received = N_("drawing {number}").format(number=saved[owner] + 1)
-                        refused[number] = WriterLimitReached(f"writer: expected {expected}; received {received}",
-                                                             MAX_DRAWINGS_PER_WRITER)
-                        continue
-                    ids[number] = int(connection.execute(INSERT_DRAWING, pending.row).lastrowid)
-                    saved[owner] += 1
+                outcomes = [self._insert_unless_over_limit(connection, pending.row, saved_so_far) for pending in group]
         except Exception as error:  # every save of the group learns why; none is acknowledged
             for pending in group:
                 pending.error = StoreUnavailable(str(error)) if isinstance(error, StoreUnavailable) else error
                 pending.done = True
         else:
-            for number, pending in enumerate(group):
-                if number in refused:
-                    pending.error = refused[number]
+            for pending, outcome in zip(group, outcomes):
+                if isinstance(outcome, WriterLimitReached):
+                    pending.error = outcome
                 else:
-                    pending.drawing_id = ids[number]
+                    pending.drawing_id = outcome
                 pending.done = True
+
+    @staticmethod
+    def _insert_unless_over_limit(connection: sqlite3.Connection, row: tuple,
+                                  saved_so_far: dict[tuple[str, str], int]) -> int | WriterLimitReached:
+        """Insert one drawing's row and return its id, or the refusal when its writer is at the limit.
+
+        `saved_so_far` carries each (collection, writer)'s drawings through one transaction, so saves of
+        one writer committed together are counted together.
+        """
+        owner = row[:2]
+        if owner not in saved_so_far:
+            saved_so_far[owner] = connection.execute(COUNT_WRITER_DRAWINGS, owner).fetchone()[0]
+        if saved_so_far[owner] >= MAX_DRAWINGS_PER_WRITER:
+            expected = N_("at most {limit} drawings from one browser in a collection").format(
+                limit=MAX_DRAWINGS_PER_WRITER)
+            received = N_("drawing {number}").format(number=saved_so_far[owner] + 1)
+            return WriterLimitReached(f"writer: expected {expected}; received {received}", MAX_DRAWINGS_PER_WRITER)
+        saved_so_far[owner] += 1
+        return int(connection.execute(INSERT_DRAWING, row).lastrowid)
 
     def list_mine(self, *, writer: str, collection: str = DEFAULT_COLLECTION) -> list[SavedDrawing]:
         """The drawings this browser session saved in a collection, newest first.
@@ -672,9 +685,7 @@ class DrawingStore:
         Raises:
             NotAuthorised: without the teacher key.
         """
-        collection = validate_collection(collection)
-        if authorised is not True:
-            raise NotAuthorised(N_("Deleting a collection needs the teacher key."))
+        collection = _teacher_only(collection, authorised, N_("Deleting a collection needs the teacher key."))
         with self._transaction() as connection:
             return connection.execute("DELETE FROM drawings WHERE collection = ?", (collection,)).rowcount
 
@@ -695,9 +706,7 @@ class DrawingStore:
             ValueError: when the arrays are not a valid collection (nothing is stored).
             StoreUnavailable: when the data folder cannot be written (nothing is stored).
         """
-        collection = validate_collection(collection)
-        if authorised is not True:
-            raise NotAuthorised(N_("Importing drawings needs the teacher key."))
+        collection = _teacher_only(collection, authorised, N_("Importing drawings needs the teacher key."))
         validate_arrays(data)
         saved_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
         rows = ((collection, str(writer), int(label), np.ascontiguousarray(image).tobytes(), None, saved_at)
