@@ -42,6 +42,8 @@ VALUE_FORMATS = {"loss": ".4f", "accuracy": PERCENT_FORMAT}
 UPRIGHT_TITLE_LANGUAGES = frozenset({"zh"})
 UPRIGHT_Y_TITLE = {"titleAngle": 0, "titleAnchor": "end", "titleAlign": "left", "titleBaseline": "bottom",
                    "titleX": 0, "titleY": -8}
+# Digits under an axis read upright (Vega-Lite turns the labels of a discrete axis by default).
+DIGIT_LABELS = alt.Axis(labelAngle=0)
 # Words the charts draw from data values (a legend's entries, an axis' title), marked for translation.
 METRIC_WORDS = {"loss": N_("loss"), "accuracy": N_("accuracy")}
 KIND_WORDS = {"training": N_("training"), "validation": N_("validation")}
@@ -268,7 +270,7 @@ def confusion_heatmap(confusion: np.ndarray, lang: str = SOURCE_LANGUAGE) -> Cha
 def _confusion_spec(lang: str) -> str:
     _ = translator(lang)
     base = alt.Chart().encode(
-        x=alt.X("predicted:O", title=_("predicted digit"), scale=alt.Scale(domain=DIGITS), axis=alt.Axis(labelAngle=0)),
+        x=alt.X("predicted:O", title=_("predicted digit"), scale=alt.Scale(domain=DIGITS), axis=DIGIT_LABELS),
         y=alt.Y("true:O", title=_("true digit"), scale=alt.Scale(domain=DIGITS)),
     )
     cells = base.mark_rect().encode(
@@ -298,7 +300,7 @@ def per_class_bars(per_class_accuracy: np.ndarray, lang: str = SOURCE_LANGUAGE) 
 def _per_class_spec(lang: str) -> str:
     _ = translator(lang)
     return _spec(alt.Chart().mark_bar(color="#00798c").encode(
-        x=alt.X("digit:O", scale=alt.Scale(domain=DIGITS), axis=alt.Axis(labelAngle=0), **_field_title(_, N_("digit"))),
+        x=alt.X("digit:O", scale=alt.Scale(domain=DIGITS), axis=DIGIT_LABELS, **_field_title(_, N_("digit"))),
         y=alt.Y("accuracy:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%"),
                 **_field_title(_, N_("accuracy"))),
         tooltip=[alt.Tooltip("digit:O", **_field_title(_, N_("digit"))),
@@ -319,7 +321,7 @@ def probability_bars(probabilities: np.ndarray, lang: str = SOURCE_LANGUAGE) -> 
 def _probability_spec(lang: str) -> str:
     _ = translator(lang)
     return _spec(alt.Chart().mark_bar().encode(
-        x=alt.X("digit:O", scale=alt.Scale(domain=DIGITS), axis=alt.Axis(labelAngle=0), **_field_title(_, N_("digit"))),
+        x=alt.X("digit:O", scale=alt.Scale(domain=DIGITS), axis=DIGIT_LABELS, **_field_title(_, N_("digit"))),
         y=alt.Y("probability:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%"),
                 **_field_title(_, N_("probability"))),
         color=alt.condition(alt.datum.top, alt.value("#d1495b"), alt.value("#9aa5b1")),
