@@ -6,7 +6,7 @@ import re
 import pytest
 
 from tests.conftest import ARTIFACTS, shown_answer, start_app
-from tests.test_browser_drawing import absolute, mouse_stroke
+from tests.test_browser_drawing import absolute, mouse_stroke, open_draw_page_with_a_model
 from tests.test_class_app import fill_collection
 
 pytestmark = pytest.mark.browser
@@ -39,12 +39,7 @@ def label_a_drawing(browser, url: str, stroke, label: str):
     page.on("console", lambda message: page.errors.append(message.text)
             if message.type == "error" and "Failed to load resource" not in message.text else None)
     page.on("pageerror", lambda error: page.errors.append(str(error)))
-    page.goto(f"{url}/draw?collection={COLLECTION}&epochs=2&digits=1000")
-    page.get_by_role("button", name=re.compile("Train the network for drawings now")).click(timeout=60_000)
-    canvas = page.locator("canvas.upper-canvas").first
-    canvas.wait_for(timeout=120_000)
-    page.get_by_text("Draw a digit on the black square").first.wait_for(timeout=30_000)
-    page.wait_for_timeout(500)
+    canvas = open_draw_page_with_a_model(page, url, f"?collection={COLLECTION}&epochs=2&digits=1000")
     mouse_stroke(page, absolute(canvas.bounding_box(), stroke))
     shown_answer(page).wait_for(timeout=30_000)
     page.get_by_role("button", name=label, exact=True).click()

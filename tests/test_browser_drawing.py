@@ -12,9 +12,10 @@ pytestmark = pytest.mark.browser
 CORNER_STROKE = [(0.88, 0.06), (0.86, 0.35), (0.84, 0.65), (0.82, 0.94)]
 
 
-def open_draw_page_with_a_model(page, url: str):
-    """Train the quick model from the Draw page; return the canvas once it is there."""
-    page.goto(url + "/draw")
+def open_draw_page_with_a_model(page, url: str, query: str = ""):
+    """Train the quick model from the Draw page (opened with `query`, e.g. "?epochs=2"); return the
+    canvas once it is there."""
+    page.goto(url + "/draw" + query)
     page.get_by_role("button", name=re.compile("Train the network for drawings now")).click(timeout=60_000)
     canvas = page.locator("canvas.upper-canvas").first
     canvas.wait_for(timeout=120_000)
