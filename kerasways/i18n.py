@@ -32,6 +32,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from kerasways.messages import Message, UserError
+
 DOMAIN = "kerasways"
 LOCALE_DIR = Path(__file__).parent / "locale"
 SOURCE_LANGUAGE = "en"
@@ -283,6 +285,24 @@ def translate_message(message: str, lang: str, _depth: int = 0) -> str:
 def _count(text: str) -> int:
     digits = text.replace(",", "")
     return int(digits) if digits.isdigit() else 2
+
+
+def render(message: Message | UserError | str, lang: str) -> str:
+    """A library message in `lang`: its template translated, then its values filled in.
+
+    Args:
+        message: a Message, an error carrying one (UserError, InvalidValue), or a marked constant.
+        lang: the language to show it in.
+
+    Returns:
+        The finished text.
+    """
+    _ = translator(check_language(lang))
+    if isinstance(message, UserError):
+        message = message.message
+    if isinstance(message, Message):
+        return message.format(_, _.ngettext)
+    return _(str(message))
 
 
 def translate_error(error: BaseException | str, lang: str) -> str:
