@@ -34,8 +34,8 @@ def _model_input(images: np.ndarray) -> np.ndarray:
 def predict_probabilities(model, images: np.ndarray) -> np.ndarray:
     """Class probabilities for uint8 or [0, 1] images, through the model's compiled predict step.
 
-    `predict_on_batch` runs a traced graph, in chunks; `model.predict` would add about 50 ms of
-    set-up per call. For a single drawing on a busy server, `predict_one` is faster.
+    `predict_on_batch` runs a traced graph, in chunks; `model.predict` would add its fixed set-up
+    cost to every call. For a single drawing on a busy server, `predict_one` is faster.
 
     Args:
         model: a keras.Model taking N×28×28 float32 in [0, 1].
@@ -52,8 +52,7 @@ def predict_probabilities(model, images: np.ndarray) -> np.ndarray:
 
 # architecture → its XLA-compiled single-image step, which takes the weights as arguments (the
 # first model of the architecture stays as the step's template). Every training of the same
-# network reuses one step: XLA keeps what it compiles for the life of the process (about
-# 0.7 MB a step here), so a step per trained model would grow the server with every training.
+# network reuses one step: XLA keeps what it compiles for the life of the process, so a step per trained model would grow the server with every training.
 _SINGLE_STEPS: dict = {}
 _SINGLE_STEPS_LOCK = threading.Lock()
 
@@ -64,11 +63,10 @@ def predict_one(model, image: np.ndarray, architecture) -> np.ndarray:
     This is the path for a drawing on the app server, where a class's sessions, trainings and
     (in the benchmark) browsers keep both cores busy. `predict_on_batch` runs a graph whose ops
     TensorFlow hands to its thread pool, and under that load each hand-off waits for a pool
-    thread to be scheduled; XLA runs the whole small network on the thread that asks. With 12
-    processes spinning, the model call took 1.2-1.8 ms median and 1.5-2.3 ms p95 this way,
-    against 2.9-6.7 and 12 ms through `predict_on_batch` (bench/predict_latency.py --busy 12
-    --model-only). The first drawing of an architecture compiles its step (0.1-0.2 s); for a
-    whole test set, `predict_probabilities` is faster.
+    thread to be scheduled; XLA runs the whole small network on the thread that asks (the
+    figures: docs/architecture.md, bench/predict_latency.py --busy 12 --model-only). The first
+    drawing of an architecture compiles its step; for a whole test set, `predict_probabilities`
+    is faster.
 
     Args:
         model: a keras.Model taking N×28×28 float32 in [0, 1].
