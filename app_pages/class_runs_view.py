@@ -10,7 +10,6 @@ from app_pages import collection_view, session
 from kerasways.collection import (
     MIN_DRAWINGS_FOR_TRAINING,
     MIN_WRITERS_FOR_TRAINING,
-    as_test_set,
     split_by_writer,
     why_not_ready_for_training,
 )
@@ -92,12 +91,12 @@ def evaluation_on(run, data, data_key: tuple):
         data: the drawings to test on.
         data_key: identifies `data` (e.g. the collection and its size), so new drawings re-evaluate.
     """
-    from kerasways.evaluate import evaluate
+    from kerasways.evaluate import predict_probabilities, summarise
 
     cache = st.session_state.setdefault(EVALUATIONS, {})
     key = (run.id, *data_key)
     if key not in cache:
-        cache[key] = evaluate(session.model(run), as_test_set(data))
+        cache[key] = summarise(predict_probabilities(session.model(run), data.x), data.y, data.x)
         while len(cache) > MAX_EVALUATIONS:
             del cache[next(iter(cache))]
     return cache[key]

@@ -55,29 +55,6 @@ class TrainingData:
     source: str
 
 
-@dataclass(frozen=True)
-class DigitsToTest:
-    """Digits to test a model on, shaped as `evaluate.evaluate(model, data)` takes them."""
-
-    x_test: np.ndarray
-    y_test: np.ndarray
-
-
-def as_test_set(data: CollectionData) -> DigitsToTest:
-    """A collection (or one part of a split) as test digits, for a run's accuracy on the class's drawings.
-
-    A run trained with the class's digits must be tested on the test part of the same
-    `split_by_writer` (same seed), never on the whole collection: it has seen the rest.
-
-    Args:
-        data: the collection or a part of it.
-
-    Returns:
-        A DigitsToTest (x_test uint8 N×28×28, y_test labels).
-    """
-    return DigitsToTest(x_test=data.x, y_test=data.y)
-
-
 def split_by_writer(data: CollectionData, *, test_fraction: float = TEST_FRACTION,
                     seed: int = 0) -> tuple[CollectionData, CollectionData]:
     """Split a collection into training and test parts, never with one writer in both.
