@@ -371,10 +371,17 @@ class DrawingStore(abc.ABC):
     - **All-or-nothing imports** (`_insert_all`): every row in one transaction, or none.
     - **Reads** (`_select`, `_canvas_png`, `_collections`, `_counts`, `_arrays`) and **deletes**
       (`_delete`, `_delete_collection`) scoped to one collection; `_delete` also to one writer.
+      Ids are positive integers, unique in the store and increasing in the order drawings were
+      saved: "newest first" is by id, and a page uses the newest id to notice new drawings.
     - **Errors as `StoreUnavailable`** with a plain reason, chosen by the database driver's
       exception type and error code (never by its message text), for every failure of the
       database itself; a connection that failed is not reused. Anything else (a bug) propagates.
     - **Thread safety**: the server's session threads share one store.
+    - **The rest**: `location` (where the data lives, shown in errors), `_schema_version`,
+      `close`; a constructor that takes `max_per_writer` (passed on here) and touches nothing.
+
+    Every backend is added to `support.stored_drawings.STORE_BACKENDS`, so tests/test_store.py runs
+    on it, and `open_store` learns when to choose it.
 
     Args:
         max_per_writer: the most drawings one writer may save in one collection; None:
