@@ -10,7 +10,6 @@ from app_pages import collection_view, session
 from kerasways.collection import (
     MIN_DRAWINGS_FOR_TRAINING,
     MIN_WRITERS_FOR_TRAINING,
-    as_test_set,
     split_by_writer,
     why_not_ready_for_training,
 )
@@ -45,7 +44,7 @@ def class_digits_option(seed: int, disabled: bool = False):
     try:
         counts = collection_view.store().counts(name)
     except StoreUnavailable as error:
-        st.caption(session.message(error))
+        st.caption(collection_view.said(error))
         return None
     why_not = why_not_ready_for_training(counts)
     if why_not:
@@ -55,7 +54,7 @@ def class_digits_option(seed: int, disabled: bool = False):
             _.counted("{count} more drawing", "{count} more drawings", more) if more else "",
             _.counted("{count} more writer", "{count} more writers", more_writers) if more_writers else "") if part)
         st.caption(_("**Add our class's digits** becomes available with {needed}: label drawings on page 3. "
-                     "{why_not}").format(needed=needed, why_not=session.message(why_not)))
+                     "{why_not}").format(needed=needed, why_not=collection_view.said(why_not)))
         return None
     on = st.toggle(_("Add our class's digits (collection “{name}”, {count} drawings)").format(
                        name=name, count=counts.total), key=USE_CLASS_DIGITS,
@@ -92,12 +91,12 @@ def evaluation_on(run, data, data_key: tuple):
         data: the drawings to test on.
         data_key: identifies `data` (e.g. the collection and its size), so new drawings re-evaluate.
     """
-    from kerasways.evaluate import evaluate
+    from kerasways.evaluate import predict_probabilities, summarise
 
     cache = st.session_state.setdefault(EVALUATIONS, {})
     key = (run.id, *data_key)
     if key not in cache:
-        cache[key] = evaluate(session.model(run), as_test_set(data))
+        cache[key] = summarise(predict_probabilities(session.model(run), data.x), data.y, data.x)
         while len(cache) > MAX_EVALUATIONS:
             del cache[next(iter(cache))]
     return cache[key]

@@ -1,8 +1,8 @@
 """The class's collection as pages use it: the shared store, this session's collection and writer,
 the Draw page's "save it for the class" block, and "add our class's digits" for training.
 
-Storage itself lives in `kerasways/store.py` and the data handling in `kerasways/collection.py`;
-this file only draws them.
+Storage itself lives behind `kerasways.store.DrawingStore` (the database is chosen by
+`open_store`) and the data handling in `kerasways/collection.py`; this file only draws them.
 """
 
 from __future__ import annotations
@@ -12,11 +12,14 @@ import re
 import streamlit as st
 
 from app_pages import session, views
+from kerasways import i18n
+from kerasways.messages import Message, UserError
 from kerasways.store import (
     DrawingStore,
     StoreUnavailable,
     WriterLimitReached,
     default_data_dir,
+    open_store,
     validate_collection,
 )
 
@@ -29,7 +32,7 @@ MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#|~<>$:.])")
 
 @st.cache_resource(show_spinner=False)
 def _store_in(data_dir: str) -> DrawingStore:
-    return DrawingStore(data_dir)
+    return open_store(data_dir)
 
 
 def store() -> DrawingStore:
@@ -39,6 +42,13 @@ def store() -> DrawingStore:
     process that serves another folder (a test) gets its own store.
     """
     return _store_in(str(default_data_dir()))
+
+
+def said(what: Message | BaseException) -> str:
+    """A store's or collection's message (a Message, or an error carrying one) in the page's language."""
+    if isinstance(what, Message | UserError):
+        return i18n.render(what, session.lang())
+    return str(what)  # an error from outside the library: its own words
 
 
 def collection() -> str | None:
@@ -61,14 +71,14 @@ def collection_problem() -> str | None:
     except ValueError as error:
         _ = session.gettext()
         return _("{problem}. Ask your teacher for the class's link.").format(
-            problem=MARKDOWN_SPECIALS.sub(r"\\\1", session.error_text(error)))
+            problem=MARKDOWN_SPECIALS.sub(r"\\\1", said(error)))
     return None
 
 
 def saving_unavailable() -> str | None:
     """Why drawings cannot be saved now (a bad collection name, an unusable data folder), or None."""
     reason = store().unavailable_reason()
-    return collection_problem() or (session.message(reason) if reason else reason)
+    return collection_problem() or (said(reason) if reason else None)
 
 
 def writer() -> str:
@@ -109,7 +119,7 @@ def _save(rgba, processed, digit: int, clear) -> None:
                            ).format(limit=error.limit, name=collection()))
         return
     except (ValueError, StoreUnavailable) as error:
-        _note("warning", _("Not saved: {error}").format(error=session.error_text(error)))
+        _note("warning", _("Not saved: {error}").format(error=said(error)))
         return
     _note("success", _("Saved as a {digit} in the class's collection “{name}”. Draw the next one!"
                                        ).format(digit=digit, name=collection()), processed)
@@ -121,7 +131,7 @@ def _delete(drawing_id: int) -> None:
     try:
         deleted = store().delete_mine(drawing_id, writer=writer(), collection=collection())
     except StoreUnavailable as error:
-        _note("warning", _("Not deleted: {error}").format(error=session.message(error)))
+        _note("warning", _("Not deleted: {error}").format(error=said(error)))
         return
     if not deleted:
         _note("warning", _("That drawing was already gone."))
@@ -166,7 +176,7 @@ def my_drawings() -> None:
     try:
         mine = store().list_mine(writer=writer(), collection=collection())
     except StoreUnavailable as error:
-        st.caption(session.message(error))
+        st.caption(said(error))
         return
     if not mine:
         return

@@ -39,7 +39,7 @@ from drawn_accuracy import render  # noqa: E402
 
 from kerasways.data import load_mnist  # noqa: E402
 from kerasways.drawing import to_mnist  # noqa: E402
-from kerasways.store import DrawingStore  # noqa: E402
+from kerasways.store import DrawingStore, open_store  # noqa: E402
 
 DISTINCT_DRAWINGS = 40
 
@@ -76,7 +76,7 @@ def write(store: DrawingStore, writer: str, drawings, count: int, pause_ms: floa
 
 def process_writer(data_dir: str, writer: str, drawings, count: int, pause_ms: float, start_at: float):
     """A writer in its own process: opens the store, waits for the common start, saves."""
-    store = DrawingStore(data_dir)
+    store = open_store(data_dir)
     store.unavailable_reason()  # open and migrate before the clock starts, as a running server has
     time.sleep(max(0.0, start_at - time.time()))
     return write(store, writer, drawings, count, pause_ms)
@@ -95,7 +95,7 @@ def run_class(data_dir: Path, drawings, writers: int, count: int, pause_ms: floa
             seconds = time.time() - start_at
     else:
         started = time.perf_counter()
-        store = DrawingStore(data_dir)
+        store = open_store(data_dir)
         store.unavailable_reason()
         start = threading.Barrier(writers)
         results = [None] * writers
@@ -118,7 +118,7 @@ def run_class(data_dir: Path, drawings, writers: int, count: int, pause_ms: floa
 def one_run(drawings, writers: int, count: int, pause_ms: float, processes: bool,
             baseline_saves: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="kerasways-collect-") as folder:
-        alone = DrawingStore(Path(folder) / "alone")
+        alone = open_store(Path(folder) / "alone")
         alone.unavailable_reason()
         write(alone, "warm-up", drawings, 5)
         _, baseline = write(alone, "alone", drawings, baseline_saves, pause_ms)
@@ -126,7 +126,7 @@ def one_run(drawings, writers: int, count: int, pause_ms: float, processes: bool
 
         data_dir = Path(folder) / "class"
         ids, latencies, seconds = run_class(data_dir, drawings, writers, count, pause_ms, processes)
-        stored = {d.id for d in DrawingStore(data_dir).gallery(limit=10 * len(ids) + 10)}
+        stored = {d.id for d in open_store(data_dir).gallery(limit=10 * len(ids) + 10)}
     return {
         "alone_p50": float(np.percentile(baseline, 50)), "alone_p95": float(np.percentile(baseline, 95)),
         "class_p50": float(np.percentile(latencies, 50)), "class_p95": float(np.percentile(latencies, 95)),

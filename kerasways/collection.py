@@ -1,7 +1,7 @@
 """A class's collection of labelled drawings as a data set: split, mix into training, export, import.
 
-Pure data handling on `CollectionData` arrays (kerasways/store.py reads and writes them); no
-database, no Streamlit.
+Pure data handling on `CollectionData` arrays (a `store.DrawingStore` reads and writes them); no
+database, no Streamlit. Refused files raise `InvalidValue` (a ValueError carrying its parts).
 
 Splitting is by writer: a model tested on drawings by a student whose other drawings it trained
 on would look better than it is on a new student's handwriting, so no writer is ever in both parts.
@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image
 
 from kerasways.i18n import N_
-from kerasways.spec import INVALID_VALUE
+from kerasways.messages import InvalidValue, Message
 from kerasways.store import CollectionCounts, CollectionData, validate_arrays
 
 # "Add our class's digits" is offered from this size. Three writers leave at least one writer for
@@ -32,6 +32,8 @@ MAX_IMPORT_BYTES = 32 * 1024 * 1024  # the uploaded file, and the arrays once de
 MAX_IMPORT_ROWS = 20_000  # a class collection, with room to spare; full MNIST is not one
 NPZ_KEYS = ("x", "y", "writers")
 IMPORTED_WRITER = "imported"  # writer id for files that carry none
+# What numpy and zipfile raise for a damaged array inside a readable zip.
+UNREADABLE = (ValueError, OSError, EOFError, zipfile.BadZipFile)
 
 
 @dataclass(frozen=True)
@@ -51,29 +53,6 @@ class TrainingData:
     y_test: np.ndarray
     class_digits: int
     source: str
-
-
-@dataclass(frozen=True)
-class DigitsToTest:
-    """Digits to test a model on, shaped as `evaluate.evaluate(model, data)` takes them."""
-
-    x_test: np.ndarray
-    y_test: np.ndarray
-
-
-def as_test_set(data: CollectionData) -> DigitsToTest:
-    """A collection (or one part of a split) as test digits, for a run's accuracy on the class's drawings.
-
-    A run trained with the class's digits must be tested on the test part of the same
-    `split_by_writer` (same seed), never on the whole collection: it has seen the rest.
-
-    Args:
-        data: the collection or a part of it.
-
-    Returns:
-        A DigitsToTest (x_test uint8 N×28×28, y_test labels).
-    """
-    return DigitsToTest(x_test=data.x, y_test=data.y)
 
 
 def split_by_writer(data: CollectionData, *, test_fraction: float = TEST_FRACTION,
@@ -106,22 +85,22 @@ def _rows(data: CollectionData, mask: np.ndarray) -> CollectionData:
     return CollectionData(x=data.x[mask], y=data.y[mask], writers=data.writers[mask])
 
 
-def why_not_ready_for_training(counts: CollectionCounts) -> str | None:
+def why_not_ready_for_training(counts: CollectionCounts) -> Message | None:
     """Why "add our class's digits" cannot be offered yet, or None when it can.
 
     Args:
         counts: the collection's counts (`DrawingStore.counts`).
 
     Returns:
-        A sentence for the page, or None.
+        A Message for the page (`i18n.render`), or None.
     """
     writers = len(counts.by_writer)
     if counts.total >= MIN_DRAWINGS_FOR_TRAINING and writers >= MIN_WRITERS_FOR_TRAINING:
         return None
-    return N_("Training with the class's digits needs at least {drawings} drawings from {writers} writers; "
-              "the collection has {total} from {have}.").format(drawings=MIN_DRAWINGS_FOR_TRAINING,
-                                                                writers=MIN_WRITERS_FOR_TRAINING,
-                                                                total=counts.total, have=writers)
+    return Message(N_("Training with the class's digits needs at least {drawings} drawings from {writers} writers; "
+                      "the collection has {total} from {have}."),
+                   {"drawings": MIN_DRAWINGS_FOR_TRAINING, "writers": MIN_WRITERS_FOR_TRAINING,
+                    "total": counts.total, "have": writers})
 
 
 def with_class_digits(data, class_train: CollectionData, *, train_size: int = 0, repeat: int = 1,
@@ -205,43 +184,38 @@ def read_npz(content: bytes, *, max_bytes: int = MAX_IMPORT_BYTES, max_rows: int
         A CollectionData (writers "imported" when the file has no `writers`).
 
     Raises:
-        ValueError: naming what is wrong (not an npz, keys, sizes, shapes, dtypes, labels, pickles).
+        InvalidValue: naming what is wrong (not an npz, keys, sizes, shapes, dtypes, labels, pickles).
     """
     if not isinstance(content, bytes | bytearray):
-        raise ValueError(INVALID_VALUE.format(field="file", expected=N_("the bytes of an .npz file"),
-                                              received=type(content).__name__))
+        raise InvalidValue("file", Message(N_("the bytes of an .npz file")), type(content).__name__)
     if len(content) > max_bytes:
-        raise ValueError(INVALID_VALUE.format(field="file", expected=N_("at most {count} bytes").format(
-            count=f"{max_bytes:,}"), received=f"{len(content):,}"))
+        raise InvalidValue("file", Message(N_("at most {count} bytes"), {"count": f"{max_bytes:,}"}), len(content))
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             members = archive.infolist()
     except zipfile.BadZipFile:
-        raise ValueError(INVALID_VALUE.format(field="file", expected=N_("an .npz file (numpy.savez)"),
-                                              received=N_("something else"))) from None
+        raise InvalidValue("file", Message(N_("an .npz file (numpy.savez)")), bytes(content[:16])) from None
     # A small compressed file can hold huge arrays: check the sizes before decompressing anything.
     unpacked = sum(member.file_size for member in members)
     if unpacked > max_bytes:
-        raise ValueError(INVALID_VALUE.format(field="file", expected=N_("arrays of at most {count} bytes").format(
-            count=f"{max_bytes:,}"), received=N_("{count} once unpacked").format(count=f"{unpacked:,}")))
+        raise InvalidValue("file", Message(N_("arrays of at most {count} bytes once unpacked"),
+                                           {"count": f"{max_bytes:,}"}), unpacked)
     names = sorted(member.filename.removesuffix(".npy") for member in members)
     if not {"x", "y"} <= set(names) or not set(names) <= set(NPZ_KEYS):
-        raise ValueError(INVALID_VALUE.format(field="file", expected=N_("arrays {names} (writers optional)").format(
-            names=", ".join(NPZ_KEYS)), received=names))
+        raise InvalidValue("file", Message(N_("arrays {names} (writers optional)"), {"names": ", ".join(NPZ_KEYS)}),
+                           names)
     try:
-        with np.load(io.BytesIO(content), allow_pickle=False) as npz:
-            arrays = {name: npz[name] for name in names}
-    except ValueError as error:
-        if "pickle" in str(error) or "Object arrays" in str(error):
-            raise ValueError(INVALID_VALUE.format(field="file", expected=N_("plain number and text arrays"),
-                                                  received=N_("Python objects"))) from None
-        raise _unreadable(error) from None
-    except (OSError, EOFError, zipfile.BadZipFile) as error:
-        raise _unreadable(error) from None
+        pickled = _arrays_of_objects(content)
+        if not pickled:
+            with np.load(io.BytesIO(content), allow_pickle=False) as npz:
+                arrays = {name: npz[name] for name in names}
+    except UNREADABLE as error:
+        raise InvalidValue("file", Message(N_("readable numpy arrays")), type(error).__name__) from None
+    if pickled:
+        raise InvalidValue("file", Message(N_("plain number and text arrays, not Python objects")), pickled)
     x, y = arrays["x"], arrays["y"]
     if x.ndim >= 1 and len(x) > max_rows:
-        raise ValueError(INVALID_VALUE.format(field="x", expected=N_("at most {count} drawings").format(
-            count=f"{max_rows:,}"), received=f"{len(x):,}"))
+        raise InvalidValue("x", Message(N_("at most {count} drawings"), {"count": f"{max_rows:,}"}), len(x))
     writers = arrays.get("writers")
     if writers is None:
         writers = np.full(len(x) if x.ndim else 0, IMPORTED_WRITER)
@@ -250,7 +224,15 @@ def read_npz(content: bytes, *, max_bytes: int = MAX_IMPORT_BYTES, max_rows: int
     return data
 
 
-
-def _unreadable(error: BaseException) -> ValueError:
-    return ValueError(INVALID_VALUE.format(field="file", expected=N_("readable numpy arrays"),
-                                           received=N_("an unreadable file ({error})").format(error=error)))
+def _arrays_of_objects(content: bytes) -> list[str]:
+    """The arrays of an npz whose header declares Python objects (numpy would need pickle to load them)."""
+    found = []
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        for member in archive.infolist():
+            with archive.open(member) as file:
+                version = np.lib.format.read_magic(file)
+                read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                               else np.lib.format.read_array_header_2_0)
+                if read_header(file)[2].hasobject:
+                    found.append(member.filename.removesuffix(".npy"))
+    return found

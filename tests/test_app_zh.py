@@ -182,7 +182,7 @@ def test_a_bad_collection_name_is_explained_in_chinese(data_dir):
 
 
 def test_the_teacher_controls_and_an_import_in_chinese(data_dir, mnist, monkeypatch):
-    from kerasways.store import DrawingStore
+    from kerasways.store import open_store
     from tests.test_class_app import to_npz_bytes
 
     monkeypatch.setenv("KERASWAYS_TEACHER_KEY", "owl-42")
@@ -192,7 +192,7 @@ def test_the_teacher_controls_and_an_import_in_chinese(data_dir, mnist, monkeypa
     at.text_input(key="w_teacher_key").input("guess").run()
     assert any(box.value == "这不是教师密钥。" for box in at.error)
     at.text_input(key="w_teacher_key").input("owl-42").run()
-    exported = DrawingStore(data_dir).arrays("7b")
+    exported = open_store(data_dir).arrays("7b")
     at.file_uploader(key="import_npz").set_value(("broken.npz", to_npz_bytes(exported)[:200], "")).run()
     at.button(key="import").click().run()
     assert any(box.value.startswith("没有导入任何内容：") for box in at.error)

@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from kerasways.collection import read_npz, to_npz_bytes
 from kerasways.drawing import to_mnist
-from kerasways.store import DrawingStore
+from kerasways.store import open_store
 from tests.test_app import TIMEOUT, canvas_state, poll_until
 
 
@@ -28,7 +28,7 @@ def digit_canvas(digit: np.ndarray) -> np.ndarray:
 
 def fill_collection(data_dir, mnist, writers: int, per_writer: int, collection: str = "class") -> None:
     """Drawings by several writers saved through the store, as if labelled on the Draw page."""
-    store = DrawingStore(data_dir)
+    store = open_store(data_dir)
     for writer in range(writers):
         for index in range(per_writer):
             sample = writer * per_writer + index
@@ -75,7 +75,7 @@ def test_one_click_saves_the_drawing_with_its_label_and_clears_the_canvas(data_d
     assert any(f"Saved as a {label}" in box.value for box in at.success)
     assert at.session_state["canvas_clears"] == 1  # the canvas was asked to empty itself
     assert not any(button.key.startswith("it_was_") for button in at.button if button.key)  # no second save
-    store = DrawingStore(data_dir)
+    store = open_store(data_dir)
     counts = store.counts()
     assert counts.total == 1 and counts.by_label[label] == 1 and len(counts.by_writer) == 1
     [saved] = store.gallery()
@@ -148,7 +148,7 @@ def test_a_bad_collection_name_in_the_link_saves_nothing_and_says_why(data_dir, 
     assert "expected a name of 1-32 letters" in all_text(at)
     assert not at.toggle  # nothing to add to the training
     assert at.query_params["collection"] == "../../etc"  # kept in the link, so the teacher sees it
-    assert not data_dir.exists() or not DrawingStore(data_dir).collections()
+    assert not data_dir.exists() or not open_store(data_dir).collections()
 
 
 def test_a_collection_name_from_a_link_is_shown_as_text_never_as_a_link(data_dir):
@@ -188,25 +188,25 @@ def test_teacher_controls_need_the_key_and_import_is_validated(data_dir, mnist, 
     assert "delete_collection" not in [button.key for button in at.button]
     at.text_input(key="w_teacher_key").input("owl-42").run()
 
-    exported = DrawingStore(data_dir).arrays("7b")
+    exported = open_store(data_dir).arrays("7b")
     broken = to_npz_bytes(exported)[:200]
     at.file_uploader(key="import_npz").set_value(("broken.npz", broken, "application/octet-stream")).run()
     at.button(key="import").click().run()
     assert any("Nothing was imported" in box.value for box in at.error)
-    assert DrawingStore(data_dir).counts("7b").total == 3
+    assert open_store(data_dir).counts("7b").total == 3
 
     at.file_uploader(key="import_npz").set_value(("last-year.npz", to_npz_bytes(exported), "")).run()
     at.button(key="import").click().run()
     assert any("Imported 3 drawings" in box.value for box in at.success)
     assert next(metric for metric in at.metric if metric.label == "Drawings").value == "6"  # the page shows them
-    assert DrawingStore(data_dir).counts("7b").total == 6
-    assert len(read_npz(to_npz_bytes(DrawingStore(data_dir).arrays("7b")))) == 6
+    assert open_store(data_dir).counts("7b").total == 6
+    assert len(read_npz(to_npz_bytes(open_store(data_dir).arrays("7b")))) == 6
 
     assert at.button(key="delete_collection").disabled  # one more deliberate tick first
     at.checkbox(key="delete_sure").check().run()
     at.button(key="delete_collection").click().run()
     assert any("Deleted 6 drawings" in box.value for box in at.success)
-    assert DrawingStore(data_dir).counts("7b").total == 0
+    assert open_store(data_dir).counts("7b").total == 0
 
 
 @pytest.mark.slow  # trains in the worker pool

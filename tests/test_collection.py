@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from kerasways import i18n
 from kerasways.collection import (
     MIN_DRAWINGS_FOR_TRAINING,
     MIN_WRITERS_FOR_TRAINING,
-    as_test_set,
     read_npz,
     split_by_writer,
     to_npz_bytes,
@@ -19,8 +19,9 @@ from kerasways.collection import (
     why_not_ready_for_training,
     with_class_digits,
 )
-from kerasways.store import CollectionCounts, CollectionData, DrawingStore, NotAuthorised, StoreUnavailable
-from tests.test_store import fill_disk, save_one
+from kerasways.messages import InvalidValue
+from kerasways.store import CollectionCounts, CollectionData, NotAuthorised, StoreUnavailable, open_store
+from support.stored_drawings import fill_sqlite_disk, save_one
 
 
 def collection(rows: int = 40, writers: int = 5, seed: int = 0) -> CollectionData:
@@ -66,8 +67,10 @@ def test_training_is_offered_only_from_enough_drawings_and_writers():
         return CollectionCounts(total=total, by_label={}, by_writer={f"w{i}": 1 for i in range(writers)})
 
     assert why_not_ready_for_training(counts(MIN_DRAWINGS_FOR_TRAINING, MIN_WRITERS_FOR_TRAINING)) is None
-    assert "needs at least" in why_not_ready_for_training(counts(MIN_DRAWINGS_FOR_TRAINING - 1, 10))
-    assert "needs at least" in why_not_ready_for_training(counts(500, MIN_WRITERS_FOR_TRAINING - 1))
+    assert "needs at least" in str(why_not_ready_for_training(counts(MIN_DRAWINGS_FOR_TRAINING - 1, 10)))
+    assert "needs at least" in str(why_not_ready_for_training(counts(500, MIN_WRITERS_FOR_TRAINING - 1)))
+    chinese = i18n.render(why_not_ready_for_training(counts(12, 2)), "zh")
+    assert "12" in chinese and "needs" not in chinese
 
 
 def test_class_digits_join_the_training_part_only():
@@ -87,7 +90,7 @@ def test_class_digits_join_the_training_part_only():
 
 
 def test_npz_export_reloads_as_mnist_and_imports_back(tmp_path):
-    store = DrawingStore(tmp_path / "data")
+    store = open_store(tmp_path / "data")
     for index in range(6):
         save_one(store, seed=index, label=index, writer=f"s{index % 2}", collection="7b")
     exported = store.arrays("7b")
@@ -133,14 +136,24 @@ GOOD_Y = np.array([0, 1, 2, 9])
     (npz(x=GOOD_X, y=GOOD_Y[:3]), "^y: expected 4 labels"),
     (npz(x=GOOD_X), "^file: expected arrays"),
     (npz(x=GOOD_X, y=GOOD_Y, extra=GOOD_Y), "^file: expected arrays"),
-    (npz(x=GOOD_X, y=GOOD_Y, writers=np.array(["a", "b", "c", "d"], dtype=object)), "Python objects"),
+    (npz(x=GOOD_X, y=GOOD_Y, writers=np.array(["a", "b", "c", "d"], dtype=object)),
+     r"^file: expected plain number and text arrays, not Python objects; received \['writers'\]"),
     (npz(x=GOOD_X, y=GOOD_Y, writers=np.array(["a", "b", "c", "../../x"])), "^writers: expected"),
     (npz(x=GOOD_X, y=GOOD_Y, writers=np.array([1, 2, 3, 4])), "^writers: expected text"),
 ], ids=["not-a-zip", "x-float", "x-28x27", "x-flat", "y-10", "y-negative", "y-float", "y-short", "no-y",
         "extra-key", "pickled-objects", "writer-path", "writer-numbers"])
 def test_bad_npz_files_are_refused_with_a_clear_message(content, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(InvalidValue, match=message) as refused:
         read_npz(content)
+    assert i18n.render(refused.value, "zh") != str(refused.value), "a teacher reads why in the page's language"
+
+
+def test_a_damaged_array_in_a_good_zip_is_refused_as_unreadable():
+    content = bytearray(npz(x=GOOD_X, y=GOOD_Y))
+    start = content.index(b"\x93NUMPY")  # the first array's header: garble it
+    content[start + 10:start + 40] = b"#" * 30
+    with pytest.raises(InvalidValue, match="^file: expected readable numpy arrays"):
+        read_npz(bytes(content))
 
 
 def test_too_big_files_are_refused_before_they_are_unpacked():
@@ -151,29 +164,29 @@ def test_too_big_files_are_refused_before_they_are_unpacked():
     bomb = io.BytesIO()
     np.savez_compressed(bomb, x=np.zeros((50_000, 28, 28), np.uint8), y=np.zeros(50_000, np.int64))
     assert len(bomb.getvalue()) < 1_000_000
-    with pytest.raises(ValueError, match="once unpacked"):
+    with pytest.raises(ValueError, match="^file: expected arrays of at most 1,000,000 bytes once unpacked"):
         read_npz(bomb.getvalue(), max_bytes=1_000_000)
 
 
 def test_import_needs_the_teacher(tmp_path):
-    store = DrawingStore(tmp_path / "data")
+    store = open_store(tmp_path / "data")
     with pytest.raises(NotAuthorised):
         store.import_arrays(collection(), "7b", authorised=False)
     assert store.counts("7b").total == 0
 
 
 def test_an_import_cut_short_by_a_full_disk_stores_none_of_it(tmp_path, monkeypatch):
-    store = DrawingStore(tmp_path / "data")
+    store = open_store(tmp_path / "data")
     save_one(store, collection="7b")
     store.close()
-    fill_disk(monkeypatch)
+    fill_sqlite_disk(monkeypatch)
     with pytest.raises(StoreUnavailable, match="disk is full"):
         store.import_arrays(collection(rows=2_000), "7b", authorised=True)
     assert store.counts("7b").total == 1
 
 
 def test_import_checks_arrays_handed_to_it_directly(tmp_path):
-    store = DrawingStore(tmp_path / "data")
+    store = open_store(tmp_path / "data")
     bad = CollectionData(x=GOOD_X, y=np.array([0, 1, 2, 12]), writers=np.array(["a"] * 4))
     with pytest.raises(ValueError, match="^y: expected labels 0-9"):
         store.import_arrays(bad, "7b", authorised=True)
@@ -183,9 +196,9 @@ def test_import_checks_arrays_handed_to_it_directly(tmp_path):
 def test_a_trained_model_is_tested_on_the_class_drawings(tmp_path):
     from kerasways.evaluate import summarise
 
-    store = DrawingStore(tmp_path / "data")
+    store = open_store(tmp_path / "data")
     for index in range(4):
         save_one(store, seed=index, label=index % 2, writer="s")
-    digits = as_test_set(store.arrays())
-    always_zero = np.tile(np.eye(10)[0], (len(digits.y_test), 1))
-    assert summarise(always_zero, digits.y_test, digits.x_test).accuracy == 0.5
+    digits = store.arrays()
+    always_zero = np.tile(np.eye(10)[0], (len(digits), 1))
+    assert summarise(always_zero, digits.y, digits.x).accuracy == 0.5
