@@ -32,7 +32,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from kerasways.messages import Message, UserError
+from kerasways.messages import InvalidValue, Message, UserError
 
 DOMAIN = "kerasways"
 LOCALE_DIR = Path(__file__).parent / "locale"
@@ -84,10 +84,11 @@ def check_language(lang: object) -> str:
     """Return `lang` if a catalogue exists for it.
 
     Raises:
-        ValueError: "lang: expected one of en, zh; received 'xx'".
+        InvalidValue: "lang: expected one of en, zh; received 'xx'".
     """
     if lang not in LANGUAGES:
-        raise ValueError(f"lang: expected one of {', '.join(LANGUAGES)}; received {lang!r}")
+        raise InvalidValue("lang", Message(N_("one of {choices}"), {"choices": ", ".join(LANGUAGES)}), lang,
+                           title=Message(N_("Language")))
     return str(lang)
 
 
