@@ -169,6 +169,15 @@ def test_an_unknown_language_falls_back_to_the_browser_default_with_a_warning(da
     assert at.query_params["lang"] == "en"
 
 
+def test_a_links_unusable_settings_are_named_in_chinese(data_dir):
+    at = app({"layers": "dense-64-relu_dense-0-relu", "seed": "-3", "epochs": "7"})
+    assert any("有些设置无法使用" in warning.value for warning in at.warning), [w.value for w in at.warning]
+    [notes] = [element.proto.body for element in at.get("html") if "<li>" in element.proto.body]
+    assert "<li>层（layers），第 2 层，单元数：应为 1 到 4096 之间的整数；收到的是 “0”。已改用参考网络。</li>" in notes
+    assert "<li>随机种子（seed）：应为 0 到 2147483647 之间的整数；收到的是 “-3”。</li>" in notes
+    assert at.number_input(key="w_seed").value == 42 and at.query_params["epochs"] == "7"  # the good part is used
+
+
 def test_a_bad_collection_name_is_explained_in_chinese(data_dir):
     at = app({"collection": "../../etc"})
     at.switch_page("app_pages/class_page.py").run()
