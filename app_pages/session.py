@@ -12,6 +12,7 @@ import streamlit as st
 from app_pages import server
 from kerasways import i18n
 from kerasways.jobs import OwnerBusyError, QueueFullError
+from kerasways.messages import Message, UserError
 from kerasways.spec import STYLE_TITLES, STYLES, ModelSpec, TrainConfig
 
 SPEC, STYLE, CONFIG, BOOK = "spec", "style", "config", "book"
@@ -70,14 +71,25 @@ def gettext() -> i18n.Translator:
     return i18n.translator(lang())
 
 
+def message(item: Message | BaseException | str) -> str:
+    """A library message in the page's language.
+
+    Args:
+        item: a Message (a share-link note), an error carrying one (UserError, InvalidValue: the
+            setting is named in words, "随机种子：应为 …"), or English text from a module that does
+            not build Messages yet (runs.py's outcomes, store and collection errors).
+
+    Returns:
+        The text to show.
+    """
+    if isinstance(item, (Message, UserError)):
+        return i18n.render(item, lang())
+    return i18n.translate_message(str(item), lang())
+
+
 def error_text(error: BaseException | str) -> str:
-    """A ValueError's "field: expected …; received …" text in the page's language."""
-    return i18n.translate_error(error, lang())
-
-
-def message(text: str) -> str:
-    """A library message (outcome, note, error text) in the page's language."""
-    return i18n.translate_message(str(text), lang())
+    """An error a user met, in the page's language (see `message`)."""
+    return message(error)
 
 
 def spec() -> ModelSpec:

@@ -14,11 +14,14 @@ Three ways to translate:
 - a literal, at the place it is shown: `_ = translator(lang); _("Train it live")`;
 - a constant written at import time (a table, a title): mark it with `N_("...")`, which returns it
   unchanged, and translate it where it is shown: `_(STYLE_TITLES[style])`;
-- a message the library built from a marked template, e.g. "Trained 5 epochs (90 steps) in 3.1 s."
-  or a ValueError "seed: expected a whole number from 0 to 2147483647; received -1":
-  `translate_message(message, lang)` finds the template it was built from, translates it, and
-  fills in the values, themselves translated when they are marked text ("5 epochs" → "5 轮").
-  Text that matches no template is returned unchanged.
+- a message the library keeps as data (`messages.Message`, or an error carrying one such as the
+  InvalidValue "seed: expected a whole number from 0 to 2147483647; received -1"):
+  `render(message, lang)` translates the template and each nested message, then fills in the
+  values ("随机种子：应为 0 到 2147483647 之间的整数；收到的是 -1").
+
+`translate_message` still reads English text back into its template, for the modules that do not
+build Messages yet (runs.py's outcomes and titles, store and collection errors); nothing new should
+use it.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from kerasways.messages import Message, UserError
+from kerasways.messages import InvalidValue, Message, UserError
 
 DOMAIN = "kerasways"
 LOCALE_DIR = Path(__file__).parent / "locale"
@@ -84,10 +87,11 @@ def check_language(lang: object) -> str:
     """Return `lang` if a catalogue exists for it.
 
     Raises:
-        ValueError: "lang: expected one of en, zh; received 'xx'".
+        InvalidValue: "lang: expected one of en, zh; received 'xx'".
     """
     if lang not in LANGUAGES:
-        raise ValueError(f"lang: expected one of {', '.join(LANGUAGES)}; received {lang!r}")
+        raise InvalidValue("lang", Message(N_("one of {choices}"), {"choices": ", ".join(LANGUAGES)}), lang,
+                           title=Message(N_("Language")))
     return str(lang)
 
 
@@ -244,6 +248,8 @@ def _templates(lang: str) -> tuple[tuple[re.Pattern, str, str], ...]:
     return tuple(found)
 
 
+# Kept until runs.py renders Messages (the pages also pass it store.py's and collection.py's error
+# texts until those carry Messages): it matches formatted English back against every msgid.
 def translate_message(message: str, lang: str, _depth: int = 0) -> str:
     """A message the library built in English, in `lang`.
 
@@ -303,21 +309,3 @@ def render(message: Message | UserError | str, lang: str) -> str:
     if isinstance(message, Message):
         return message.format(_, _.ngettext)
     return _(str(message))
-
-
-def translate_error(error: BaseException | str, lang: str) -> str:
-    """A ValueError's text in `lang`, for showing on a page.
-
-    The library raises in English, in the form "field: expected X; received Y" (spec validation,
-    share-link notes); the template "{field}: expected {expected}; received {received}" and the
-    templates of the expectations are in the catalogue, so the parts are translated one by one:
-    the field name (a Python identifier) and the received value stay as they were.
-
-    Args:
-        error: the exception or its text.
-        lang: the language to show it in.
-
-    Returns:
-        The message in `lang` (unchanged for English).
-    """
-    return translate_message(str(error), lang)

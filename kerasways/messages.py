@@ -66,6 +66,10 @@ class Message:
     def __str__(self) -> str:
         return self.format()
 
+    def __reduce__(self):
+        # A read-only mapping does not pickle; a message crosses process boundaries (worker → server).
+        return (Message, (self.template, dict(self.values), self.plural))
+
 
 def counted(singular: str, plural: str, count: int, **values: object) -> Message:
     """A counted message ("{count} epoch" / "{count} epochs") for `count`.
@@ -82,12 +86,33 @@ def counted(singular: str, plural: str, count: int, **values: object) -> Message
     return Message(singular, {"count": count, **values}, plural=plural)
 
 
-class UserError(Exception):
-    """An error a user can meet, carrying its message as data (`.message`) rather than only as text."""
+def verbatim(text: str) -> Message:
+    """Text shown exactly as it is in every language (a name or a form from code, e.g. "dense-units-activation").
 
-    def __init__(self, message: Message) -> None:
-        super().__init__(str(message))
+    Args:
+        text: the text.
+
+    Returns:
+        A Message whose template is only a placeholder, so no catalogue ever translates it.
+    """
+    return Message("{text}", {"text": text})
+
+
+class UserError(Exception):
+    """An error a user can meet, carrying its message as data (`.message`) rather than only as text.
+
+    Args:
+        message: what a page shows, translated part by part by `i18n.render`.
+        text: the exception's own text when it should differ from the English message (logs, tests);
+            by default the message in English.
+    """
+
+    def __init__(self, message: Message, text: str | None = None) -> None:
+        super().__init__(str(message) if text is None else text)
         self.message = message
+
+    def __reduce__(self):
+        return (type(self), (self.message, str(self)))
 
 
 class InvalidValue(UserError, ValueError):
@@ -95,15 +120,25 @@ class InvalidValue(UserError, ValueError):
 
     It is a ValueError (the spec's contract) whose parts stay separate, so a page can name the field
     in the reader's language and a share link can say which setting it ignored, without parsing text.
+    `str(error)` names the field as code does ("seed: expected …"); `error.message`, what a page shows,
+    names it by its title ("Seed: expected …", in Chinese "随机种子：应为 …").
 
     Args:
         field: the field's path in code, e.g. "seed" or "layers[1].units".
         expected: what is allowed, as a Message (e.g. "a whole number from {low} to {high}").
         received: the value that arrived (shown with repr).
+        title: the field in words, e.g. Message("layer {number}, {part}", …) for "layer 2, units";
+            None shows the path as it is.
     """
 
-    def __init__(self, field: str, expected: Message, received: object) -> None:
+    def __init__(self, field: str, expected: Message, received: object, title: Message | None = None) -> None:
         self.field = field
         self.expected = expected
         self.received = received
-        super().__init__(Message(INVALID_VALUE, {"field": field, "expected": expected, "received": repr(received)}))
+        self.title = verbatim(field) if title is None else title
+        parts = {"expected": expected, "received": repr(received)}
+        super().__init__(Message(INVALID_VALUE, {"field": self.title, **parts}),
+                         text=str(Message(INVALID_VALUE, {"field": field, **parts})))
+
+    def __reduce__(self):
+        return (InvalidValue, (self.field, self.expected, self.received, self.title))

@@ -6,13 +6,12 @@ hand-edited link still opens and says what it could not use.
 
 Example: ?way=functional&layers=dense-128-relu_dropout-0.2&opt=adam&lr=0.001&seed=42&epochs=5&lang=zh
 
-The notes are written in English from templates marked for translation (i18n.N_); a page shows
-them with `i18n.translate_message(note, lang)`.
+The notes are Messages (templates marked for translation with i18n.N_, and their values); a page
+shows them with `i18n.render(note, lang)`, `str(note)` is the English text.
 """
 
 from __future__ import annotations
 
-import ast
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -21,6 +20,7 @@ from dataclasses import dataclass
 from kerasways import i18n
 from kerasways.formats import plain_text
 from kerasways.i18n import N_
+from kerasways.messages import InvalidValue, Message, verbatim
 from kerasways.spec import (
     AUGMENTATION_RANGES,
     BATCH_SIZE_RANGE,
@@ -28,6 +28,7 @@ from kerasways.spec import (
     EPOCHS_RANGE,
     LEARNING_RATE_RANGE,
     MIN_TRAIN_SIZE,
+    NUMBER_IN,
     OPTIMIZERS,
     SEED_RANGE,
     STYLE_TITLES,
@@ -38,6 +39,7 @@ from kerasways.spec import (
     LayerSpec,
     ModelSpec,
     TrainConfig,
+    layer_field,
     supported_styles,
 )
 
@@ -54,11 +56,9 @@ LANG_KEY = "lang"
 # Every note is "{setting} ({key}): expected {expected}; received {received}." or built like it.
 NOTE = N_("{setting} ({key}): expected {expected}; received {received}.")
 NOTE_IN_WORDS = N_("{setting}: expected {expected}; received {received}.")
-# A spec error's field in words, under the setting's title: "Layers (layers), layer 2, units".
+# A spec error's field in words (its title), under the setting's: "Layers (layers), layer 2, units".
 SETTING_TITLE = N_("{setting} ({key})")
-LAYER_PART = N_("layer {number}")
 FIELD_PARTS = N_("{setting} ({key}), {part}")
-LAYER_FIELD_PARTS = N_("{setting} ({key}), {layer}, {part}")
 QUOTE_LIMIT = 40  # characters of a link's value quoted in a note, the ellipsis included
 MAX_UNKNOWN_LISTED = 5
 MAX_DIGITS = 30  # longer "numbers" are not numbers a user meant (and int() refuses past 4,300 digits)
@@ -71,15 +71,17 @@ def _layer_text(layer: LayerSpec) -> str:
 
 
 def _parse_layer(text: str, index: int) -> LayerSpec:
-    """One layer from its link text, e.g. "dense-128-relu"; ValueError in spec's "field: expected; received" form."""
+    """One layer from its link text, e.g. "dense-128-relu".
+
+    Raises:
+        InvalidValue: naming the layer's field, as the spec's own validation does.
+    """
     kind, *values = text.split(FIELD_SEPARATOR)
-    where = f"layers[{index}]"
     if kind not in USED_FIELDS:
-        raise ValueError(f"{where}.kind: expected " + N_("one of {choices}").format(choices=", ".join(USED_FIELDS))
-                         + f"; received {kind!r}")
+        raise layer_field(index, "kind").invalid(_one_of(USED_FIELDS), kind)
     names = USED_FIELDS[kind]
     if len(values) != len(names):
-        raise ValueError(f"{where}: expected {FIELD_SEPARATOR.join([kind, *names])}; received {text!r}")
+        raise layer_field(index).invalid(verbatim(FIELD_SEPARATOR.join([kind, *names])), text)
     fields: dict[str, object] = {}
     for name, value in zip(names, values):
         read = {"activation": str, "rate": _finite_number}.get(name, _whole_number)
@@ -87,9 +89,9 @@ def _parse_layer(text: str, index: int) -> LayerSpec:
             fields[name] = read(value)
         except ValueError:
             expected = N_("a number") if name == "rate" else N_("a whole number")
-            raise ValueError(f"{where}.{name}: expected {expected}; received {value!r}") from None
+            raise layer_field(index, name).invalid(Message(expected), value) from None
     layer = LayerSpec(kind=kind, **fields)
-    layer.validate(where)
+    layer.validate(index)
     return layer
 
 
@@ -145,7 +147,7 @@ class _Setting:
     title: str
     target: str  # "spec" (ModelSpec) or "config" (TrainConfig)
     field: str  # the dataclass field it sets
-    expected: str  # what a valid value is, in words
+    expected: Message  # what a valid value is, in words
     read: Callable[[str], object]  # text -> value; raises ValueError when the text is not valid
 
 
@@ -175,21 +177,21 @@ def _number_in(low: float, high: float) -> Callable[[str], float]:
     return read
 
 
-def _whole_range(low: int, high: int) -> str:
-    return N_("a whole number from {low} to {high}").format(low=low, high=high)
+def _whole_range(low: int, high: int) -> Message:
+    return Message(N_("a whole number from {low} to {high}"), {"low": low, "high": high})
 
 
-def _number_range(low: float, high: float) -> str:
-    return N_("a number from {low} to {high}").format(low=f"{low:g}", high=f"{high:g}")
+def _number_range(low: float, high: float) -> Message:
+    return Message(N_("a number from {low} to {high}"), {"low": f"{low:g}", "high": f"{high:g}"})
 
 
-def _one_of(choices) -> str:
-    return N_("one of {choices}").format(choices=", ".join(choices))
+def _one_of(choices) -> Message:
+    return Message(N_("one of {choices}"), {"choices": ", ".join(choices)})
 
 
 SETTINGS = (
     _Setting("skip", N_("Skip connection"), "spec", "topology",
-             N_("0 (none) or 1 (the input also reaches the output)"), _choice({"0": "chain", "1": "skip"})),
+             Message(N_("0 (none) or 1 (the input also reaches the output)")), _choice({"0": "chain", "1": "skip"})),
     _Setting("opt", N_("Optimizer"), "spec", "optimizer", _one_of(OPTIMIZERS),
              _choice({name: name for name in OPTIMIZERS})),
     _Setting("lr", N_("Learning rate"), "spec", "learning_rate", _number_range(*LEARNING_RATE_RANGE),
@@ -199,16 +201,11 @@ SETTINGS = (
     _Setting("batch", N_("Batch size"), "config", "batch_size", _whole_range(*BATCH_SIZE_RANGE),
              _whole_in(*BATCH_SIZE_RANGE)),
     _Setting("digits", N_("Training digits"), "config", "train_size",
-             N_("0 (all digits) or {range}").format(range=_whole_range(MIN_TRAIN_SIZE, TRAIN_SIZE_RANGE[1])),
+             Message(N_("0 (all digits) or {range}"), {"range": _whole_range(MIN_TRAIN_SIZE, TRAIN_SIZE_RANGE[1])}),
              _whole_in(MIN_TRAIN_SIZE, TRAIN_SIZE_RANGE[1], also_zero=True)),
     _Setting("val", N_("Validation split"), "config", "validation_split", _number_range(*VALIDATION_SPLIT_RANGE),
              _number_in(*VALIDATION_SPLIT_RANGE)),
 )
-# The settings' field names as a note writes them ("kernel size"), for the catalogue.
-FIELD_WORDS = (N_("kind"), N_("units"), N_("activation"), N_("rate"), N_("kernel size"), N_("learning rate"),
-               N_("seed"), N_("optimizer"), N_("topology"), N_("epochs"), N_("batch size"), N_("validation split"),
-               N_("train size"), N_("augment"), N_("augment rotation"), N_("augment slant"), N_("augment zoom"),
-               N_("augment shift"))
 
 
 def quoted(text: object) -> str:
@@ -216,30 +213,35 @@ def quoted(text: object) -> str:
     return f"“{plain_text(text, QUOTE_LIMIT)}”"
 
 
-def _in_words(setting: str, key: str, error: ValueError, template: str = NOTE_IN_WORDS) -> str:
-    """A spec error ("layers[1].units: expected ...; received 0") under a setting's title, in words:
-    "Layers (layers), layer 2, units: expected ...; received “0”"."""
-    match = re.fullmatch(r"(.*?): expected (.*?); received (.*)", str(error), flags=re.DOTALL)
-    title = SETTING_TITLE.format(setting=setting, key=key)
-    if not match:
-        return f"{title}: {plain_text(error, 200)}"
-    field, expected, received = match.groups()
-    field = re.sub(r"layers\[(\d+)\]", lambda found: LAYER_PART.format(number=int(found[1]) + 1), field)
-    parts = [part.replace("_", " ") for part in field.split(".")][1 if field == "layers" else 0:]
-    expected = re.sub(r"a number in \[(\S+), (\S+)\]",
-                      lambda found: _number_range(float(found[1]), float(found[2])), expected)
-    if received[:1] in "'\"":
-        try:
-            received = ast.literal_eval(received)
-        except (ValueError, SyntaxError):
-            pass
-    if len(parts) == 2:
-        title = LAYER_FIELD_PARTS.format(setting=setting, key=key, layer=parts[0], part=parts[1])
-    elif len(parts) == 1:
-        title = FIELD_PARTS.format(setting=setting, key=key, part=parts[0])
-    elif parts:
-        title = ", ".join([title, *parts])
-    return template.format(setting=title, expected=expected, received=quoted(received))
+def _in_words(setting: str, key: str, own_field: str, error: InvalidValue, template: str = NOTE_IN_WORDS) -> Message:
+    """A spec error under a setting's title, in words, read from the error's parts.
+
+    "layers[1].units: expected a whole number from 1 to 4096; received 0" under Layers becomes
+    "Layers (layers), layer 2, units: expected a whole number from 1 to 4096; received “0”".
+
+    Args:
+        setting: the setting's title (marked with N_).
+        key: its link key.
+        own_field: the field the setting itself sets: an error there needs no further name.
+        error: what the spec refused.
+        template: the note's form, with {setting}, {expected} and {received}.
+
+    Returns:
+        The note.
+    """
+    if error.field == own_field:
+        title = Message(SETTING_TITLE, {"setting": Message(setting), "key": key})
+    else:
+        title = Message(FIELD_PARTS, {"setting": Message(setting), "key": key, "part": error.title})
+    return Message(template, {"setting": title, "expected": _as_typed_in_links(error.expected),
+                              "received": quoted(error.received)})
+
+
+def _as_typed_in_links(expected: Message) -> Message:
+    # A link's numbers are typed, not written as intervals: "from 0 to 0.9", not "in [0.0, 0.9]".
+    if expected.template == NUMBER_IN and expected.values["bracket"] == "[":
+        return _number_range(float(expected.values["low"]), float(expected.values["high"]))
+    return expected
 
 
 def _augmentation_text(spec: ModelSpec) -> str:
@@ -263,7 +265,7 @@ def _parse_augmentation(text: str) -> dict[str, object]:
     return {"augment": True, **{name: _finite_number(part) for name, part in zip(AUGMENTATION_RANGES, parts)}}
 
 
-def from_query(params: Mapping[str, str]) -> tuple[ModelSpec, str, TrainConfig, list[str]]:
+def from_query(params: Mapping[str, str]) -> tuple[ModelSpec, str, TrainConfig, list[Message]]:
     """Read a share link; every bad field falls back to its default and is reported in plain words.
 
     Each note names the setting and its link key, what was expected and what arrived, e.g.
@@ -274,25 +276,25 @@ def from_query(params: Mapping[str, str]) -> tuple[ModelSpec, str, TrainConfig, 
         params: query parameters (missing keys keep the defaults silently).
 
     Returns:
-        (spec, style, config, notes): notes are sentences naming what was ignored and why.
+        (spec, style, config, notes): notes are Messages naming what was ignored and why; a page
+        shows each with `i18n.render(note, lang)`.
     """
-    notes: list[str] = []
+    notes: list[Message] = []
     spec, style, config = ModelSpec(), STYLES[0], TrainConfig()
     unknown = sorted(set(params) - set(KNOWN_KEYS))
     if unknown:
         listed = ", ".join(quoted(key) for key in unknown[:MAX_UNKNOWN_LISTED])
         if len(unknown) > MAX_UNKNOWN_LISTED:
-            notes.append(N_("Unknown link parameters ignored: {listed} and {count} more.").format(
-                listed=listed, count=len(unknown) - MAX_UNKNOWN_LISTED))
+            notes.append(Message(N_("Unknown link parameters ignored: {listed} and {count} more."),
+                                 {"listed": listed, "count": len(unknown) - MAX_UNKNOWN_LISTED}))
         else:
-            notes.append(N_("Unknown link parameters ignored: {listed}.").format(listed=listed))
+            notes.append(Message(N_("Unknown link parameters ignored: {listed}."), {"listed": listed}))
 
     if "way" in params:
         if params["way"] in STYLES:
             style = params["way"]
         else:
-            notes.append(NOTE.format(setting=N_("Way"), key="way", expected=_one_of(STYLES),
-                                     received=quoted(params["way"])))
+            notes.append(_note(N_("Way"), "way", _one_of(STYLES), params["way"]))
 
     if "layers" in params:
         text = params["layers"]
@@ -300,8 +302,8 @@ def from_query(params: Mapping[str, str]) -> tuple[ModelSpec, str, TrainConfig, 
             layers = tuple(_parse_layer(part, index) for index, part in enumerate(text.split(LAYER_SEPARATOR))
                            if part) if text else ()
             spec = spec.replace(layers=layers)
-        except ValueError as error:
-            notes.append(_in_words(N_("Layers"), "layers", error,
+        except InvalidValue as error:
+            notes.append(_in_words(N_("Layers"), "layers", "layers", error,
                                    N_("{setting}: expected {expected}; received {received}. "
                                       "The reference network is used.")))
 
@@ -312,38 +314,41 @@ def from_query(params: Mapping[str, str]) -> tuple[ModelSpec, str, TrainConfig, 
         try:
             value = setting.read(text)
         except ValueError:
-            notes.append(NOTE.format(setting=setting.title, key=setting.key, expected=setting.expected,
-                                     received=quoted(text)))
+            notes.append(_note(setting.title, setting.key, setting.expected, text))
             continue
         try:
             if setting.target == "spec":
                 spec = spec.replace(**{setting.field: value})
             else:
                 config = config.replace(**{setting.field: value})
-        except ValueError as error:  # a value valid alone but not with the others
-            notes.append(_in_words(setting.title, setting.key, error))
+        except InvalidValue as error:  # a value valid alone but not with the others
+            notes.append(_in_words(setting.title, setting.key, setting.field, error))
 
     if "aug" in params:
         text = str(params["aug"])
         try:
             changes = _parse_augmentation(text)
         except ValueError:
-            expected = N_("0 (off), 1 (on) or its {count} strengths joined by “{separator}”").format(
-                count=len(AUGMENTATION_RANGES), separator=LAYER_SEPARATOR)
-            notes.append(NOTE.format(setting=N_("Augmentation"), key="aug", expected=expected, received=quoted(text)))
+            expected = Message(N_("0 (off), 1 (on) or its {count} strengths joined by “{separator}”"),
+                               {"count": len(AUGMENTATION_RANGES), "separator": LAYER_SEPARATOR})
+            notes.append(_note(N_("Augmentation"), "aug", expected, text))
         else:
             try:
                 spec = spec.replace(**changes)
-            except ValueError as error:
-                notes.append(_in_words(N_("Augmentation"), "aug", error))
+            except InvalidValue as error:
+                notes.append(_in_words(N_("Augmentation"), "aug", "augment", error))
     if style not in supported_styles(spec):
         style = supported_styles(spec)[0]
-        notes.append(N_("Way (way): the Sequential API cannot express a skip connection, so the {way} is shown.")
-                     .format(way=STYLE_TITLES[style]))
+        notes.append(Message(N_("Way (way): the Sequential API cannot express a skip connection, so the {way} is "
+                                "shown."), {"way": Message(STYLE_TITLES[style])}))
     if LANG_KEY in params and params[LANG_KEY] not in i18n.LANGUAGES:
-        notes.append(NOTE.format(setting=N_("Language"), key=LANG_KEY, expected=_one_of(i18n.LANGUAGES),
-                                 received=quoted(params[LANG_KEY])))
+        notes.append(_note(N_("Language"), LANG_KEY, _one_of(i18n.LANGUAGES), params[LANG_KEY]))
     return spec, style, config, notes
+
+
+def _note(setting: str, key: str, expected: Message, received: object) -> Message:
+    """The note for a link value that could not be read: "Seed (seed): expected …; received “x”."."""
+    return Message(NOTE, {"setting": Message(setting), "key": key, "expected": expected, "received": quoted(received)})
 
 
 def link_language(params: Mapping[str, str]) -> str | None:

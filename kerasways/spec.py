@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass
 
 from kerasways.i18n import N_
+from kerasways.messages import InvalidValue, Message
 
 STYLES = ("sequential", "functional", "subclassing")
 STYLE_TITLES = {
@@ -72,30 +73,92 @@ SEQUENTIAL_CANNOT_BRANCH = N_(
     "where each layer feeds only the next one, and a skip connection needs one layer's output "
     "to reach two places."
 )
-# The form of every ValueError a user can meet; i18n.translate_error translates it part by part.
+# The form of every ValueError a user can meet (the same text as messages.INVALID_VALUE, marked
+# here for the catalogue); collection.py still formats it itself.
 INVALID_VALUE = N_("{field}: expected {expected}; received {received}")
+# A real number in an interval, as the contract's text writes it: "a number in [0.0, 0.25]".
+NUMBER_IN = N_("a number in {bracket}{low}, {high}]")
+
+# What a page calls each setting when a value is refused: the widget's own label where there is one.
+FIELD_TITLES = {
+    "layers": N_("Layers"),
+    "optimizer": N_("Optimizer"),
+    "learning_rate": N_("Learning rate"),
+    "seed": N_("Seed"),
+    "topology": N_("Topology"),
+    "loss": N_("Loss"),
+    "metric": N_("Metric"),
+    "augment": N_("Augmentation"),
+    "augment_rotation": N_("Rotation"),
+    "augment_slant": N_("Slant"),
+    "augment_zoom": N_("Zoom"),
+    "augment_shift": N_("Shift"),
+    "epochs": N_("Epochs"),
+    "batch_size": N_("Batch size"),
+    "validation_split": N_("Validation split"),
+    "train_size": N_("Training digits"),
+}
+# A layer's fields in words, after the layer's number: "layer 2, units".
+LAYER_FIELD_WORDS = {"kind": N_("kind"), "units": N_("units"), "activation": N_("activation"), "rate": N_("rate"),
+                     "kernel_size": N_("kernel size")}
+LAYER_TITLE = N_("layer {number}")
+LAYER_FIELD_TITLE = N_("layer {number}, {part}")
 
 
-def _fail(field_name: str, expected: str, received: object) -> None:
-    raise ValueError(INVALID_VALUE.format(field=field_name, expected=expected, received=repr(received)))
+@dataclass(frozen=True)
+class Field:
+    """A setting as code names it (`path`, "layers[1].units") and as a page names it (`title`, "layer 2, units").
+
+    Validation refuses a value with `raise field.invalid(expected, value)`; the InvalidValue carries
+    both names, so a page shows the title in the reader's language and a test reads the path.
+    """
+
+    path: str
+    title: Message
+
+    def invalid(self, expected: Message, received: object) -> InvalidValue:
+        """The error refusing `received` for this field.
+
+        Args:
+            expected: what is allowed, e.g. `Message(N_("one of {choices}"), {"choices": "adam, sgd"})`.
+            received: the value that arrived.
+
+        Returns:
+            An InvalidValue (a ValueError) to raise.
+        """
+        return InvalidValue(self.path, expected, received, title=self.title)
 
 
-def _check_int(field_name: str, value: object, low: int, high: int) -> None:
+def setting_field(name: str) -> Field:
+    """A field of ModelSpec or TrainConfig, e.g. `setting_field("seed")` (titled "Seed")."""
+    return Field(name, Message(FIELD_TITLES[name]))
+
+
+def layer_field(index: int, name: str | None = None) -> Field:
+    """A hidden layer (`name` None) or one of its fields: `layer_field(1, "units")` is "layers[1].units",
+    titled "layer 2, units" (layers are counted from 1 in words, from 0 in code)."""
+    if name is None:
+        return Field(f"layers[{index}]", Message(LAYER_TITLE, {"number": index + 1}))
+    return Field(f"layers[{index}].{name}",
+                 Message(LAYER_FIELD_TITLE, {"number": index + 1, "part": Message(LAYER_FIELD_WORDS[name])}))
+
+
+def _check_int(field: Field, value: object, low: int, high: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        _fail(field_name, N_("a whole number from {low} to {high}").format(low=low, high=high), value)
+        raise field.invalid(Message(N_("a whole number from {low} to {high}"), {"low": low, "high": high}), value)
 
 
-def _check_float(field_name: str, value: object, low: float, high: float, *, open_low: bool) -> None:
+def _check_float(field: Field, value: object, low: float, high: float, *, open_low: bool) -> None:
     ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
     ok = ok and (low < value if open_low else low <= value) and value <= high
     if not ok:
         bracket = "(" if open_low else "["
-        _fail(field_name, N_("a number in {bracket}{low}, {high}]").format(bracket=bracket, low=low, high=high), value)
+        raise field.invalid(Message(NUMBER_IN, {"bracket": bracket, "low": low, "high": high}), value)
 
 
-def _check_choice(field_name: str, value: object, choices: tuple[str, ...]) -> None:
+def _check_choice(field: Field, value: object, choices: tuple[str, ...]) -> None:
     if value not in choices:
-        _fail(field_name, N_("one of {choices}").format(choices=", ".join(choices)), value)
+        raise field.invalid(Message(N_("one of {choices}"), {"choices": ", ".join(choices)}), value)
 
 
 USED_FIELDS = {
@@ -128,20 +191,24 @@ class LayerSpec:
             if name not in used:
                 object.__setattr__(self, name, LAYER_FIELD_DEFAULTS[name])
 
-    def validate(self, where: str) -> None:
-        """Raise ValueError naming `where` (e.g. "layers[1].units") if a value is invalid."""
-        _check_choice(f"{where}.kind", self.kind, LAYER_KINDS)
+    def validate(self, index: int) -> None:
+        """Check the layer's values as hidden layer `index` (counted from 0).
+
+        Raises:
+            InvalidValue: naming the field, e.g. "layers[1].units" (titled "layer 2, units").
+        """
+        _check_choice(layer_field(index, "kind"), self.kind, LAYER_KINDS)
         if self.kind == "dense":
-            _check_int(f"{where}.units", self.units, 1, MAX_UNITS)
-            _check_choice(f"{where}.activation", self.activation, ACTIVATIONS)
+            _check_int(layer_field(index, "units"), self.units, 1, MAX_UNITS)
+            _check_choice(layer_field(index, "activation"), self.activation, ACTIVATIONS)
         elif self.kind == "conv2d":
-            _check_int(f"{where}.units", self.units, 1, MAX_FILTERS)
-            _check_int(f"{where}.kernel_size", self.kernel_size, 1, 7)
-            _check_choice(f"{where}.activation", self.activation, ACTIVATIONS)
+            _check_int(layer_field(index, "units"), self.units, 1, MAX_FILTERS)
+            _check_int(layer_field(index, "kernel_size"), self.kernel_size, 1, 7)
+            _check_choice(layer_field(index, "activation"), self.activation, ACTIVATIONS)
         elif self.kind == "maxpool2d":
-            _check_int(f"{where}.kernel_size", self.kernel_size, 2, 4)
+            _check_int(layer_field(index, "kernel_size"), self.kernel_size, 2, 4)
         elif self.kind == "dropout":
-            _check_float(f"{where}.rate", self.rate, 0.0, 0.9, open_low=False)
+            _check_float(layer_field(index, "rate"), self.rate, 0.0, 0.9, open_low=False)
 
     def describe(self) -> str:
         """Short human label, e.g. "Dense(128, relu)"."""
@@ -207,27 +274,32 @@ class ModelSpec:
         self.validate()
 
     def validate(self) -> None:
-        """Raise ValueError naming the field, what was expected and what arrived."""
+        """Check every value.
+
+        Raises:
+            InvalidValue: a ValueError naming the field, what was expected and what arrived.
+        """
         if len(self.layers) > MAX_LAYERS:
-            _fail("layers", N_("at most {count} hidden layers").format(count=MAX_LAYERS), len(self.layers))
+            raise setting_field("layers").invalid(
+                Message(N_("at most {count} hidden layers"), {"count": MAX_LAYERS}), len(self.layers))
         for index, layer in enumerate(self.layers):
             if not isinstance(layer, LayerSpec):
-                _fail(f"layers[{index}]", N_("a LayerSpec"), layer)
-            layer.validate(f"layers[{index}]")
-        _check_choice("optimizer", self.optimizer, OPTIMIZERS)
-        _check_float("learning_rate", self.learning_rate, *LEARNING_RATE_RANGE, open_low=False)
-        _check_int("seed", self.seed, *SEED_RANGE)
-        _check_choice("topology", self.topology, TOPOLOGIES)
-        _check_choice("loss", self.loss, (LOSS,))
-        _check_choice("metric", self.metric, (METRIC,))
+                raise layer_field(index).invalid(Message(N_("a LayerSpec")), layer)
+            layer.validate(index)
+        _check_choice(setting_field("optimizer"), self.optimizer, OPTIMIZERS)
+        _check_float(setting_field("learning_rate"), self.learning_rate, *LEARNING_RATE_RANGE, open_low=False)
+        _check_int(setting_field("seed"), self.seed, *SEED_RANGE)
+        _check_choice(setting_field("topology"), self.topology, TOPOLOGIES)
+        _check_choice(setting_field("loss"), self.loss, (LOSS,))
+        _check_choice(setting_field("metric"), self.metric, (METRIC,))
         if not isinstance(self.augment, bool):
-            _fail("augment", N_("True or False"), self.augment)
+            raise setting_field("augment").invalid(Message(N_("True or False")), self.augment)
         for name, (low, high) in AUGMENTATION_RANGES.items():
-            _check_float(name, getattr(self, name), low, high, open_low=False)
+            _check_float(setting_field(name), getattr(self, name), low, high, open_low=False)
         total = total_params(self)  # also checks shapes and layer order
         if total > MAX_PARAMS:
-            _fail("layers", N_("a network with at most {count} parameters").format(count=f"{MAX_PARAMS:,}"),
-                  f"{total:,}")
+            raise setting_field("layers").invalid(
+                Message(N_("a network with at most {count} parameters"), {"count": f"{MAX_PARAMS:,}"}), f"{total:,}")
 
     def replace(self, **changes: object) -> ModelSpec:
         """Return a copy with some fields changed (validated again)."""
@@ -263,13 +335,13 @@ class TrainConfig:
     train_size: int = 0  # how many training digits to use; 0 means all available
 
     def __post_init__(self) -> None:
-        _check_int("epochs", self.epochs, *EPOCHS_RANGE)
-        _check_int("batch_size", self.batch_size, *BATCH_SIZE_RANGE)
-        _check_float("validation_split", self.validation_split, *VALIDATION_SPLIT_RANGE, open_low=False)
-        _check_int("train_size", self.train_size, *TRAIN_SIZE_RANGE)
+        _check_int(setting_field("epochs"), self.epochs, *EPOCHS_RANGE)
+        _check_int(setting_field("batch_size"), self.batch_size, *BATCH_SIZE_RANGE)
+        _check_float(setting_field("validation_split"), self.validation_split, *VALIDATION_SPLIT_RANGE, open_low=False)
+        _check_int(setting_field("train_size"), self.train_size, *TRAIN_SIZE_RANGE)
         if 0 < self.train_size < MIN_TRAIN_SIZE:
-            _fail("train_size", N_("0 (all digits) or at least {count} digits").format(count=MIN_TRAIN_SIZE),
-                  self.train_size)
+            raise setting_field("train_size").invalid(
+                Message(N_("0 (all digits) or at least {count} digits"), {"count": MIN_TRAIN_SIZE}), self.train_size)
 
     def replace(self, **changes: object) -> TrainConfig:
         """Return a copy with some fields changed (validated again)."""
@@ -328,8 +400,8 @@ def resolve_layers(spec: ModelSpec) -> list[ResolvedLayer]:
         The layers in the order they are created and called.
 
     Raises:
-        ValueError: when a layer cannot follow the one before it (e.g. Conv2D after
-            Flatten) or an image shrinks below 1×1.
+        InvalidValue: a ValueError, when a layer cannot follow the one before it (e.g. Conv2D
+            after Flatten) or an image shrinks below 1×1.
     """
     shape: tuple[int, ...] = INPUT_SHAPE
     resolved: list[ResolvedLayer] = []
@@ -363,30 +435,33 @@ def resolve_layers(spec: ModelSpec) -> list[ResolvedLayer]:
         add(base, keras_class, "augment", config, shape, added=True, training_only=True)
 
     for index, layer in enumerate(spec.layers):
-        where = f"layers[{index}]"
         if layer.kind in ("conv2d", "maxpool2d"):
             if flattened:
-                _fail(f"{where}.kind", N_("Dense, Dropout or Flatten after the image has been flattened "
-                                          "({layer} needs an image, and the layers before it made a vector)")
-                      .format(layer=LAYER_TITLES[layer.kind]), LAYER_TITLES[layer.kind])
+                raise layer_field(index, "kind").invalid(
+                    Message(N_("Dense, Dropout or Flatten after the image has been flattened "
+                               "({layer} needs an image, and the layers before it made a vector)"),
+                            {"layer": LAYER_TITLES[layer.kind]}), LAYER_TITLES[layer.kind])
             add_channel_axis()
             height, width, channels = shape
             size = layer.kernel_size
             if layer.kind == "conv2d":
                 if height - size + 1 < 1:
-                    _fail(f"{where}.kernel_size", N_("a kernel no larger than the {height}×{width} image")
-                          .format(height=height, width=width), size)
+                    raise layer_field(index, "kernel_size").invalid(
+                        Message(N_("a kernel no larger than the {height}×{width} image"),
+                                {"height": height, "width": width}), size)
                 add("conv", "Conv2D", "layer",
                     (("filters", layer.units), ("kernel_size", size), ("activation", layer.activation)),
                     (height - size + 1, width - size + 1, layer.units), (size * size * channels + 1) * layer.units)
             else:
                 if height // size < 1:
-                    _fail(f"{where}.kernel_size", N_("a pool no larger than the {height}×{width} image")
-                          .format(height=height, width=width), size)
+                    raise layer_field(index, "kernel_size").invalid(
+                        Message(N_("a pool no larger than the {height}×{width} image"),
+                                {"height": height, "width": width}), size)
                 add("pool", "MaxPooling2D", "layer", (("pool_size", size),), (height // size, width // size, channels))
         elif layer.kind == "flatten":
             if flattened:
-                _fail(f"{where}.kind", N_("at most one Flatten (the data is already a vector here)"), "Flatten")
+                raise layer_field(index, "kind").invalid(
+                    Message(N_("at most one Flatten (the data is already a vector here)")), "Flatten")
             flatten(added=False)
         elif layer.kind == "dense":
             if not flattened:

@@ -169,6 +169,46 @@ def test_an_unknown_language_falls_back_to_the_browser_default_with_a_warning(da
     assert at.query_params["lang"] == "en"
 
 
+def test_a_links_unusable_settings_are_named_in_chinese(data_dir):
+    at = app({"layers": "dense-64-relu_dense-0-relu", "seed": "-3", "epochs": "7"})
+    assert any("有些设置无法使用" in warning.value for warning in at.warning), [w.value for w in at.warning]
+    [notes] = [element.proto.body for element in at.get("html") if "<li>" in element.proto.body]
+    assert "<li>层（layers），第 2 层，单元数：应为 1 到 4096 之间的整数；收到的是 “0”。已改用参考网络。</li>" in notes
+    assert "<li>随机种子（seed）：应为 0 到 2147483647 之间的整数；收到的是 “-3”。</li>" in notes
+    assert at.number_input(key="w_seed").value == 42 and at.query_params["epochs"] == "7"  # the good part is used
+
+
+def _refused_settings_page():
+    """A page showing what the spec refuses, through the pages' own message helper."""
+    import streamlit as st
+
+    from app_pages import session
+    from kerasways.spec import LayerSpec, ModelSpec
+
+    st.session_state[session.LANG] = st.query_params.get("lang", "en")
+    for make in (lambda: ModelSpec(seed=-1), lambda: ModelSpec(layers=(LayerSpec("flatten"), LayerSpec("conv2d")))):
+        try:
+            make()
+        except ValueError as error:
+            st.error(session.error_text(error))
+
+
+@pytest.mark.parametrize(("lang", "shown"), [
+    ("zh", ["随机种子：应为 0 到 2147483647 之间的整数；收到的是 -1",
+            "第 2 层，类型：应为 图像展平之后只能接 Dense、Dropout 或 Flatten（Conv2D 需要图像输入，"
+            "而前面的层已经把它变成了向量）；收到的是 'Conv2D'"]),
+    ("en", ["Seed: expected a whole number from 0 to 2147483647; received -1",
+            "layer 2, kind: expected Dense, Dropout or Flatten after the image has been flattened (Conv2D needs an "
+            "image, and the layers before it made a vector); received 'Conv2D'"]),
+])
+def test_a_refused_setting_is_named_in_the_pages_language(lang, shown):
+    at = AppTest.from_function(_refused_settings_page, default_timeout=TIMEOUT)
+    at.query_params["lang"] = lang
+    at.run()
+    assert not at.exception, at.exception
+    assert [box.value for box in at.error] == shown
+
+
 def test_a_bad_collection_name_is_explained_in_chinese(data_dir):
     at = app({"collection": "../../etc"})
     at.switch_page("app_pages/class_page.py").run()

@@ -102,8 +102,8 @@ def test_a_link_handed_out_before_the_defaults_changed_opens_the_same_augmentati
 def test_a_bad_aug_link_value_falls_back_and_is_named():
     spec, _, _, notes = from_query({"aug": "0.1_0.2"})
     assert spec.augment is False
-    assert notes == ["Augmentation (aug): expected 0 (off), 1 (on) or its 4 strengths joined by “_”; "
-                     "received “0.1_0.2”."]
+    assert [str(note) for note in notes] == [
+        "Augmentation (aug): expected 0 (off), 1 (on) or its 4 strengths joined by “_”; received “0.1_0.2”."]
 
 
 def test_augmented_examples_show_what_the_model_layers_do():

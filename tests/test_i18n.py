@@ -21,7 +21,7 @@ from kerasways.codegen import model_source, notebook_json, script_source
 from kerasways.data import load_mnist
 from kerasways.formats import counted, duration, percent, seconds_text
 from kerasways.share import from_query, link_language, to_query
-from kerasways.spec import DRAWING_NETWORK, PRESETS, ModelSpec, TrainConfig, supported_styles
+from kerasways.spec import DRAWING_NETWORK, PRESETS, LayerSpec, ModelSpec, TrainConfig, supported_styles
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATED = [lang for lang in i18n.LANGUAGES if lang != i18n.SOURCE_LANGUAGE]
@@ -140,27 +140,47 @@ def test_the_browser_language_decides_the_default(header, lang):
 
 
 def test_unknown_languages_are_refused_with_the_usual_message():
-    with pytest.raises(ValueError, match=r"lang: expected one of en, zh; received 'xx'"):
+    with pytest.raises(ValueError, match=r"lang: expected one of en, zh; received 'xx'") as raised:
         i18n.translator("xx")
+    assert i18n.render(raised.value, "zh") == "语言：应为 en, zh 之一；收到的是 'xx'"
     with pytest.raises(ValueError, match="lang: expected"):
         model_source(ModelSpec(), "functional", lang="xx")
 
 
-def test_a_validation_error_is_translated_part_by_part():
-    with pytest.raises(ValueError) as raised:
-        ModelSpec(seed=-1)
-    assert i18n.translate_error(raised.value, "en") == str(raised.value)
-    assert i18n.translate_error(raised.value, "zh") == "seed：应为 0 到 2147483647 之间的整数；收到的是 -1"
-    with pytest.raises(ValueError) as raised:
-        ModelSpec(optimizer="nadam")
+@pytest.mark.parametrize(("make", "code", "en", "zh"), [
+    (lambda: ModelSpec(seed=-1), "seed: expected a whole number from 0 to 2147483647; received -1",
+     "Seed: expected a whole number from 0 to 2147483647; received -1",
+     "随机种子：应为 0 到 2147483647 之间的整数；收到的是 -1"),
     # The list of choices and the value received stay as they were.
-    assert i18n.translate_error(raised.value, "zh") == (
-        "optimizer：应为 adam, sgd, rmsprop, adamw 之一；收到的是 'nadam'")
+    (lambda: ModelSpec(optimizer="nadam"), "optimizer: expected one of adam, sgd, rmsprop, adamw; received 'nadam'",
+     "Optimizer: expected one of adam, sgd, rmsprop, adamw; received 'nadam'",
+     "优化器：应为 adam, sgd, rmsprop, adamw 之一；收到的是 'nadam'"),
+    (lambda: ModelSpec(layers=(LayerSpec("dense", units=64), LayerSpec("dense", units=0))),
+     "layers[1].units: expected a whole number from 1 to 4096; received 0",
+     "layer 2, units: expected a whole number from 1 to 4096; received 0",
+     "第 2 层，单元数：应为 1 到 4096 之间的整数；收到的是 0"),
+    (lambda: ModelSpec(layers=(LayerSpec("maxpool2d", kernel_size=4),) * 3),
+     "layers[2].kernel_size: expected a pool no larger than the 1×1 image; received 4",
+     "layer 3, kernel size: expected a pool no larger than the 1×1 image; received 4",
+     "第 3 层，核大小：应为 不大于 1×1 图像的池化窗口；收到的是 4"),
+    (lambda: TrainConfig(validation_split=0.9), "validation_split: expected a number in [0.0, 0.5]; received 0.9",
+     "Validation split: expected a number in [0.0, 0.5]; received 0.9",
+     "验证集比例：应为 区间 [0.0, 0.5] 内的数；收到的是 0.9"),
+    (lambda: TrainConfig(train_size=50), "train_size: expected 0 (all digits) or at least 100 digits; received 50",
+     "Training digits: expected 0 (all digits) or at least 100 digits; received 50",
+     "训练数字数量：应为 0（全部数字）或至少 100 个数字；收到的是 50"),
+])
+def test_a_validation_message_names_the_setting_in_the_pages_language(make, code, en, zh):
+    with pytest.raises(ValueError) as raised:
+        make()
+    assert str(raised.value) == code  # the spec's contract: the field as code names it
+    assert i18n.render(raised.value, "en") == en
+    assert i18n.render(raised.value, "zh") == zh
 
 
 def test_share_link_notes_are_translated_and_what_arrived_is_kept():
     _spec, _style, _config, notes = from_query({"lr": "abc, “x”", "layers": "dense-0-relu", "lang": "fr"})
-    translated = [i18n.translate_message(note, "zh") for note in notes]
+    translated = [i18n.render(note, "zh") for note in notes]
     assert translated == [
         "层（layers），第 1 层，单元数：应为 1 到 4096 之间的整数；收到的是 “0”。已改用参考网络。",
         "学习率（lr）：应为 1e-06 到 10 之间的数；收到的是 “abc, “x””。",
@@ -186,7 +206,7 @@ def test_an_unknown_link_language_falls_back_to_the_browser_with_a_note():
     query = {**to_query(ModelSpec(), "sequential", TrainConfig()), "lang": "<b>klingon</b>"}
     spec, style, config, notes = from_query(query)
     assert (spec, style, config) == (ModelSpec(), "sequential", TrainConfig())
-    assert notes == ["Language (lang): expected one of en, zh; received “<b>klingon</b>”."]
+    assert [str(note) for note in notes] == ["Language (lang): expected one of en, zh; received “<b>klingon</b>”."]
     assert link_language(query) is None  # the page then uses best_language(the browser's header)
 
 

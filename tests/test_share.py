@@ -4,7 +4,9 @@ import re
 
 import pytest
 
+from kerasways import i18n
 from kerasways.formats import plain_text
+from kerasways.messages import InvalidValue
 from kerasways.share import QUOTE_LIMIT, from_query, to_query
 from kerasways.spec import (
     BATCH_SIZE_RANGE,
@@ -37,6 +39,11 @@ RAW_PYTHON = ("could not convert", "invalid literal", "base 10", "Traceback", "V
 
 def quoted_values(note: str) -> list[str]:
     return re.findall(r"“([^”]*)”", note)
+
+
+def english(notes) -> list[str]:
+    """The notes as an English page shows them."""
+    return [i18n.render(note, "en") for note in notes]
 
 
 @pytest.mark.parametrize(
@@ -85,7 +92,7 @@ def quoted_values(note: str) -> list[str]:
 )
 def test_a_bad_field_falls_back_to_its_default_and_says_what_was_expected_in_plain_words(params, note):
     spec, style, config, notes = from_query({"epochs": "7", **params} if "epochs" not in params else params)
-    assert notes == [note]
+    assert english(notes) == [note] and [str(note) for note in notes] == [note]
     assert (spec.replace(seed=42), style) == (ModelSpec(), "sequential") or "way" in params or "opt" in params
     if "epochs" not in params:
         assert config.epochs == 7  # the good fields of the link are still used
@@ -95,7 +102,7 @@ def test_the_ranges_in_the_notes_are_the_ones_the_spec_enforces():
     for key, (low, high), number in (("seed", SEED_RANGE, "{}"), ("epochs", EPOCHS_RANGE, "{}"),
                                      ("batch", BATCH_SIZE_RANGE, "{}"), ("lr", LEARNING_RATE_RANGE, "{:g}"),
                                      ("val", VALIDATION_SPLIT_RANGE, "{:g}")):
-        note = from_query({key: "x"})[3][0]
+        note = str(from_query({key: "x"})[3][0])
         assert f"from {number.format(low)} to {number.format(high)};" in note
         # Both ends are accepted, one step beyond is not.
         assert from_query({key: str(low)})[3] == [] and from_query({key: str(high)})[3] == []
@@ -123,6 +130,7 @@ def test_link_text_in_a_note_is_one_short_line_quoted_as_it_arrived(value):
     keys = ["way", "layers", "skip", "opt", "lr", "seed", "epochs", "batch", "digits", "val"]
     unknown_key = value[:60] or "blank"
     _, _, _, notes = from_query({**{key: value for key in keys}, unknown_key: "1"})
+    notes = english(notes)
     empty_layers_is_a_network = value == ""  # no hidden layers: the input goes straight to the output
     assert len(notes) == len(keys) + 1 - empty_layers_is_a_network  # every bad field, and the unknown key
     for note in notes:
@@ -149,11 +157,54 @@ def test_plain_text_shortens_to_one_line_with_an_ellipsis():
 
 def test_many_unknown_keys_are_counted_not_all_listed():
     _, _, _, notes = from_query({f"key{index}": "1" for index in range(30)})
-    assert notes == ["Unknown link parameters ignored: “key0”, “key1”, “key10”, “key11”, “key12” and 25 more."]
+    assert english(notes) == ["Unknown link parameters ignored: “key0”, “key1”, “key10”, “key11”, “key12” and 25 more."]
+    assert i18n.render(notes[0], "zh") == (
+        "已忽略未知的链接参数：“key0”, “key1”, “key10”, “key11”, “key12” 以及另外 25 个。")
 
 
 def test_a_skip_link_with_the_sequential_way_opens_the_functional_way():
     query = to_query(PRESETS["MLP with a skip connection"], "functional", TrainConfig())
     spec, style, _, notes = from_query({**query, "way": "sequential"})
     assert spec.topology == "skip" and style == "functional"
-    assert notes == ["Way (way): the Sequential API cannot express a skip connection, so the Functional API is shown."]
+    assert english(notes) == ["Way (way): the Sequential API cannot express a skip connection, so the Functional API "
+                              "is shown."]
+    assert i18n.render(notes[0], "zh") == "方式（way）：顺序 API 无法表达跳跃连接，因此显示函数式 API。"
+
+
+@pytest.mark.parametrize(("params", "en", "zh"), [
+    ({"layers": "dense-64-relu_dense-0-relu"},
+     "Layers (layers), layer 2, units: expected a whole number from 1 to 4096; received “0”. The reference network is "
+     "used.",
+     "层（layers），第 2 层，单元数：应为 1 到 4096 之间的整数；收到的是 “0”。已改用参考网络。"),
+    ({"layers": "dense-64-relu_conv2d-8-0-relu"},
+     "Layers (layers), layer 2, kernel size: expected a whole number from 1 to 7; received “0”. The reference network "
+     "is used.",
+     "层（layers），第 2 层，核大小：应为 1 到 7 之间的整数；收到的是 “0”。已改用参考网络。"),
+    ({"layers": "flatten_conv2d-8-3-relu"},
+     "Layers (layers), layer 2, kind: expected Dense, Dropout or Flatten after the image has been flattened (Conv2D "
+     "needs an image, and the layers before it made a vector); received “Conv2D”. The reference network is used.",
+     "层（layers），第 2 层，类型：应为 图像展平之后只能接 Dense、Dropout 或 Flatten（Conv2D 需要图像输入，"
+     "而前面的层已经把它变成了向量）；收到的是 “Conv2D”。已改用参考网络。"),
+    ({"aug": "0.5_0.1_0.1_0.05"},
+     "Augmentation (aug), Rotation: expected a number from 0 to 0.25; received “0.5”.",
+     "数据增强（aug），旋转：应为 0 到 0.25 之间的数；收到的是 “0.5”。"),
+    ({"seed": "-3"}, f"Seed (seed): expected a whole number from 0 to {MAX_SEED}; received “-3”.",
+     f"随机种子（seed）：应为 0 到 {MAX_SEED} 之间的整数；收到的是 “-3”。"),
+])
+def test_a_note_names_the_setting_and_the_layers_field_in_words_in_each_language(params, en, zh):
+    notes = from_query(params)[3]
+    assert [i18n.render(note, "en") for note in notes] == [en]
+    assert [i18n.render(note, "zh") for note in notes] == [zh]
+
+
+def test_a_note_is_built_from_the_errors_parts_not_read_back_from_its_text(monkeypatch):
+    """Were the note parsed out of the error's English text, a different text would change or break it."""
+    monkeypatch.setattr(InvalidValue, "__str__", lambda error: "text that says nothing: expected; received")
+    notes = from_query({"layers": "dense-64-relu_dropout-0.95", "aug": "0.1_0.1_0.1_0.9"})[3]
+    assert english(notes) == [
+        "Layers (layers), layer 2, rate: expected a number from 0 to 0.9; received “0.95”. The reference network is "
+        "used.",
+        "Augmentation (aug), Shift: expected a number from 0 to 0.3; received “0.9”."]
+    assert [i18n.render(note, "zh") for note in notes] == [
+        "层（layers），第 2 层，比例：应为 0 到 0.9 之间的数；收到的是 “0.95”。已改用参考网络。",
+        "数据增强（aug），平移：应为 0 到 0.3 之间的数；收到的是 “0.9”。"]

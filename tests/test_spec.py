@@ -1,7 +1,10 @@
 """ModelSpec / TrainConfig: defaults, presets, shapes and clear errors (no TensorFlow)."""
 
+import pickle
+
 import pytest
 
+from kerasways.messages import InvalidValue
 from kerasways.spec import PRESETS, LayerSpec, ModelSpec, TrainConfig, resolve_layers, total_params
 
 
@@ -60,3 +63,20 @@ def test_an_image_that_shrinks_to_nothing_is_refused():
     tiny = tuple(LayerSpec("maxpool2d", kernel_size=4) for _ in range(3))
     with pytest.raises(ValueError, match=r"layers\[2\].kernel_size: expected a pool no larger"):
         ModelSpec(layers=tiny)
+
+
+@pytest.mark.parametrize(("make", "field", "received", "title"), [
+    (lambda: ModelSpec(seed=2**31), "seed", 2**31, "Seed"),
+    (lambda: ModelSpec(augment=True, augment_zoom=0.7), "augment_zoom", 0.7, "Zoom"),
+    (lambda: ModelSpec(layers=(LayerSpec("dense"), LayerSpec("dense"), LayerSpec("dense", activation="swish"))),
+     "layers[2].activation", "swish", "layer 3, activation"),
+    (lambda: ModelSpec(layers=(LayerSpec("dense"), "dense")), "layers[1]", "dense", "layer 2"),
+    (lambda: TrainConfig(batch_size=0), "batch_size", 0, "Batch size"),
+])
+def test_a_refused_value_keeps_its_parts_and_survives_a_trip_between_processes(make, field, received, title):
+    with pytest.raises(InvalidValue) as caught:
+        make()
+    for error in (caught.value, pickle.loads(pickle.dumps(caught.value))):
+        assert (error.field, error.received, str(error.title)) == (field, received, title)
+        assert str(error) == f"{field}: expected {error.expected}; received {received!r}"
+        assert str(error.message) == f"{title}: expected {error.expected}; received {received!r}"
