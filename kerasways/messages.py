@@ -66,6 +66,10 @@ class Message:
     def __str__(self) -> str:
         return self.format()
 
+    def __reduce__(self):
+        # A read-only mapping does not pickle; a message crosses processes (a worker's training outcome).
+        return (Message, (self.template, dict(self.values), self.plural))
+
 
 def counted(singular: str, plural: str, count: int, **values: object) -> Message:
     """A counted message ("{count} epoch" / "{count} epochs") for `count`.
