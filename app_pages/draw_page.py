@@ -9,6 +9,7 @@ from streamlit_drawable_canvas import st_canvas
 from app_pages import collection_view, session, views
 from kerasways import charts
 from kerasways.drawing import naive_resize, to_mnist
+from kerasways.engine import TrainingRequest
 from kerasways.evaluate import predict_one
 from kerasways.spec import DRAWING_NETWORK, DRAWING_TRAINING, total_params
 
@@ -91,7 +92,7 @@ def offer_training() -> None:
              params=f"{total_params(DRAWING_NETWORK):,}", epochs=DRAWING_TRAINING.epochs,
              batch=DRAWING_TRAINING.batch_size, seconds=DRAWING_SECONDS))
     if st.button(_("Train the network for drawings now"), type="primary", key="quick_train"):
-        session.use_shared((DRAWING_NETWORK, DRAWING_STYLE, DRAWING_TRAINING), origin="draw")
+        session.use_shared(TrainingRequest(DRAWING_NETWORK, DRAWING_STYLE, DRAWING_TRAINING), origin="draw")
 
 
 if not trained:
@@ -108,7 +109,7 @@ def choose_model():
         st.session_state[CHOSEN_RUN] = trained[-1].id  # a newly trained model takes over the canvas
         st.session_state[RUNS_SEEN] = len(trained)
     chosen = st.selectbox(_("Model that predicts"), list(by_id), key=CHOSEN_RUN,
-                          format_func=lambda run_id: by_id[run_id].title(lang),
+                          format_func=lambda run_id: session.render(by_id[run_id].title()),
                           help=_("Every model this session trained, on any page, newest last."))
     return by_id[chosen]
 

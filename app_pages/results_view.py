@@ -25,7 +25,7 @@ def show(run) -> None:
     result, evaluation = run.result, run.result.evaluation
     kind, message = run.outcome()
     box, icon = OUTCOME_BOXES[kind]
-    box(session.message(message), icon=icon)
+    box(session.render(message), icon=icon)
 
     first, second, third, fourth = st.columns(4)
     first.metric(_("Test accuracy"), percent(evaluation.accuracy, lang),
