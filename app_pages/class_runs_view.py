@@ -105,20 +105,6 @@ def evaluation_on(run, data, data_key: tuple):
     return cache[key]
 
 
-def comparable_run(run):
-    """The session's trained run closest to `run` that did NOT train with the class's digits, or None.
-
-    Same network layers are required; then the same spec, settings and way count, newest first.
-    """
-    candidates = [(index, other) for index, other in enumerate(session.book().trained())
-                  if other.class_train is None and other.spec.architecture == run.spec.architecture]
-    if not candidates:
-        return None
-    _, best = max(candidates, key=lambda pair: (pair[1].spec == run.spec, pair[1].config == run.config,
-                                                 pair[1].style == run.style, pair[0]))
-    return best
-
-
 def show_before_after(run) -> None:
     """After a run trained with the class's digits: accuracy on the held-out writers before and after."""
     if run.class_test is None:
@@ -131,7 +117,7 @@ def show_before_after(run) -> None:
                   "test on."), icon=":material/info:")
         return
     after = evaluation_on(run, test, ("held-out",)).accuracy
-    before_run = comparable_run(run)
+    before_run = session.book().before(run)
     before = evaluation_on(before_run, test, ("held-out", run.id)).accuracy if before_run else None
     first, second, third = st.columns(3)
     if before is None:

@@ -9,13 +9,11 @@ from streamlit_drawable_canvas import st_canvas
 from app_pages import collection_view, session, views
 from kerasways import charts
 from kerasways.drawing import naive_resize, to_mnist
-from kerasways.engine import TrainingRequest
 from kerasways.evaluate import predict_one
-from kerasways.spec import DRAWING_NETWORK, DRAWING_TRAINING, total_params
+from kerasways.runs import DRAWING_EXPECTED_SECONDS, DRAWING_REQUEST
+from kerasways.spec import total_params
 
 CANVAS_SIZE = 280
-DRAWING_STYLE = "functional"  # one way for everyone, so the whole class shares one training
-DRAWING_SECONDS = 30  # measured here: 21 s for DRAWING_TRAINING in one worker thread, quiet machine; more when busy
 CANVAS_KEY = "canvas"
 CLEARS = "canvas_clears"
 CHOSEN_RUN, RUNS_SEEN = "w_draw_run", "draw_runs_seen"
@@ -88,11 +86,11 @@ def offer_training() -> None:
         "its convolutions look for strokes wherever they are, and augmentation layers show it every training "
         "digit slightly turned, slanted, resized and shifted, as people's handwriting is. It takes about "
         "{seconds} seconds here; when a classmate has already trained it, it is ready at once."
-    ).format(layers=" → ".join(layer.describe() for layer in DRAWING_NETWORK.layers),
-             params=f"{total_params(DRAWING_NETWORK):,}", epochs=DRAWING_TRAINING.epochs,
-             batch=DRAWING_TRAINING.batch_size, seconds=DRAWING_SECONDS))
+    ).format(layers=" → ".join(layer.describe() for layer in DRAWING_REQUEST.spec.layers),
+             params=f"{total_params(DRAWING_REQUEST.spec):,}", epochs=DRAWING_REQUEST.config.epochs,
+             batch=DRAWING_REQUEST.config.batch_size, seconds=DRAWING_EXPECTED_SECONDS))
     if st.button(_("Train the network for drawings now"), type="primary", key="quick_train"):
-        session.use_shared(TrainingRequest(DRAWING_NETWORK, DRAWING_STYLE, DRAWING_TRAINING), origin="draw")
+        session.use_shared(DRAWING_REQUEST, origin="draw")
 
 
 if not trained:

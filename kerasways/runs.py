@@ -12,7 +12,8 @@
   rebuilds their models (at most a few at once). Pages ask it, never the engine, where a run waits
   and how busy the server is.
 - `Book` is one browser session's runs, in order: the latest finished run per way, the active
-  runs, the latest group, and the run ids the share link carries.
+  runs, the latest group, the run that counts as "before" for one trained with the class's
+  digits, and the run ids the share link carries.
 
 Pages hold one `Book` in session state and only draw what it says.
 """
@@ -32,6 +33,8 @@ from kerasways.i18n import N_
 from kerasways.messages import Message, counted
 from kerasways.spec import (
     DEFAULT_LEARNING_RATES,
+    DRAWING_NETWORK,
+    DRAWING_TRAINING,
     NUM_CLASSES,
     PRESETS,
     STYLE_TITLES,
@@ -49,6 +52,12 @@ MAX_FINISHED_RUNS = 100
 MAX_LIVE_MODELS = 24
 CHANCE_MARGIN = 0.1  # test accuracy below chance + this (20% for ten digits) means it did not learn
 MAX_RUNS_PER_BOOK = 12  # a session keeps its newest runs; older ones fall off its list
+
+# The Draw page's network, trained in one way for everyone so that a whole class shares one run.
+DRAWING_REQUEST = TrainingRequest(DRAWING_NETWORK, "functional", DRAWING_TRAINING)
+# The time the Draw page promises for it: a round figure above what one worker takes on a quiet
+# machine (docs/architecture.md has the measurement); more when the server is busy.
+DRAWING_EXPECTED_SECONDS = 30
 
 
 # The names network_name gives, marked for translation (a preset's name up to " (").
@@ -635,6 +644,20 @@ class Book:
         runs = self.runs()
         groups = [run.group for run in runs if run.group]
         return [run for run in runs if groups and run.group == groups[-1]]
+
+    def before(self, run: Run) -> Run | None:
+        """The run that counts as "before" for `run`, trained with the class's digits: the session's
+        trained run of the same layers that did NOT train with them, or None.
+
+        Among those, the same spec, then the same settings, then the same way count; then the newest.
+        """
+        candidates = [(index, other) for index, other in enumerate(self.trained())
+                      if other.class_train is None and other.spec.architecture == run.spec.architecture]
+        if not candidates:
+            return None
+        _, best = max(candidates, key=lambda pair: (pair[1].spec == run.spec, pair[1].config == run.config,
+                                                     pair[1].style == run.style, pair[0]))
+        return best
 
     def link_ids(self) -> list[str]:
         """The run ids the share link names, so a reload finds every run again."""

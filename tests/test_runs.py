@@ -256,6 +256,29 @@ def test_stop_on_a_paused_run_ends_it_with_its_weights(hand):
         registry.resume(run, owner="tab")
 
 
+def test_before_is_the_closest_run_without_the_class_digits(hand):
+    engine, registry = hand
+    book = Book(registry)
+    spec = ModelSpec(seed=3)
+    planned = [request(PRESETS["Small CNN"]), request(spec, "sequential"), request(spec, "functional"),
+               request(spec.replace(seed=4), "functional")]
+    runs = []
+    for asked in planned:
+        (run,) = book.submit([asked], owner="tab")
+        engine.start(run.job)
+        engine.end(run.job, completed(2))
+        runs.append(run)
+    with_digits = []
+    for network in (spec, PRESETS["MLP with dropout"]):
+        (run,) = book.submit([request(network, "functional", class_digits="the class's drawings")], owner="tab")
+        engine.start(run.job)
+        engine.end(run.job, completed(2))
+        with_digits.append(run)
+    assert with_digits[0].class_train == "the class's drawings"
+    assert book.before(with_digits[0]) is runs[2]  # same spec, settings and way; the newer seed 4 comes second
+    assert book.before(with_digits[1]) is None  # no run of that network without the class's digits
+
+
 @pytest.fixture(scope="module")
 def registry():
     pool = JobPool(workers=1, data_source="bundled")
