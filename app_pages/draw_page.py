@@ -7,7 +7,7 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from app_pages import collection_view, session, views
-from kerasways import charts
+from kerasways import charts, i18n
 from kerasways.drawing import naive_resize, to_mnist
 from kerasways.evaluate import predict_one
 from kerasways.runs import DRAWING_EXPECTED_SECONDS, DRAWING_REQUEST
@@ -107,7 +107,8 @@ def choose_model():
         st.session_state[CHOSEN_RUN] = trained[-1].id  # a newly trained model takes over the canvas
         st.session_state[RUNS_SEEN] = len(trained)
     chosen = st.selectbox(_("Model that predicts"), list(by_id), key=CHOSEN_RUN,
-                          format_func=lambda run_id: session.render(by_id[run_id].title()),
+                          # The page's language is taken now: Streamlit may call this outside the script run.
+                          format_func=lambda run_id: i18n.render(by_id[run_id].title(), lang),
                           help=_("Every model this session trained, on any page, newest last."))
     return by_id[chosen]
 

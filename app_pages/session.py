@@ -12,6 +12,7 @@ import streamlit as st
 from app_pages import server
 from kerasways import i18n
 from kerasways.engine import OwnerBusyError, QueueFullError, TrainingRequest
+from kerasways.messages import UserError
 from kerasways.spec import STYLE_TITLES, STYLES, ModelSpec, TrainConfig
 
 SPEC, STYLE, CONFIG, BOOK = "spec", "style", "config", "book"
@@ -146,11 +147,8 @@ def _start(action, after=None) -> None:
     already trains or the server's queue is full, say so where the button was and start nothing."""
     try:
         started = action()
-    except (OwnerBusyError, QueueFullError) as error:
-        st.warning(render(error), icon=":material/hourglass_top:")
-        return
-    except ValueError as error:  # e.g. Resume on a run that a second click already resumed
-        st.warning(message(error), icon=":material/hourglass_top:")
+    except (OwnerBusyError, QueueFullError, ValueError) as error:  # ValueError: e.g. Resume clicked twice
+        st.warning(render(error) if isinstance(error, UserError) else message(error), icon=":material/hourglass_top:")
         return
     if after is not None:
         after(started)
