@@ -92,11 +92,11 @@ def show_runs(data, data_key) -> None:
         held_out = run.class_test is not None
         tested = run.class_test if held_out else data
         if not len(tested):
-            st.markdown(_("**{run}**: no held-out writer to test on.").format(run=run.title(lang)))
+            st.markdown(_("**{run}**: no held-out writer to test on.").format(run=session.message(run.title())))
             continue
         evaluation = class_runs_view.evaluation_on(run, tested, ("held-out",) if held_out else data_key)
         with st.container(border=True):
-            st.markdown(f"**{run.title(lang)}**" + (
+            st.markdown(f"**{session.message(run.title())}**" + (
                 _(" · trained with our digits, so tested on the held-out writers only") if held_out else ""))
             numbers, chart = st.columns([2, 3])
             numbers.metric(_("MNIST test digits"), f"{run.accuracy:.1%}")

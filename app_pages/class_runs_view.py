@@ -70,7 +70,7 @@ def class_digits_option(seed: int, disabled: bool = False):
 
 
 def submit_with_class_digits(request, split, one_epoch: bool = False) -> None:
-    """Start a run of `request` (spec, style, config) with the class's training part mixed in.
+    """Start a run of `request` (an `engine.TrainingRequest`) with the class's training part mixed in.
 
     The held-out part stays with the run (`Run.class_test`) for its before/after.
     """
@@ -79,8 +79,10 @@ def submit_with_class_digits(request, split, one_epoch: bool = False) -> None:
     def keep_held_out_writers(runs) -> None:
         runs[0].class_test = test
 
-    session.submit([(*request, {"class_digits": train})], origin="train", one_epoch=one_epoch,
-                   after=keep_held_out_writers)
+    from kerasways.engine import TrainingRequest
+
+    session.submit([TrainingRequest(request.spec, request.style, request.config, class_digits=train)],
+                   origin="train", one_epoch=one_epoch, after=keep_held_out_writers)
 
 
 def evaluation_on(run, data, data_key: tuple):
@@ -102,25 +104,11 @@ def evaluation_on(run, data, data_key: tuple):
     return cache[key]
 
 
-def comparable_run(run):
-    """The session's trained run closest to `run` that did NOT train with the class's digits, or None.
-
-    Same network layers are required; then the same spec, settings and way count, newest first.
-    """
-    candidates = [(index, other) for index, other in enumerate(session.book().trained())
-                  if other.class_train is None and other.spec.architecture == run.spec.architecture]
-    if not candidates:
-        return None
-    _, best = max(candidates, key=lambda pair: (pair[1].spec == run.spec, pair[1].config == run.config,
-                                                 pair[1].style == run.style, pair[0]))
-    return best
-
-
 def show_before_after(run) -> None:
     """After a run trained with the class's digits: accuracy on the held-out writers before and after."""
     if run.class_test is None:
         return
-    _, lang = session.gettext(), session.lang()
+    _ = session.gettext()
     test = run.class_test
     st.subheader(_("On our class's handwriting: before and after"))
     if not len(test):
@@ -128,13 +116,13 @@ def show_before_after(run) -> None:
                   "test on."), icon=":material/info:")
         return
     after = evaluation_on(run, test, ("held-out",)).accuracy
-    before_run = comparable_run(run)
+    before_run = session.book().before(run)
     before = evaluation_on(before_run, test, ("held-out", run.id)).accuracy if before_run else None
     first, second, third = st.columns(3)
     if before is None:
         first.metric(_("Before (without our digits)"), "—")
     else:
-        first.metric(_("Before (without our digits)"), f"{before:.1%}", help=before_run.title(lang))
+        first.metric(_("Before (without our digits)"), f"{before:.1%}", help=session.message(before_run.title()))
     second.metric(_("After (with our digits)"), f"{after:.1%}",
                   delta=None if before is None else _("{points} points").format(
                       points=f"{(after - before) * 100:+.1f}"))
@@ -151,5 +139,5 @@ def show_before_after(run) -> None:
         text += _("Before is *{before}*, trained without our digits. A rise means the network now "
                   "reads screen-drawn digits by new writers better; with a few dozen test drawings, each one "
                   "moves the figure by {share}, so small differences are noise.").format(
-            before=before_run.title(lang), share=f"{1 / len(test):.1%}")
+            before=session.message(before_run.title()), share=f"{1 / len(test):.1%}")
     st.markdown(text)

@@ -7,14 +7,13 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from app_pages import collection_view, session, views
-from kerasways import charts
+from kerasways import charts, i18n
 from kerasways.drawing import naive_resize, to_mnist
 from kerasways.evaluate import predict_one
-from kerasways.spec import DRAWING_NETWORK, DRAWING_TRAINING, total_params
+from kerasways.runs import DRAWING_EXPECTED_SECONDS, DRAWING_REQUEST
+from kerasways.spec import total_params
 
 CANVAS_SIZE = 280
-DRAWING_STYLE = "functional"  # one way for everyone, so the whole class shares one training
-DRAWING_SECONDS = 30  # measured here: 21 s for DRAWING_TRAINING in one worker thread, quiet machine; more when busy
 CANVAS_KEY = "canvas"
 CLEARS = "canvas_clears"
 CHOSEN_RUN, RUNS_SEEN = "w_draw_run", "draw_runs_seen"
@@ -87,11 +86,11 @@ def offer_training() -> None:
         "its convolutions look for strokes wherever they are, and augmentation layers show it every training "
         "digit slightly turned, slanted, resized and shifted, as people's handwriting is. It takes about "
         "{seconds} seconds here; when a classmate has already trained it, it is ready at once."
-    ).format(layers=" → ".join(layer.describe() for layer in DRAWING_NETWORK.layers),
-             params=f"{total_params(DRAWING_NETWORK):,}", epochs=DRAWING_TRAINING.epochs,
-             batch=DRAWING_TRAINING.batch_size, seconds=DRAWING_SECONDS))
+    ).format(layers=" → ".join(layer.describe() for layer in DRAWING_REQUEST.spec.layers),
+             params=f"{total_params(DRAWING_REQUEST.spec):,}", epochs=DRAWING_REQUEST.config.epochs,
+             batch=DRAWING_REQUEST.config.batch_size, seconds=DRAWING_EXPECTED_SECONDS))
     if st.button(_("Train the network for drawings now"), type="primary", key="quick_train"):
-        session.use_shared((DRAWING_NETWORK, DRAWING_STYLE, DRAWING_TRAINING), origin="draw")
+        session.use_shared(DRAWING_REQUEST, origin="draw")
 
 
 if not trained:
@@ -108,7 +107,8 @@ def choose_model():
         st.session_state[CHOSEN_RUN] = trained[-1].id  # a newly trained model takes over the canvas
         st.session_state[RUNS_SEEN] = len(trained)
     chosen = st.selectbox(_("Model that predicts"), list(by_id), key=CHOSEN_RUN,
-                          format_func=lambda run_id: by_id[run_id].title(lang),
+                          # The page's language is taken now: Streamlit may call this outside the script run.
+                          format_func=lambda run_id: i18n.render(by_id[run_id].title(), lang),
                           help=_("Every model this session trained, on any page, newest last."))
     return by_id[chosen]
 

@@ -1,4 +1,4 @@
-"""Server plumbing shared by every session: the worker pool, the runs, warm-up and a Streamlit patch.
+"""Server plumbing shared by every session: the training engine, the runs, warm-up and a Streamlit patch.
 
 Nothing here is per user: these are `st.cache_resource` objects, one per server process.
 """
@@ -21,8 +21,9 @@ LOG = logging.getLogger("kerasways")
 
 
 @st.cache_resource(show_spinner="Starting the training workers (they load TensorFlow once)…")
-def job_pool():
-    """The server's pool of training workers, started on first use and shared by all users."""
+def training_engine():
+    """The server's `engine.TrainingEngine`: a pool of worker processes, started on first use and
+    shared by all users. Pages never call it: they ask the run registry."""
     from kerasways.jobs import JobPool
 
     return JobPool(workers=int(os.environ.get(WORKERS_ENV, "2")))
@@ -33,7 +34,7 @@ def run_registry():
     """Every session's training runs, kept on the server for a while after they finish."""
     from kerasways.runs import RunRegistry
 
-    return RunRegistry(job_pool())
+    return RunRegistry(training_engine())
 
 
 @st.cache_resource(show_spinner=False)

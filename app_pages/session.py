@@ -11,7 +11,7 @@ import streamlit as st
 
 from app_pages import server
 from kerasways import i18n
-from kerasways.jobs import OwnerBusyError, QueueFullError
+from kerasways.engine import OwnerBusyError, QueueFullError, TrainingRequest
 from kerasways.messages import Message, UserError
 from kerasways.spec import STYLE_TITLES, STYLES, ModelSpec, TrainConfig
 
@@ -135,7 +135,10 @@ def session_id() -> str:
 
 
 def session_alive_check():
-    """A function the job pool calls to learn whether this browser session is still connected."""
+    """A function the training engine calls to learn whether this browser session is still connected.
+
+    Built on Streamlit's runtime, so it stays on this side of the engine: the engine only calls it.
+    """
     from streamlit import runtime
 
     session = session_id()
@@ -150,19 +153,19 @@ def _start(action, after=None) -> None:
     already trains or the server's queue is full, say so where the button was and start nothing."""
     try:
         started = action()
-    except (OwnerBusyError, QueueFullError, ValueError) as error:
-        st.warning(message(error), icon=":material/hourglass_top:")
+    except (OwnerBusyError, QueueFullError, ValueError) as error:  # ValueError: e.g. Resume clicked twice
+        st.warning(render(error) if isinstance(error, UserError) else message(error), icon=":material/hourglass_top:")
         return
     if after is not None:
         after(started)
     st.rerun()
 
 
-def submit(requests: list[tuple], origin: str, one_epoch: bool = False, after=None) -> None:
+def submit(requests: list[TrainingRequest], origin: str, one_epoch: bool = False, after=None) -> None:
     """Start runs for this session and redraw the page in its "running" state.
 
     Args:
-        requests: (spec, style, config) of each run; several form a group trained together.
+        requests: what each run trains; several form a group trained together.
         origin: the page that asks ("train", "draw" or "compare").
         one_epoch: train the first epoch only, then pause (the "Step" button).
         after: called with the new runs before the page is drawn again (e.g. to attach data to them).
@@ -176,7 +179,7 @@ def resume(run, one_epoch: bool = False) -> None:
     _start(lambda: server.run_registry().resume(run, session_id(), session_alive_check(), one_epoch=one_epoch))
 
 
-def use_shared(request: tuple[ModelSpec, str, TrainConfig], origin: str) -> None:
+def use_shared(request: TrainingRequest, origin: str) -> None:
     """Take the server's shared run of `request` (trained once for everyone) and redraw the page."""
     _start(lambda: book().add_shared(request, origin=origin))
 

@@ -3,12 +3,13 @@
 import streamlit as st
 
 from app_pages import class_runs_view, results_view, server, session, views, widgets
+from kerasways.engine import RunState, TrainingRequest
 from kerasways.spec import supported_styles, total_params
 
 _, lang = session.gettext(), session.lang()
 st.title(_("Train it live"))
 style, spec = session.style(), session.spec()
-pool = server.job_pool()
+registry = server.run_registry()
 book = session.book()
 run = book.latest(style)
 running = run is not None and not run.finished
@@ -24,14 +25,16 @@ class_split = class_runs_view.class_digits_option(spec.seed, disabled=running)  
 
 def data_line() -> str:
     """Which digits the workers train on (they load them when they start)."""
-    description = pool.data_description()
+    description = registry.data_description()
     return _("**Data:** {description}").format(
         description=session.message(description) if description else _("loading in the training workers…"))
 
 
 def server_status() -> str:
     """How busy the shared workers are, e.g. "Server: 1/2 workers busy, 3 waiting."."""
-    return _("Server: {busy}/{workers} workers busy, {queued} waiting.").format(**pool.status())
+    status = registry.engine_status()
+    return _("Server: {busy}/{workers} workers busy, {queued} waiting.").format(
+        busy=status.busy, workers=status.workers, queued=status.queued)
 
 
 if not running:  # while a run trains, the live part below shows these lines, kept current
@@ -60,16 +63,16 @@ def show_live(runs) -> None:
 
 def start(one_epoch: bool = False) -> None:
     """A new run of the current network, with our class's digits mixed in when that option is on."""
+    request = TrainingRequest(spec, style, config)
     if class_split is not None:  # the held-out writers stay with the run, for its before/after
-        class_runs_view.submit_with_class_digits((spec, style, config), class_split, one_epoch=one_epoch)
+        class_runs_view.submit_with_class_digits(request, class_split, one_epoch=one_epoch)
     else:
-        session.submit([(spec, style, config)], origin="train", one_epoch=one_epoch)
+        session.submit([request], origin="train", one_epoch=one_epoch)
 
 
 def controls() -> None:
     """Start, Pause/Resume, Step and Stop, like TF Playground's: the same run continues."""
     paused = run is not None and run.paused
-    registry = server.run_registry()
     start_col, pause_col, step_col, stop_col, status_col = st.columns([1.3, 1, 1.3, 1, 2.4])
     if start_col.button(_("▶ Start training"), type="primary", disabled=running, key="start",
                         help=_("A new run from fresh weights.")):
@@ -101,7 +104,7 @@ def controls_and_run() -> None:
     if running:
         views.follow([run], show_live)
     elif run is not None:
-        if run.state in ("failed", "cancelled"):
+        if run.state in (RunState.FAILED, RunState.CANCELLED):
             st.error(session.message(run.error), icon=":material/warning:")
         if run.result is not None:
             results_view.show(run)

@@ -72,17 +72,20 @@ def show_curves(run) -> None:
 
 def progress_text(run) -> str:
     """Where a queued or running run is: waiting, compiling, or epoch, batch, loss and time left."""
+    from kerasways.engine import RunState
     from kerasways.formats import duration, percent
 
     _, lang = session.gettext(), session.lang()
-    pool = server.job_pool()
+    registry = server.run_registry()
     progress = run.progress
-    if run.state == "queued" and not pool.data_description():
+    if run.state is RunState.QUEUED and not registry.data_description():
         return _("Starting the training workers: the first training after the server starts waits a few "
                  "seconds for them to load TensorFlow and the digits.")
-    if run.state == "queued":
-        return _("Waiting for a free worker: you are number {position} in the queue.").format(
-            position=pool.position(run.job))
+    if run.state is RunState.QUEUED:
+        position = registry.waiting_position(run)
+        if position is None:  # an engine that cannot tell the queue's order
+            return _("Waiting for a free worker.")
+        return _("Waiting for a free worker: you are number {position} in the queue.").format(position=position)
     if progress is None:
         return _("Building the model and compiling the training steps…")
     return _("Epoch {epoch}/{epochs} · batch {step}/{steps} · loss {loss} · accuracy {accuracy} · "

@@ -1,15 +1,15 @@
 """Training jobs in a pool of pre-started worker processes, shared by every user of a server.
 
-Why processes: a training thread inside the Streamlit server is starved by the server's
-own work (DESIGN.md §2), and training inside the script thread dies on every rerun.
-Each worker imports TensorFlow and loads the data once, then runs `training.train` for
-one job at a time, streaming progress back through its own pipe. A pipe per worker
-means a worker killed mid-message cannot corrupt what the others send.
+`JobPool` is today's `engine.TrainingEngine`. Why processes: a training thread inside the
+Streamlit server is starved by the server's own work (docs/architecture.md), and training inside
+the script thread dies on every rerun. Each worker imports TensorFlow and loads the data once,
+then runs `training.train` for one job at a time, streaming progress back through its own pipe.
+A pipe per worker means a worker killed mid-message cannot corrupt what the others send.
 
-The server side is one `JobPool`: a bounded queue served round robin over users, one
-request (a job, or "train all three") per user at a time, stop (keep the weights so far)
-and cancel (drop the job), and a pump thread that reads progress, replaces crashed
-workers and hands queued jobs to idle workers.
+The server side is one `JobPool`: a bounded queue served round robin over owners, one request
+(a job, or "train all three") per owner at a time, stop (keep the weights so far) and cancel
+(drop the job), and a pump thread that reads progress, replaces crashed workers and hands
+queued jobs to idle workers. What crosses a pipe is one of the small dataclasses below.
 """
 
 from __future__ import annotations
@@ -25,17 +25,24 @@ import threading
 import time
 import traceback
 from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
-import numpy as np
-
+from kerasways.engine import (
+    EngineStatus,
+    Job,
+    JobListener,
+    JobResult,
+    OwnerBusyError,
+    QueueFullError,
+    RunState,
+    TrainingRequest,
+)
 from kerasways.i18n import N_
-from kerasways.spec import ModelSpec, TrainConfig
+from kerasways.messages import Message
 
-QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
-FINISHED_STATES = (DONE, FAILED, CANCELLED)
 OWNER_GONE_GRACE_SECONDS = 10.0  # a page reconnecting after a network blip keeps its job
+ADOPT_WAIT_SECONDS = 3.0  # how long the old page may take to disconnect after a reload
 POLL_SECONDS = 0.1
 KEEP_FINISHED_JOBS = 300
 WORKER_NICENESS = 10
@@ -49,57 +56,66 @@ def _safe_call(owner_alive: Callable[[], bool]) -> bool:
         return True  # unsure: treat the page as open, never cancel on a failing check
 
 
-class QueueFullError(RuntimeError):
-    """The server's job queue is full; try again in a moment."""
+# ---------------------------------------------------------------------------- what crosses a pipe
 
 
-class OwnerBusyError(RuntimeError):
-    """This user already has a job queued or running."""
+@dataclass(frozen=True)
+class Task:
+    """Pool → worker: train this request; its reports name `job_id`."""
+
+    job_id: str
+    request: TrainingRequest
+
+
+@dataclass(frozen=True)
+class Shutdown:
+    """Pool → worker: exit after the current job."""
+
+
+@dataclass(frozen=True)
+class WorkerReady:
+    """Worker → pool: TensorFlow and the digits are loaded; `data_description` says which digits."""
+
+    data_description: str
+
+
+@dataclass(frozen=True)
+class WorkerRetiring:
+    """Worker → pool: this is its last job; a fresh process replaces it when it exits."""
+
+
+@dataclass(frozen=True)
+class JobProgressed:
+    """Worker → pool: one `training.Progress` report of a running job."""
+
+    job_id: str
+    progress: object
+
+
+@dataclass(frozen=True)
+class JobTrained:
+    """Worker → pool: the job trained (completed, stopped or diverged); its result."""
+
+    job_id: str
+    result: JobResult
+
+
+@dataclass(frozen=True)
+class JobFailed:
+    """Worker → pool: the training raised; `detail` is the exception's one-line text."""
+
+    job_id: str
+    detail: str
 
 
 @dataclass
-class JobResult:
-    """What a finished job sends back: weights as arrays, history and test results."""
+class _Tracked:
+    """The pool's own bookkeeping of one job, next to the Job everyone reads."""
 
-    weights: list[np.ndarray]
-    history: object  # training.History
-    seconds: float
-    status: str  # "completed", "stopped" or "nan" (see training.TrainResult)
-    message: str
-    evaluation: object  # evaluate.Evaluation
-    state: object = None  # training.TrainState of a paused run, to resume it on any worker
-
-
-@dataclass
-class Job:
-    """One training request and everything the page shows about it.
-
-    The pump thread updates it; pages only read it.
-    """
-
-    id: str
-    owner: str
-    spec: ModelSpec
-    style: str
-    config: TrainConfig
-    state: str = QUEUED
-    progress: object = None  # latest training.Progress
-    listener: Callable[[object], None] | None = None  # receives every Progress (see runs.Run)
-    options: dict = field(default_factory=dict)  # extra keyword arguments for training.train
-    class_digits: object = None  # collection.CollectionData mixed into the training digits
-    result: JobResult | None = None
-    error: str = ""
-    submitted_at: float = field(default_factory=time.time)
-    started_at: float | None = None
-    finished_at: float | None = None
-    stop_requested: bool = False
+    job: Job
     owner_alive: Callable[[], bool] | None = None
+    listener: JobListener | None = None
     owner_gone_since: float | None = None
-
-    @property
-    def finished(self) -> bool:
-        """True once the job is done, failed or cancelled."""
-        return self.state in FINISHED_STATES
 
 
 # ---------------------------------------------------------------------------- worker side
@@ -120,27 +136,28 @@ def _worker_main(connection, cancel_event, threads: int, data_source: str, max_j
     tf.config.threading.set_inter_op_parallelism_threads(threads)
     data = load_mnist(data_source)
     gc.freeze()  # TensorFlow's long-lived objects: full collections need not walk them on every job
-    connection.send(("ready", None, data.description))
+    connection.send(WorkerReady(data.description))
     for jobs_done in itertools.count(1):
         try:
             task = connection.recv()
         except EOFError:
             return
-        if task is None:
+        if not isinstance(task, Task):
             return
-        job_id, spec, style, config, options, class_digits = task
+        job_id, request = task.job_id, task.request
         try:
-            training_data = data
-            if class_digits is not None:
+            training_data, config = data, request.config
+            if request.class_digits is not None:
                 from kerasways.collection import with_class_digits
 
-                training_data = with_class_digits(data, class_digits, train_size=config.train_size, seed=spec.seed)
+                training_data = with_class_digits(data, request.class_digits, train_size=config.train_size,
+                                                  seed=request.spec.seed)
                 config = config.replace(train_size=0)  # the subset was taken while mixing
             result = train(
-                spec, style, config, training_data,
-                on_progress=lambda progress, job_id=job_id: connection.send(("progress", job_id, progress)),
+                request.spec, request.style, config, training_data,
+                on_progress=lambda progress, job_id=job_id: connection.send(JobProgressed(job_id, progress)),
                 should_stop=cancel_event.is_set,
-                **options,
+                **request.options,
             )
             payload = JobResult(
                 weights=result.model.get_weights(),
@@ -154,11 +171,11 @@ def _worker_main(connection, cancel_event, threads: int, data_source: str, max_j
             if jobs_done >= max_jobs:
                 # TensorFlow keeps a few MB per job even after clear_session: a fresh
                 # process every few dozen jobs keeps a long class session flat.
-                connection.send(("retiring", None, None))
-            connection.send(("done", job_id, payload))
+                connection.send(WorkerRetiring())
+            connection.send(JobTrained(job_id, payload))
         except Exception as error:  # report it: the page shows the message, the worker lives on
             detail = "".join(traceback.format_exception_only(type(error), error)).strip()
-            connection.send(("failed", job_id, detail))
+            connection.send(JobFailed(job_id, detail))
         finally:
             # Each job builds a new model; without this the TF graph grows job after job.
             keras.backend.clear_session()
@@ -180,7 +197,7 @@ class _Worker:
         child_end.close()
         self.ready = False
         self.retiring = False  # finished its share of jobs; replaced when it exits
-        self.job: Job | None = None
+        self.job: _Tracked | None = None
         self.data_description = ""
 
 
@@ -188,7 +205,7 @@ class _Worker:
 
 
 class JobPool:
-    """A bounded queue of training jobs run by `workers` pre-started processes.
+    """A bounded queue of training jobs run by `workers` pre-started processes: an `engine.TrainingEngine`.
 
     Args:
         workers: number of worker processes (each runs one job at a time).
@@ -207,79 +224,62 @@ class JobPool:
         self._max_jobs_per_worker = max_jobs_per_worker
         self.max_queued = max_queued
         self._lock = threading.RLock()
-        self._queue: deque[Job] = deque()
-        self._jobs: dict[str, Job] = {}
+        self._queue: deque[_Tracked] = deque()
+        self._jobs: dict[str, _Tracked] = {}
         self._ids = itertools.count(1)
         self._closed = False
-        self.crashes = 0
+        self._crashes = 0
         self._workers = [self._start_worker() for _ in range(workers)]
         self._pump_thread = threading.Thread(target=self._pump, name="kerasways-jobs", daemon=True)
         self._pump_thread.start()
         atexit.register(self._shutdown_now)
 
-    # -- public API used by pages and tests
+    # -- the TrainingEngine interface
 
-    def submit(self, spec: ModelSpec, style: str, config: TrainConfig, owner: str = "",
+    def submit(self, requests: Sequence[TrainingRequest], owner: str = "",
                owner_alive: Callable[[], bool] | None = None,
-               listener: Callable[[object], None] | None = None) -> Job:
-        """Queue a training job.
+               listener_factory: Callable[[Job], JobListener | None] | None = None) -> list[Job]:
+        """Queue one training, or several as one request (e.g. the three ways side by side).
 
         Args:
-            spec, style, config: what to train.
-            owner: who asks (a browser session); one unfinished request per owner.
-            owner_alive: returns False once the owner's browser is gone; the job is then
-                cancelled and its worker freed.
-            listener: called (in the pool's thread) with every progress report of the job.
+            requests: what to train, queued in this order.
+            owner: who asks (a browser session); one unfinished request per owner ("" for none).
+            owner_alive: returns False once the owner's browser is gone; the jobs are then
+                cancelled and their workers freed.
+            listener_factory: given each new job, returns what hears its progress and result
+                (called in the pool's thread).
 
         Returns:
-            The queued Job.
+            The queued Jobs, in order.
 
         Raises:
             OwnerBusyError: the owner already has a queued or running job.
             QueueFullError: too many jobs are waiting.
         """
-        return self.submit_many([(spec, style, config)], owner, owner_alive,
-                                (lambda job: listener) if listener else None)[0]
-
-    def submit_many(self, requests: list[tuple[ModelSpec, str, TrainConfig]], owner: str = "",
-                    owner_alive: Callable[[], bool] | None = None,
-                    listener_factory: Callable[[Job], Callable[[object], None]] | None = None) -> list[Job]:
-        """Queue several jobs as one request (e.g. the three ways side by side).
-
-        Args:
-            requests: (spec, style, config) for each job, queued in this order; a fourth item, a
-                dict, may add "options" (keyword arguments for `training.train`, e.g. to resume
-                a paused run) and "class_digits" (a `collection.CollectionData` to train on too).
-            owner, owner_alive: as for `submit`.
-            listener_factory: given each new job, returns the function that receives its progress.
-
-        Returns:
-            The queued Jobs, in order.
-        """
         with self._lock:
-            if owner and any(job.owner == owner and not job.finished for job in self._jobs.values()):
-                raise OwnerBusyError(N_("You already have a training running; stop it or wait for it to finish."))
+            if owner and any(tracked.job.owner == owner and not tracked.job.finished
+                             for tracked in self._jobs.values()):
+                raise OwnerBusyError(Message(N_(
+                    "You already have a training running; stop it or wait for it to finish.")))
             if len(self._queue) + len(requests) > self.max_queued:
-                raise QueueFullError(N_("The server has {count} trainings waiting; try again in a minute.").format(
-                    count=len(self._queue)))
+                raise QueueFullError(Message(N_("The server has {count} trainings waiting; try again in a minute."),
+                                             {"count": len(self._queue)}))
             jobs = []
-            for spec, style, config, *extras in requests:
-                extra = extras[0] if extras else {}
-                # Unguessable: a job id in a page address lets its owner reattach after a reload.
-                job = Job(id=f"job-{next(self._ids)}-{secrets.token_urlsafe(6)}", owner=owner, spec=spec,
-                          style=style, config=config, owner_alive=owner_alive,
-                          options=dict(extra.get("options", {})), class_digits=extra.get("class_digits"))
+            for request in requests:
+                job = Job(id=f"job-{next(self._ids)}-{secrets.token_urlsafe(6)}", owner=owner, request=request,
+                          submitted_at=time.time())
+                tracked = _Tracked(job, owner_alive=owner_alive)
                 if listener_factory is not None:
-                    job.listener = listener_factory(job)
-                self._jobs[job.id] = job
-                self._queue.append(job)
+                    tracked.listener = listener_factory(job)
+                self._jobs[job.id] = tracked
+                self._queue.append(tracked)
                 jobs.append(job)
             self._forget_old_jobs()
             self._dispatch()
             return jobs
 
     def adopt(self, job_id: str, owner: str, owner_alive: Callable[[], bool] | None = None,
-              wait_seconds: float = 3.0) -> Job | None:
+              wait_seconds: float = ADOPT_WAIT_SECONDS) -> Job | None:
         """Hand a job to a new browser session: the same user after a page reload.
 
         Only a job whose page is gone can be adopted, so a link copied from a page that is
@@ -293,27 +293,23 @@ class JobPool:
         Returns:
             The job, or None when the server does not know it or its page is still open.
         """
-        job = self._jobs.get(job_id)
-        if job is None:
+        tracked = self._jobs.get(job_id)
+        if tracked is None:
             return None
         deadline = time.time() + wait_seconds
-        while job.owner_alive is not None and _safe_call(job.owner_alive) and time.time() < deadline:
+        while tracked.owner_alive is not None and _safe_call(tracked.owner_alive) and time.time() < deadline:
             time.sleep(0.1)
         with self._lock:
-            if job.owner_alive is not None and _safe_call(job.owner_alive):
+            if tracked.owner_alive is not None and _safe_call(tracked.owner_alive):
                 return None
-            job.owner, job.owner_alive, job.owner_gone_since = owner, owner_alive, None
-            return job
+            tracked.job.owner, tracked.owner_alive, tracked.owner_gone_since = owner, owner_alive, None
+            return tracked.job
 
-    def get(self, job_id: str) -> Job | None:
-        """The job with this id, or None if the server does not know it (e.g. after a restart)."""
-        return self._jobs.get(job_id)
-
-    def position(self, job: Job) -> int:
+    def position(self, job_id: str) -> int:
         """1 for the next job to start, 2 for the one after, …; 0 when not queued."""
         with self._lock:
             for index, queued in enumerate(self._fair_order()):
-                if queued is job:
+                if queued.job.id == job_id:
                     return index + 1
         return 0
 
@@ -325,24 +321,20 @@ class JobPool:
         """Drop a job: removed from the queue, or stopped and its result discarded."""
         self._end(job_id, keep_result=False)
 
-    def status(self) -> dict:
-        """Counts for a server-status line: workers, busy, queued."""
+    def status(self) -> EngineStatus:
+        """Workers (ready, busy), jobs queued, and crashes since the pool started."""
         with self._lock:
-            return {
-                "workers": len(self._workers),
-                "ready": sum(worker.ready for worker in self._workers),
-                "busy": sum(worker.job is not None for worker in self._workers),
-                "queued": len(self._queue),
-                "crashes": self.crashes,
-            }
+            return EngineStatus(
+                workers=len(self._workers),
+                ready=sum(worker.ready for worker in self._workers),
+                busy=sum(worker.job is not None for worker in self._workers),
+                queued=len(self._queue),
+                crashes=self._crashes,
+            )
 
     def data_description(self) -> str:
         """How the workers' data was described once loaded ("" before any worker is ready)."""
         return next((worker.data_description for worker in self._workers if worker.data_description), "")
-
-    def worker_pids(self) -> list[int]:
-        """Process ids of the workers (tests kill one to check recovery)."""
-        return [worker.process.pid for worker in self._workers]
 
     def close(self) -> None:
         """Stop the workers and the pump thread."""
@@ -350,7 +342,7 @@ class JobPool:
             self._closed = True
             for worker in self._workers:
                 try:
-                    worker.connection.send(None)
+                    worker.connection.send(Shutdown())
                 except OSError:
                     pass
         self._pump_thread.join(timeout=5)
@@ -372,126 +364,134 @@ class JobPool:
     def _start_worker(self) -> _Worker:
         return _Worker(self._context, self._threads, self._data_source, self._max_jobs_per_worker)
 
-    def _end(self, job_id: str, keep_result: bool) -> None:
+    def _end(self, job_id: str, keep_result: bool, reason: Message | None = None) -> None:
         with self._lock:
-            job = self._jobs.get(job_id)
-            if job is None or job.finished:
+            tracked = self._jobs.get(job_id)
+            if tracked is None or tracked.job.finished:
                 return
-            if job.state == QUEUED:
-                self._queue.remove(job)
-                self._finish(job, CANCELLED, N_("Cancelled before it started."))
+            if tracked.job.state is RunState.QUEUED:
+                self._queue.remove(tracked)
+                self._finish(tracked.job, RunState.CANCELLED, reason or Message(N_("Cancelled before it started.")))
                 return
-            job.stop_requested = True
             if not keep_result:
-                self._finish(job, CANCELLED, N_("Cancelled while training; the worker was freed."))
+                self._finish(tracked.job, RunState.CANCELLED,
+                             reason or Message(N_("Cancelled while training; the worker was freed.")))
             for worker in self._workers:
-                if worker.job is job:
+                if worker.job is tracked:
                     worker.cancel_event.set()
 
     def _forget_old_jobs(self) -> None:
         # Finished jobs hold weights and histories; keep the newest ones so a long class
         # session does not grow the server without bound.
-        finished = [job for job in self._jobs.values() if job.finished]
-        for job in finished[: max(0, len(finished) - KEEP_FINISHED_JOBS)]:
-            del self._jobs[job.id]
+        finished = [tracked for tracked in self._jobs.values() if tracked.job.finished]
+        for tracked in finished[: max(0, len(finished) - KEEP_FINISHED_JOBS)]:
+            del self._jobs[tracked.job.id]
 
-    def _finish(self, job: Job, state: str, error: str = "") -> None:
-        job.state = state
+    @staticmethod
+    def _finish(job: Job, state: RunState, error: Message | None = None) -> None:
         job.error = error
         job.finished_at = time.time()
+        job.state = state
 
-    def _fair_order(self) -> list[Job]:
+    def _fair_order(self) -> list[_Tracked]:
         """The queue in the order jobs will start: round robin over owners.
 
         Each owner's first waiting job comes before anyone's second, so one user's
         "train all three with five seeds" does not hold up a classmate's single job.
         An owner whose job is already running counts as having had a turn.
         """
-        running = {worker.job.owner for worker in self._workers if worker.job is not None and worker.job.owner}
+        running = {worker.job.job.owner for worker in self._workers
+                   if worker.job is not None and worker.job.job.owner}
         turns: dict[str, int] = {}
         keyed = []
-        for index, job in enumerate(self._queue):
-            owner = job.owner or job.id  # jobs without an owner each stand alone
+        for index, tracked in enumerate(self._queue):
+            owner = tracked.job.owner or tracked.job.id  # jobs without an owner each stand alone
             turn = turns.get(owner, 1 if owner in running else 0)
             turns[owner] = turn + 1
-            keyed.append((turn, index, job))
-        return [job for _, _, job in sorted(keyed, key=lambda entry: entry[:2])]
+            keyed.append((turn, index, tracked))
+        return [tracked for _, _, tracked in sorted(keyed, key=lambda entry: entry[:2])]
 
     def _dispatch(self) -> None:
         for worker in self._workers:
             if not self._queue:
                 return
             if worker.ready and worker.job is None and worker.process.is_alive():
-                job = self._fair_order()[0]
-                self._queue.remove(job)
+                tracked = self._fair_order()[0]
+                self._queue.remove(tracked)
                 worker.cancel_event.clear()
-                worker.job = job
-                job.state = RUNNING
-                job.started_at = time.time()
+                worker.job = tracked
+                tracked.job.state = RunState.RUNNING
+                tracked.job.started_at = time.time()
                 try:
-                    worker.connection.send((job.id, job.spec, job.style, job.config, job.options,
-                                            job.class_digits))
+                    worker.connection.send(Task(tracked.job.id, tracked.job.request))
                 except OSError:
                     pass  # the dead worker is noticed and replaced by the pump
 
-    def _handle(self, worker: _Worker, message: tuple) -> None:
-        kind, job_id, payload = message
-        if kind == "ready":
-            worker.ready = True
-            worker.data_description = payload
+    @staticmethod
+    def _tell(listener: JobListener | None, method: str, value) -> None:
+        if listener is None:
             return
-        if kind == "retiring":
+        try:
+            getattr(listener, method)(value)
+        except Exception:  # a page's bookkeeping must never stop the pump
+            traceback.print_exc()
+
+    def _handle(self, worker: _Worker, message) -> None:
+        if isinstance(message, WorkerReady):
+            worker.ready = True
+            worker.data_description = message.data_description
+            return
+        if isinstance(message, WorkerRetiring):
             worker.retiring, worker.ready = True, False
             return
-        job = worker.job
-        if job is None or job.id != job_id:
+        tracked = worker.job
+        if tracked is None or tracked.job.id != message.job_id:
             return
-        if kind == "progress":
-            if job.state == RUNNING:
-                job.progress = payload
-                if job.listener is not None:
-                    try:
-                        job.listener(payload)
-                    except Exception:  # a page's bookkeeping must never stop the pump
-                        traceback.print_exc()
+        job = tracked.job
+        if isinstance(message, JobProgressed):
+            if job.state is RunState.RUNNING:
+                job.progress = message.progress
+                self._tell(tracked.listener, "on_progress", message.progress)
             return
         worker.job = None
-        if job.state != RUNNING:  # cancelled meanwhile: drop the result
+        if job.state is not RunState.RUNNING:  # cancelled meanwhile: drop the result
             return
-        if kind == "done":
-            job.result = payload
-            self._finish(job, DONE, payload.message if payload.status == "nan" else "")
+        if isinstance(message, JobTrained):
+            result = message.result
+            self._tell(tracked.listener, "on_result", result)
+            job.result = result
+            self._finish(job, RunState.DONE, result.message if result.status == "nan" else None)
         else:
-            self._finish(job, FAILED, N_("Training failed: {error}").format(error=payload))
+            self._finish(job, RunState.FAILED, Message(N_("Training failed: {error}"), {"error": message.detail}))
 
     def _replace_dead(self) -> None:
         for index, worker in enumerate(self._workers):
             if worker.process.is_alive() or self._closed:
                 continue
             if not worker.retiring:
-                self.crashes += 1
+                self._crashes += 1
             worker.connection.close()
             # The replacement is started before the job is failed, so whoever sees the
             # failure can already retry on a fresh worker.
             self._workers[index] = self._start_worker()
-            job = worker.job
-            if job is not None and job.state == RUNNING:
-                self._finish(job, FAILED, N_(
+            tracked = worker.job
+            if tracked is not None and tracked.job.state is RunState.RUNNING:
+                self._finish(tracked.job, RunState.FAILED, Message(N_(
                     "The training process stopped unexpectedly (exit code {code}). "
-                    "Your settings are kept: press Start to try again.").format(code=worker.process.exitcode))
+                    "Your settings are kept: press Start to try again."), {"code": worker.process.exitcode}))
 
     def _check_owners(self) -> None:
         now = time.time()
-        for job in list(self._jobs.values()):
-            if job.finished or job.owner_alive is None:
+        for tracked in list(self._jobs.values()):
+            if tracked.job.finished or tracked.owner_alive is None:
                 continue
-            if _safe_call(job.owner_alive):
-                job.owner_gone_since = None
-            elif job.owner_gone_since is None:
-                job.owner_gone_since = now
-            elif now - job.owner_gone_since > OWNER_GONE_GRACE_SECONDS:
-                self._end(job.id, keep_result=False)
-                job.error = N_("Cancelled: the browser tab that started it was closed.")
+            if _safe_call(tracked.owner_alive):
+                tracked.owner_gone_since = None
+            elif tracked.owner_gone_since is None:
+                tracked.owner_gone_since = now
+            elif now - tracked.owner_gone_since > OWNER_GONE_GRACE_SECONDS:
+                self._end(tracked.job.id, keep_result=False,
+                          reason=Message(N_("Cancelled: the browser tab that started it was closed.")))
 
     def _pump(self) -> None:
         last_owner_check = 0.0
@@ -514,4 +514,3 @@ class JobPool:
                     last_owner_check = time.time()
                     self._check_owners()
                 self._dispatch()
-

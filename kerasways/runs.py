@@ -1,14 +1,19 @@
 """Where a training run lives: from the click that starts it to the model that reads drawings.
 
-- `Run` is one training: what was asked (network, way, settings), its job in the worker pool,
-  one history that the streamed progress appends to, and, once finished, the model rebuilt
-  from its weights (lazily, once) with the key of its compiled predict step.
-- `RunRegistry` is the server's: it submits runs to the `JobPool` (one run, or a group such as
-  "Train all three"), pauses and resumes them (each part a job of its own, on any free worker),
-  shares one run among every session that asks for exactly the same training (the Draw page's
-  network), and keeps finished runs for a while, so a page reload finds them again.
+- `Run` is one training: what was asked (network, way, settings), its jobs on the training engine
+  (one per part: a paused run continues in a new job), one history that the streamed progress
+  appends to, and, once finished, its result, its outcome in words and the key of its predict step.
+  Its `state` (an `engine.RunState`) is derived in one place, from its latest job and whether it
+  was asked to pause.
+- `RunRegistry` is the server's: it submits runs to the `engine.TrainingEngine` (one run, or a
+  group such as "Train all three"), pauses and resumes them (each part a job of its own, on any
+  free worker), shares one run among every session that asks for exactly the same training (the
+  Draw page's network), keeps finished runs for a while, so a page reload finds them again, and
+  rebuilds their models (at most a few at once). Pages ask it, never the engine, where a run waits
+  and how busy the server is.
 - `Book` is one browser session's runs, in order: the latest finished run per way, the active
-  runs, the latest group, and the run ids the share link carries.
+  runs, the latest group, the run that counts as "before" for one trained with the class's
+  digits, and the run ids the share link carries.
 
 Pages hold one `Book` in session state and only draw what it says.
 """
@@ -19,13 +24,23 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
-from kerasways.formats import counted, percent
-from kerasways.i18n import N_, SOURCE_LANGUAGE, translate_message
-from kerasways.jobs import CANCELLED, DONE, QUEUED, RUNNING, Job, JobPool, OwnerBusyError
-from kerasways.spec import DEFAULT_LEARNING_RATES, NUM_CLASSES, PRESETS, STYLE_TITLES, ModelSpec, TrainConfig
+from kerasways.engine import EngineStatus, Job, JobResult, OwnerBusyError, RunState, TrainingEngine, TrainingRequest
+from kerasways.formats import percent
+from kerasways.i18n import N_
+from kerasways.messages import Message, counted
+from kerasways.spec import (
+    DEFAULT_LEARNING_RATES,
+    DRAWING_NETWORK,
+    DRAWING_TRAINING,
+    NUM_CLASSES,
+    PRESETS,
+    STYLE_TITLES,
+    ModelSpec,
+    TrainConfig,
+)
 
 # A finished run stays on the server this long after it ended, so a reload (or the share link of
 # a student who closed the tab) finds it; at most MAX_FINISHED_RUNS are kept, oldest dropped first.
@@ -38,8 +53,11 @@ MAX_LIVE_MODELS = 24
 CHANCE_MARGIN = 0.1  # test accuracy below chance + this (20% for ten digits) means it did not learn
 MAX_RUNS_PER_BOOK = 12  # a session keeps its newest runs; older ones fall off its list
 
-Request = tuple[ModelSpec, str, TrainConfig]
-PAUSED = "paused"
+# The Draw page's network, trained in one way for everyone so that a whole class shares one run.
+DRAWING_REQUEST = TrainingRequest(DRAWING_NETWORK, "functional", DRAWING_TRAINING)
+# The time the Draw page promises for it: a round figure above what one worker takes on a quiet
+# machine (docs/architecture.md has the measurement); more when the server is busy.
+DRAWING_EXPECTED_SECONDS = 30
 
 
 # The names network_name gives, marked for translation (a preset's name up to " (").
@@ -66,12 +84,6 @@ def _epoch_point(epoch: int, loss: float, accuracy: float, val_loss, val_accurac
     """One finished epoch as the charts take it, "no validation" as None."""
     return {"epoch": epoch, "loss": loss, "accuracy": accuracy,
             "val_loss": _finite_or_none(val_loss), "val_accuracy": _finite_or_none(val_accuracy)}
-
-
-def _with_options(request: tuple, **options) -> dict:
-    extra = dict(request[3]) if len(request) > 3 else {}
-    extra["options"] = {**extra.get("options", {}), **options}
-    return extra
 
 
 class RunHistory:
@@ -113,38 +125,63 @@ class RunHistory:
             return list(self.batch_loss), list(self.batch_accuracy), list(self.epochs), self.steps_per_epoch
 
 
-@dataclass(eq=False)
+class Outcome(NamedTuple):
+    """How a trained run ended.
+
+    kind is "completed", "stopped", "paused", "nan" (the loss diverged) or "not_learned" (the
+    accuracy stayed near chance or the loss did not fall, which a green "done" would hide);
+    message says it in words, for `i18n.render`.
+    """
+
+    kind: str
+    message: Message
+
+
 class Run:
-    """One training: its request, its job, its history and (once trained) its model.
+    """One training: its request, its jobs, its history and (once trained) its result.
 
     A run may be paused and resumed (or stepped one epoch at a time): each part trains in a job
     of its own, on whichever worker is free, and `job` is the latest; the history continues.
+    The run hears its jobs itself (it is their `engine.JobListener`: `on_progress`, `on_result`); the
+    registry moves it from part to part through `stop_as`, `continue_with` and `return_to_paused_part`.
+
+    Args:
+        job: its first job.
+        origin: the page that started it ("train", "draw" or "compare").
+        group: runs started together (Train all three) share a group id.
+        shared: one run for every session that asks for the same training (see `RunRegistry.shared`).
+        pausing: when its job stops resumable, the run is paused (the user paused, or steps one
+            epoch at a time) rather than done.
     """
 
-    job: Job
-    origin: str = "train"  # which page started it: "train", "draw" or "compare"
-    group: str = ""  # runs started together (Train all three) share a group id
-    shared: bool = False  # one run for every session that asks for the same training (see RunRegistry.shared)
-    pausing: bool = False  # the user paused it, or steps one epoch at a time: it stops resumable
-    run_id: str = ""
-    history: RunHistory = field(default_factory=RunHistory)
-    # Trained with the class's digits: the held-out writers' drawings (collection.CollectionData),
-    # kept so "before and after" is measured on handwriting the run never saw.
-    class_test: object = None
-    _model: object = None
-    _completed: bool = False
-    # The part before a resume (a paused, stopped job that holds the weights so far): the run goes
-    # back to it when its resumed part is stopped or paused before a worker took it.
-    _paused_part: Job | None = None
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    def __init__(self, job: Job, origin: str = "train", group: str = "", shared: bool = False,
+                 pausing: bool = False):
+        self._job = job
+        self.origin = origin
+        self.group = group
+        self.shared = shared
+        self.history = RunHistory()
+        # Trained with the class's digits: the held-out writers' drawings (collection.CollectionData),
+        # kept so "before and after" is measured on handwriting the run never saw.
+        self.class_test = None
+        self._id = job.id
+        self._pausing = pausing
+        # The part before a resume (a stopped job that holds the weights so far): the run goes
+        # back to it when its resumed part is stopped or paused before a worker took it.
+        self._paused_part: Job | None = None
+        self._lock = threading.Lock()
 
-    def __post_init__(self) -> None:
-        self.run_id = self.run_id or self.job.id
+    # -- what it is
+
+    @property
+    def job(self) -> Job:
+        """Its latest part's job (read it, never change it: the engine updates it)."""
+        return self._job
 
     @property
     def id(self) -> str:
         """The run's id (its first job's), unguessable: it is what the share link names."""
-        return self.run_id
+        return self._id
 
     @property
     def spec(self) -> ModelSpec:
@@ -162,63 +199,9 @@ class Run:
         return self.job.config
 
     @property
-    def state(self) -> str:
-        """"queued", "running", "paused", "done", "failed" or "cancelled"."""
-        result = self.job.result
-        if self.pausing and self.job.state == DONE and result is not None and result.status == "stopped" \
-                and result.state is not None:
-            return PAUSED
-        return self.job.state
-
-    @property
-    def paused(self) -> bool:
-        """True while it waits, resumable, for Resume or Step (its worker is free for others)."""
-        return self.state == PAUSED
-
-    @property
-    def epochs_done(self) -> int:
-        """Completed epochs so far."""
-        return len(self.history.snapshot()[2])
-
-    @property
-    def finished(self) -> bool:
-        """True once it is done, failed or cancelled."""
-        return self.job.finished
-
-    @property
-    def progress(self):
-        """The latest `training.Progress`, or None before the first report."""
-        return self.job.progress
-
-    @property
-    def result(self):
-        """The `jobs.JobResult` of a run that trained (also when stopped early), else None."""
-        if self.job.result is not None and not self._completed and self.job.state == DONE:
-            with self._lock:
-                if not self._completed:
-                    self.history.complete(self.job.result.history)
-                    self._completed = True
-        return self.job.result
-
-    @property
     def class_train(self):
         """The class's drawings mixed into its training digits (collection.CollectionData), or None."""
-        return self.job.class_digits
-
-    @property
-    def trained(self) -> bool:
-        """True when it produced weights a model can use (a paused run has those of its last step)."""
-        return self.job.state == DONE and self.result is not None
-
-    @property
-    def error(self) -> str:
-        """Why it failed or was cancelled ("" otherwise)."""
-        return self.job.error
-
-    @property
-    def accuracy(self) -> float | None:
-        """Test accuracy once trained, else None."""
-        return self.result.evaluation.accuracy if self.trained else None
+        return self.job.request.class_digits
 
     @property
     def predict_key(self) -> tuple:
@@ -230,106 +213,188 @@ class Run:
         """E.g. "Small CNN" or "Your network"."""
         return network_name(self.spec)
 
-    def title(self, lang: str = SOURCE_LANGUAGE) -> str:
-        """E.g. "Small CNN · Functional API · seed 42 · 95.00%" (the accuracy once trained), in `lang`."""
-        parts = [self.network_name, STYLE_TITLES[self.style], N_("seed {seed}").format(seed=self.spec.seed)]
-        if self.accuracy is not None:
-            parts.append(percent(self.accuracy))
-        if self.paused:
-            parts.append(N_("paused at epoch {epoch}").format(epoch=self.epochs_done))
-        return " · ".join(translate_message(part, lang) for part in parts)
+    # -- where it is
+
+    @property
+    def state(self) -> RunState:
+        """Its state, from its latest job: that job's state, except PAUSED for a job that stopped
+        resumable while the run was to pause. The one place a run's state is decided."""
+        with self._lock:
+            job, pausing = self._job, self._pausing
+        if job.state is RunState.DONE and pausing and job.result is not None and job.result.resumable:
+            return RunState.PAUSED
+        return job.state
+
+    @property
+    def paused(self) -> bool:
+        """True while it waits, resumable, for Resume or Step (its worker is free for others)."""
+        return self.state is RunState.PAUSED
+
+    @property
+    def active(self) -> bool:
+        """True while it is queued or training."""
+        return self.state.active
+
+    @property
+    def finished(self) -> bool:
+        """True once it no longer trains nor waits to: done, failed, cancelled, or paused."""
+        return not self.active
 
     @property
     def resumed_and_waiting(self) -> bool:
         """True while a resumed part waits in the queue (the weights so far are in the part before)."""
-        return self.job.state == QUEUED and self._paused_part is not None
+        return self.job.state is RunState.QUEUED and self._paused_part is not None
 
-    def _next_part(self, job: Job, pausing: bool) -> None:
-        with self._lock:
-            self._paused_part = self.job
-            self.job, self.pausing, self._completed = job, pausing, False
-            self._model = None  # new weights are coming
+    @property
+    def finished_at(self) -> float | None:
+        """When its latest part ended (time.time()), or None while it is queued or training."""
+        return self.job.finished_at
 
-    def _back_to_paused_part(self, pausing: bool) -> None:
-        """After a queued resumed part was cancelled: the run is its paused part again."""
-        with self._lock:
-            if self.job.state == CANCELLED and self._paused_part is not None:
-                self.job, self._paused_part = self._paused_part, None
-                self.pausing, self._completed = pausing, False
-                self._model = None
+    @property
+    def progress(self):
+        """The latest `training.Progress`, or None before the first report."""
+        return self.job.progress
 
-    def outcome(self) -> tuple[str, str]:
-        """How a trained run ended, in plain words: (kind, message).
+    @property
+    def epochs_done(self) -> int:
+        """Completed epochs so far."""
+        return len(self.history.snapshot()[2])
 
-        The message is English, built from templates marked for translation: a page shows it with
-        `i18n.translate_message(message, lang)`.
+    @property
+    def result(self) -> JobResult | None:
+        """The `engine.JobResult` of a run that trained (also when stopped early or paused), else None."""
+        job = self.job
+        return job.result if job.state is RunState.DONE else None
 
-        kind is "completed", "stopped", "paused", "nan" (the loss diverged) or "not_learned":
-        the accuracy stayed near chance or the loss did not fall, which a green "done" would hide.
-        """
+    @property
+    def trained(self) -> bool:
+        """True when it produced weights a model can use (a paused run has those of its last step)."""
+        return self.result is not None
+
+    @property
+    def resume_state(self):
+        """The `training.TrainState` a paused run continues from, else None."""
+        return self.result.state if self.paused else None
+
+    @property
+    def error(self) -> Message | None:
+        """Why it failed or was cancelled, or how a diverged training ended (None otherwise)."""
+        return self.job.error
+
+    @property
+    def accuracy(self) -> float | None:
+        """Test accuracy once trained, else None."""
+        result = self.result
+        return result.evaluation.accuracy if result is not None else None
+
+    # -- in words
+
+    def title(self) -> Message:
+        """E.g. "Small CNN · Functional API · seed 42 · 95.00%" (the accuracy once trained), for `i18n.render`."""
+        parts = {"network": Message(self.network_name), "way": Message(STYLE_TITLES[self.style]),
+                 "seed": Message(N_("seed {seed}"), {"seed": self.spec.seed})}
+        if self.accuracy is not None:
+            parts["accuracy"] = percent(self.accuracy)
+        if self.paused:
+            parts["paused"] = Message(N_("paused at epoch {epoch}"), {"epoch": self.epochs_done})
+        # The joints are no sentence to translate: each part is translated, then joined.
+        return Message(" · ".join("{" + name + "}" for name in parts), parts)
+
+    def outcome(self) -> Outcome:
+        """How a trained run ended, in plain words (see `Outcome`)."""
         result = self.result
         if self.paused:
             state, total = result.state, self.config.epochs
-            where = (N_("in epoch {epoch} of {total}, after batch {batch}").format(
-                         epoch=state.epochs_done + 1, total=total, batch=f"{state.step:,}") if state.step
-                     else N_("after epoch {epoch} of {total}").format(epoch=state.epochs_done, total=total))
-            return "paused", N_("Paused {where}: the weights so far are kept. Resume, or step one epoch at a time."
-                                ).format(where=where)
+            where = (Message(N_("in epoch {epoch} of {total}, after batch {batch}"),
+                             {"epoch": state.epochs_done + 1, "total": total, "batch": f"{state.step:,}"})
+                     if state.step else
+                     Message(N_("after epoch {epoch} of {total}"), {"epoch": state.epochs_done, "total": total}))
+            return Outcome("paused", Message(N_(
+                "Paused {where}: the weights so far are kept. Resume, or step one epoch at a time."), {"where": where}))
         if result.status in ("nan", "stopped"):
-            return result.status, result.message
+            return Outcome(result.status, result.message)
         losses = result.history.batch_loss
         chance = 1.0 / NUM_CLASSES
         stuck = len(losses) >= 2 and min(losses[-max(1, len(losses) // 10):]) >= losses[0]
         if result.evaluation.accuracy < chance + CHANCE_MARGIN or stuck:
             default = DEFAULT_LEARNING_RATES[self.spec.optimizer]
-            advice = (N_("The learning rate ({rate}) is probably too high; try {default}, Keras' default for "
-                         "{optimizer}.").format(rate=f"{self.spec.learning_rate:g}", default=f"{default:g}",
-                                                optimizer=self.spec.optimizer)
+            advice = (Message(N_("The learning rate ({rate}) is probably too high; try {default}, Keras' default for "
+                                 "{optimizer}."), {"rate": f"{self.spec.learning_rate:g}", "default": f"{default:g}",
+                                                   "optimizer": self.spec.optimizer})
                       if self.spec.learning_rate > default else
-                      N_("Try more epochs, more training digits or a larger learning rate."))
+                      Message(N_("Try more epochs, more training digits or a larger learning rate.")))
             template = (N_("The network did not learn: test accuracy {accuracy} is close to guessing ({chance} for "
                            "ten digits) and the loss did not fall. {advice}") if stuck else
                         N_("The network did not learn: test accuracy {accuracy} is close to guessing ({chance} for "
                            "ten digits). {advice}"))
-            return "not_learned", template.format(accuracy=percent(result.evaluation.accuracy),
-                                                  chance=f"{chance:.0%}", advice=advice)
-        epochs = len(result.history.epoch_loss)
-        steps = len(losses)
-        return "completed", N_("Trained {epochs} ({steps}) in {seconds} s.").format(
-            epochs=counted("{count} epoch", "{count} epochs", epochs),
-            steps=counted("{count} step", "{count} steps", steps), seconds=f"{result.seconds:.1f}")
+            return Outcome("not_learned", Message(template, {"accuracy": percent(result.evaluation.accuracy),
+                                                             "chance": f"{chance:.0%}", "advice": advice}))
+        return Outcome("completed", Message(N_("Trained {epochs} ({steps}) in {seconds} s."), {
+            "epochs": counted("{count} epoch", "{count} epochs", len(result.history.epoch_loss)),
+            "steps": counted("{count} step", "{count} steps", len(losses)), "seconds": f"{result.seconds:.1f}"}))
 
-    def _record(self, progress) -> None:
+    # -- what its jobs tell it (engine.JobListener, called in the engine's thread)
+
+    def on_progress(self, progress) -> None:
+        """Append one `training.Progress` report of its current part to the history."""
         self.history.record(progress)
+
+    def on_result(self, result: JobResult) -> None:
+        """A part finished training: its full history replaces what was streamed (never partial)."""
+        self.history.complete(result.history)
+
+    # -- moves, made by the RunRegistry
+
+    def stop_as(self, paused: bool) -> None:
+        """Say what the run becomes once its current part stops: paused (resumable) or done."""
+        with self._lock:
+            self._pausing = paused
+
+    def continue_with(self, job: Job, pausing: bool) -> None:
+        """A resumed part in `job` carries the run on; with `pausing`, it pauses again when that part stops."""
+        with self._lock:
+            self._paused_part, self._job, self._pausing = self._job, job, pausing
+
+    def return_to_paused_part(self) -> None:
+        """After its queued resumed part was cancelled (a pause or stop before a worker took it), the
+        run is its paused part again, with that part's weights and history."""
+        with self._lock:
+            if self._job.state is not RunState.CANCELLED or self._paused_part is None:
+                return
+            self._job, self._paused_part = self._paused_part, None
+            part = self._job
+        if part.result is not None:
+            self.history.complete(part.result.history)
 
 
 class RunRegistry:
-    """The server's runs: submitted through one job pool, finished ones kept for a while.
+    """The server's runs: submitted to one training engine, finished ones kept for a while.
 
     Args:
-        pool: the server's `JobPool`.
+        engine: the server's `engine.TrainingEngine` (e.g. a `jobs.JobPool`).
         keep_seconds: how long a finished run stays findable.
         max_finished: at most this many finished runs are kept (oldest dropped first).
         max_models: at most this many rebuilt models live at once (least recently used dropped).
     """
 
-    def __init__(self, pool: JobPool, keep_seconds: float = KEEP_FINISHED_SECONDS,
+    def __init__(self, engine: TrainingEngine, keep_seconds: float = KEEP_FINISHED_SECONDS,
                  max_finished: int = MAX_FINISHED_RUNS, max_models: int = MAX_LIVE_MODELS):
-        self.pool = pool
+        self.engine = engine
         self.keep_seconds = keep_seconds
         self.max_finished = max_finished
         self.max_models = max_models
         self._runs: dict[str, Run] = {}
-        self._live_models: OrderedDict[str, Run] = OrderedDict()
+        # run id → (id of the part whose weights it holds, keras.Model), least recently used first
+        self._live_models: OrderedDict[str, tuple[str, object]] = OrderedDict()
+        self._model_locks: dict[str, threading.Lock] = {}
         self._lock = threading.RLock()
 
-    def submit(self, requests: list[Request], owner: str, owner_alive: Callable[[], bool] | None = None,
+    def submit(self, requests: Sequence[TrainingRequest], owner: str, owner_alive: Callable[[], bool] | None = None,
                origin: str = "train", one_epoch: bool = False) -> list[Run]:
         """Queue runs as one request: one training, or a group trained side by side.
 
         Args:
-            requests: (spec, style, config) for each run, queued in this order; a fourth item may
-                add job extras (see `JobPool.submit_many`).
+            requests: what to train, queued in this order.
             owner: the browser session asking (one unfinished request per owner).
             owner_alive: returns False once that session is gone (its runs are then cancelled).
             origin: the page that asks ("train", "draw" or "compare").
@@ -339,21 +404,27 @@ class RunRegistry:
             The new runs, in order.
 
         Raises:
-            jobs.OwnerBusyError: the owner already has a run queued or running.
-            jobs.QueueFullError: too many trainings are waiting on the server.
+            engine.OwnerBusyError: the owner already has a run queued or running.
+            engine.QueueFullError: too many trainings are waiting on the server.
         """
         group = uuid.uuid4().hex[:8] if len(requests) > 1 else ""
         if one_epoch:
-            requests = [(*request[:3], _with_options(request, stop_at_epoch=1)) for request in requests]
-        runs = [Run(job=job, origin=origin, group=group, pausing=one_epoch) for job in self.pool.submit_many(
-            requests, owner=owner, owner_alive=owner_alive, listener_factory=self._listener)]
+            requests = [request.with_options(stop_at_epoch=1) for request in requests]
+        runs: list[Run] = []
+
+        def new_run(job: Job) -> Run:
+            # The engine asks for each job's listener as it creates the job: the run is born with it.
+            runs.append(Run(job, origin=origin, group=group, pausing=one_epoch))
+            return runs[-1]
+
+        self.engine.submit(requests, owner=owner, owner_alive=owner_alive, listener_factory=new_run)
         with self._lock:
             for run in runs:
                 self._runs[run.id] = run
             self._forget_expired()
         return runs
 
-    def shared(self, request: Request, origin: str = "draw") -> Run:
+    def shared(self, request: TrainingRequest, origin: str = "draw") -> Run:
         """A run of exactly this network, way and settings that every session may share.
 
         Many students press the same "train now" button: the first press trains, every later one
@@ -361,47 +432,54 @@ class RunRegistry:
         belongs to no session, so no closed tab can cancel it for the others.
 
         Args:
-            request: (spec, style, config).
+            request: what to train (its options and class digits are not part of the match).
             origin: the page that asks.
 
         Returns:
             The shared run (queued, training or trained).
 
         Raises:
-            jobs.QueueFullError: a new training is needed and the server's queue is full.
+            engine.QueueFullError: a new training is needed and the server's queue is full.
         """
+        wanted = (request.spec, request.style, request.config)
         with self._lock:
             self._forget_expired()
             for run in reversed(list(self._runs.values())):
-                if run.shared and (run.spec, run.style, run.config) == request and run.state in (QUEUED, RUNNING, DONE):
+                if run.shared and (run.spec, run.style, run.config) == wanted and run.state in (
+                        RunState.QUEUED, RunState.RUNNING, RunState.DONE):
                     return run
-            (job,) = self.pool.submit_many([request], owner="", owner_alive=None, listener_factory=self._listener)
-            run = Run(job=job, origin=origin, shared=True)
-            self._runs[run.id] = run
-            return run
+            runs: list[Run] = []
+
+            def new_run(job: Job) -> Run:
+                runs.append(Run(job, origin=origin, shared=True))
+                return runs[-1]
+
+            self.engine.submit([request], owner="", owner_alive=None, listener_factory=new_run)
+            self._runs[runs[0].id] = runs[0]
+            return runs[0]
 
     def can_pause(self, run: Run) -> bool:
         """True when `pause(run)` has something to pause: it trains, or a resumed part waits for a worker."""
-        return run.state == RUNNING or run.resumed_and_waiting
+        return run.state is RunState.RUNNING or run.resumed_and_waiting
 
     def pause(self, run: Run) -> None:
         """Stop a training after its current step, resumable: its worker is freed for others. A resumed
         part still waiting for a worker leaves the queue and the run is paused where it was."""
         if self.can_pause(run):
-            run.pausing = True
-            self.pool.stop(run.job.id)  # a queued job is cancelled, a running one stops after its step
-            run._back_to_paused_part(pausing=True)
+            run.stop_as(paused=True)
+            self.engine.stop(run.job.id)  # a queued job is cancelled, a running one stops after its step
+            run.return_to_paused_part()
 
     def finish(self, run: Run) -> None:
         """End a run where it is, keeping its weights: a running one after its current step, a paused
         one at once (it is then done, no longer resumable), a resumed part still waiting for a worker
         at once with the weights from before (a new run waiting for a worker is cancelled)."""
         if run.paused:
-            run.pausing = False
-        elif run.state in (QUEUED, RUNNING):
-            run.pausing = False
-            self.pool.stop(run.job.id)
-            run._back_to_paused_part(pausing=False)
+            run.stop_as(paused=False)
+        elif run.active:
+            run.stop_as(paused=False)
+            self.engine.stop(run.job.id)
+            run.return_to_paused_part()
 
     def resume(self, run: Run, owner: str, owner_alive: Callable[[], bool] | None = None,
                one_epoch: bool = False) -> None:
@@ -414,28 +492,18 @@ class RunRegistry:
 
         Raises:
             ValueError: the run is not paused.
-            jobs.OwnerBusyError, jobs.QueueFullError: as for `submit`.
+            engine.OwnerBusyError, engine.QueueFullError: as for `submit`.
         """
-        if not run.paused:
-            raise ValueError(f"run: expected a paused run; received one that is {run.state}")
-        state = run.job.result.state
+        state = run.resume_state
+        if state is None:
+            raise ValueError(f"run: expected a paused run; received one that is {run.state.value}")
         options = {"resume": state}
         if one_epoch:
             options["stop_at_epoch"] = state.epochs_done + 1
-        extra = {"options": options, "class_digits": run.job.class_digits}
-        (job,) = self.pool.submit_many([(run.spec, run.style, run.config, extra)], owner=owner,
-                                       owner_alive=owner_alive, listener_factory=lambda job: run._record)
-        run._next_part(job, pausing=one_epoch)
-
-    def _listener(self, job: Job) -> Callable:
-        # The pool asks for this when it creates the job, before its Run exists: the run is found by
-        # its id (the first job's) when progress arrives.
-        def deliver(progress) -> None:
-            run = self._runs.get(job.id)
-            if run is not None:
-                run._record(progress)
-
-        return deliver
+        request = TrainingRequest(run.spec, run.style, run.config, options, run.class_train)
+        (job,) = self.engine.submit([request], owner=owner, owner_alive=owner_alive,
+                                    listener_factory=lambda job: run)
+        run.continue_with(job, pausing=one_epoch)
 
     def get(self, run_id: str) -> Run | None:
         """The run with this id, or None once it has expired (or the server restarted)."""
@@ -456,7 +524,22 @@ class RunRegistry:
         run = self.get(run_id)
         if run is None or run.finished:
             return run
-        return run if self.pool.adopt(run.job.id, owner, owner_alive) is not None else None
+        return run if self.engine.adopt(run.job.id, owner, owner_alive) is not None else None
+
+    def waiting_position(self, run: Run) -> int | None:
+        """Where a queued run waits: 1 for the next to start, 2 …; None when the engine cannot tell
+        (it waits all the same); 0 when it does not wait."""
+        if run.state is not RunState.QUEUED:
+            return 0
+        return self.engine.position(run.job.id)
+
+    def engine_status(self) -> EngineStatus:
+        """How busy the server's training is (workers, busy, waiting)."""
+        return self.engine.status()
+
+    def data_description(self) -> str:
+        """Which digits the trainings use, once a worker has loaded them ("" before: still starting)."""
+        return self.engine.data_description()
 
     def model(self, run: Run):
         """The trained keras.Model of a finished run, rebuilt once from its source and weights.
@@ -464,35 +547,40 @@ class RunRegistry:
         Its predict step is compiled here (once per architecture), so the first drawing does
         not wait for it. Rebuilding touches no global random state (see `build.rebuild_model`).
         """
-        if not run.trained:
-            raise ValueError(f"run: expected a run that finished training; received one that is {run.state}")
-        with run._lock:
-            if run._model is None:
+        part = run.job
+        if part.state is not RunState.DONE or part.result is None:
+            raise ValueError(f"run: expected a run that finished training; received one that is {run.state.value}")
+        with self._lock:
+            lock = self._model_locks.setdefault(run.id, threading.Lock())
+        with lock:  # two sessions asking at once build it once
+            with self._lock:
+                live = self._live_models.get(run.id)
+            if live is None or live[0] != part.id:  # none yet, or weights of an earlier part
                 import numpy as np
 
                 from kerasways.build import rebuild_model
                 from kerasways.evaluate import predict_one
 
-                run._model = rebuild_model(run.spec, run.style, run.job.result.weights)
-                predict_one(run._model, np.zeros((28, 28), np.float32), architecture=run.predict_key)
-        with self._lock:
-            self._live_models[run.id] = run
-            self._live_models.move_to_end(run.id)
-            while len(self._live_models) > self.max_models:
-                _, oldest = self._live_models.popitem(last=False)
-                with oldest._lock:
-                    oldest._model = None
-        return run._model
+                model = rebuild_model(part.spec, part.style, part.result.weights)
+                predict_one(model, np.zeros((28, 28), np.float32), architecture=run.predict_key)
+                live = (part.id, model)
+            with self._lock:
+                self._live_models[run.id] = live
+                self._live_models.move_to_end(run.id)
+                while len(self._live_models) > self.max_models:
+                    self._live_models.popitem(last=False)
+        return live[1]
 
     def _forget_expired(self) -> None:
         now = time.time()
         finished = sorted((run for run in self._runs.values() if run.finished),
-                          key=lambda run: run.job.finished_at or 0.0)
+                          key=lambda run: run.finished_at or 0.0)
         too_many = len(finished) - self.max_finished
         for index, run in enumerate(finished):
-            if index < too_many or now - (run.job.finished_at or now) > self.keep_seconds:
+            if index < too_many or now - (run.finished_at or now) > self.keep_seconds:
                 del self._runs[run.id]
                 self._live_models.pop(run.id, None)
+                self._model_locks.pop(run.id, None)
 
 
 class Book:
@@ -519,18 +607,18 @@ class Book:
                 self._ids.append(run.id)
         del self._ids[:max(0, len(self._ids) - MAX_RUNS_PER_BOOK)]
 
-    def submit(self, requests: list[Request], owner: str, owner_alive: Callable[[], bool] | None = None,
+    def submit(self, requests: Sequence[TrainingRequest], owner: str, owner_alive: Callable[[], bool] | None = None,
                origin: str = "train", one_epoch: bool = False) -> list[Run]:
         """Start runs for this session (see `RunRegistry.submit`) and keep them in the book."""
         if self.active():
             running = self.active()[0]
-            raise OwnerBusyError(N_("Your {way} training is still running: stop it or wait for it to finish.")
-                                 .format(way=STYLE_TITLES[running.style]))
+            raise OwnerBusyError(Message(N_("Your {way} training is still running: stop it or wait for it to finish."),
+                                         {"way": Message(STYLE_TITLES[running.style])}))
         runs = self.registry.submit(requests, owner, owner_alive, origin, one_epoch)
         self.add(runs)
         return runs
 
-    def add_shared(self, request: Request, origin: str = "draw") -> Run:
+    def add_shared(self, request: TrainingRequest, origin: str = "draw") -> Run:
         """Put the server's shared run of `request` in this book (see `RunRegistry.shared`)."""
         run = self.registry.shared(request, origin)
         self.add([run])
@@ -538,7 +626,7 @@ class Book:
 
     def active(self) -> list[Run]:
         """Runs queued or training now."""
-        return [run for run in self.runs() if run.state in (QUEUED, RUNNING)]
+        return [run for run in self.runs() if run.active]
 
     def trained(self) -> list[Run]:
         """Runs that produced a model, oldest first."""
@@ -557,9 +645,23 @@ class Book:
         groups = [run.group for run in runs if run.group]
         return [run for run in runs if groups and run.group == groups[-1]]
 
+    def before(self, run: Run) -> Run | None:
+        """The run that counts as "before" for `run`, trained with the class's digits: the session's
+        trained run of the same layers that did NOT train with them, or None.
+
+        Among those, the same spec, then the same settings, then the same way count; then the newest.
+        """
+        candidates = [(index, other) for index, other in enumerate(self.trained())
+                      if other.class_train is None and other.spec.architecture == run.spec.architecture]
+        if not candidates:
+            return None
+        _, best = max(candidates, key=lambda pair: (pair[1].spec == run.spec, pair[1].config == run.config,
+                                                     pair[1].style == run.style, pair[0]))
+        return best
+
     def link_ids(self) -> list[str]:
         """The run ids the share link names, so a reload finds every run again."""
-        return [run.id for run in self.runs() if run.state in (QUEUED, RUNNING, DONE, PAUSED)]
+        return [run.id for run in self.runs() if run.state not in (RunState.FAILED, RunState.CANCELLED)]
 
     def reattach(self, run_ids: list[str], owner: str, owner_alive: Callable[[], bool] | None = None) -> dict:
         """After a reload, take back the runs a link names.
@@ -578,4 +680,3 @@ class Book:
             found.append(run)
         self.add(found)
         return counts
-

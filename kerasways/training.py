@@ -30,6 +30,7 @@ import numpy as np
 
 from kerasways.build import build_model
 from kerasways.i18n import N_
+from kerasways.messages import Message
 from kerasways.spec import DEFAULT_LEARNING_RATES, ModelSpec, TrainConfig
 
 # A compiled call runs at most this many steps; the number actually run is chosen so a
@@ -124,7 +125,7 @@ class TrainResult:
     history: History
     seconds: float  # training time, over every segment when the run was resumed
     status: str  # "completed", "stopped" (asked to stop, or stop_at_epoch) or "nan" (loss diverged)
-    message: str  # one sentence for the page
+    message: Message  # one sentence for the page, rendered there with i18n.render
     state: TrainState | None = None  # how to continue; None after "nan"
     engine: str = ""  # ENGINE_XLA or ENGINE_GRAPH
 
@@ -400,7 +401,7 @@ def train(
     compiled_steps = False
     reported = len(history.batch_loss)  # batches already sent through on_progress
     steps_per_call = FIRST_CALL_STEPS  # grows once the speed of a call is known
-    status, message = "completed", ""
+    status, message = "completed", None
     epoch, step, rng_state = first_epoch, start_step, rng.bit_generator.state
 
     def epoch_means(done: int) -> tuple[float, float]:
@@ -457,12 +458,12 @@ def train(
                 for variable, value in zip(model.variables, variables_at_epoch_start):
                     variable.assign(value)
                 status = "nan"
-                message = N_(
+                message = Message(N_(
                     "Training stopped: the loss became NaN at epoch {epoch}, batch {batch}. "
                     "The learning rate ({rate}) is probably too high; try {default}, Keras' default for "
                     "{optimizer}. The weights from the start of epoch {epoch} are kept."
-                ).format(epoch=epoch, batch=step + 1, rate=f"{spec.learning_rate:g}",
-                         default=f"{DEFAULT_LEARNING_RATES[spec.optimizer]:g}", optimizer=spec.optimizer)
+                ), {"epoch": epoch, "batch": step + 1, "rate": f"{spec.learning_rate:g}",
+                    "default": f"{DEFAULT_LEARNING_RATES[spec.optimizer]:g}", "optimizer": spec.optimizer})
                 break
             step += count
             steps_done += count
@@ -489,8 +490,8 @@ def train(
         epoch, step, rng_state = last_epoch + 1, 0, rng.bit_generator.state
         if last_epoch < config.epochs:
             status = "stopped"
-            message = N_("Stopped after epoch {epoch} of {total}, as asked; the weights so far are kept.").format(
-                epoch=last_epoch, total=config.epochs)
+            message = Message(N_("Stopped after epoch {epoch} of {total}, as asked; the weights so far are kept."),
+                              {"epoch": last_epoch, "total": config.epochs})
 
     seconds = earlier_seconds + time.perf_counter() - started
     state = None
@@ -502,14 +503,15 @@ def train(
             rng_state=rng_state, epochs_done=epoch - 1, step=step,
             history=copy.deepcopy(history), seconds=seconds,
         )
-    if status == "stopped" and not message:
-        where = (N_("epoch {epoch}, step {step} of {total}").format(epoch=epoch, step=f"{step:,}",
-                                                                     total=f"{steps_per_epoch:,}") if step
-                 else N_("after epoch {epoch}").format(epoch=epoch - 1))
-        message = N_("Stopped by request after {done} of {total} steps ({where}); the weights so far are kept.").format(
-            done=f"{steps_done:,}", total=f"{total_steps:,}", where=where)
+    if status == "stopped" and message is None:
+        where = (Message(N_("epoch {epoch}, step {step} of {total}"),
+                         {"epoch": epoch, "step": f"{step:,}", "total": f"{steps_per_epoch:,}"}) if step
+                 else Message(N_("after epoch {epoch}"), {"epoch": epoch - 1}))
+        message = Message(
+            N_("Stopped by request after {done} of {total} steps ({where}); the weights so far are kept."),
+            {"done": f"{steps_done:,}", "total": f"{total_steps:,}", "where": where})
     elif status == "completed":
-        message = N_("Trained {epochs} epochs ({steps} steps) in {seconds} s.").format(
-            epochs=config.epochs, steps=f"{total_steps:,}", seconds=f"{seconds:.1f}")
+        message = Message(N_("Trained {epochs} epochs ({steps} steps) in {seconds} s."),
+                          {"epochs": config.epochs, "steps": f"{total_steps:,}", "seconds": f"{seconds:.1f}"})
     return TrainResult(model=model, history=history, seconds=seconds, status=status, message=message,
                        state=state, engine=engine_name)

@@ -1,6 +1,8 @@
 """The worker pool: jobs complete, weights come back, stop/cancel, crashes, one job per user."""
 
+import multiprocessing
 import os
+import pickle
 import signal
 import subprocess
 import sys
@@ -10,13 +12,28 @@ import numpy as np
 import pytest
 
 from kerasways.build import build_model
+from kerasways.engine import JobResult, OwnerBusyError, RunState, TrainingEngine, TrainingRequest
 from kerasways.evaluate import predict_probabilities
-from kerasways.jobs import CANCELLED, DONE, FAILED, JobPool, OwnerBusyError
+from kerasways.jobs import JobFailed, JobPool, JobTrained, Task
+from kerasways.messages import Message
 from kerasways.spec import ModelSpec, TrainConfig
+from kerasways.training import History
 from tests.conftest import ROOT
 
 QUICK = TrainConfig(epochs=1, train_size=1000)
 LONG = TrainConfig(epochs=100, batch_size=1)  # minutes: the engine finishes 100 epochs of 32 in seconds
+DONE, FAILED, CANCELLED, RUNNING = RunState.DONE, RunState.FAILED, RunState.CANCELLED, RunState.RUNNING
+
+
+def submit(pool, spec, style, config, owner, owner_alive=None):
+    """One job through the engine interface."""
+    (job,) = pool.submit([TrainingRequest(spec, style, config)], owner=owner, owner_alive=owner_alive)
+    return job
+
+
+def worker_pids() -> list[int]:
+    """The training workers this test process started (the module's one-worker pool)."""
+    return [child.pid for child in multiprocessing.active_children() if child.name == "kerasways-worker"]
 
 
 def wait_for(condition, timeout=120.0):
@@ -36,9 +53,9 @@ def pool():
 
 
 def test_a_job_completes_and_its_weights_predict_like_the_workers_model(pool, mnist):
-    job = pool.submit(ModelSpec(), "subclassing", QUICK, owner="alice")
+    job = submit(pool, ModelSpec(), "subclassing", QUICK, owner="alice")
     wait_for(lambda: job.finished)
-    assert job.state == DONE, job.error
+    assert job.state is DONE, job.error
     assert job.result.status == "completed"
     assert len(job.result.history.batch_loss) == job.result.history.steps_per_epoch
     model = build_model(job.spec, job.style)
@@ -49,96 +66,99 @@ def test_a_job_completes_and_its_weights_predict_like_the_workers_model(pool, mn
 
 
 def test_one_user_cannot_run_two_jobs_and_others_queue_with_a_position(pool):
-    first = pool.submit(ModelSpec(), "sequential", LONG, owner="bob")
+    first = submit(pool, ModelSpec(), "sequential", LONG, owner="bob")
     with pytest.raises(OwnerBusyError):
-        pool.submit(ModelSpec(), "functional", QUICK, owner="bob")
-    second = pool.submit(ModelSpec(), "functional", QUICK, owner="carol")
-    wait_for(lambda: first.state == "running")
-    assert pool.position(second) == 1
+        submit(pool, ModelSpec(), "functional", QUICK, owner="bob")
+    second = submit(pool, ModelSpec(), "functional", QUICK, owner="carol")
+    wait_for(lambda: first.state is RUNNING)
+    assert pool.position(second.id) == 1
     pool.cancel(second.id)
-    assert second.state == CANCELLED and pool.position(second) == 0
+    assert second.state is CANCELLED and pool.position(second.id) == 0
     wait_for(lambda: first.progress is not None)
     pool.stop(first.id)
     wait_for(lambda: first.finished)
-    assert first.state == DONE and first.result.status == "stopped"
+    assert first.state is DONE and first.result.status == "stopped" and first.result.resumable
     assert 0 < len(first.result.history.batch_loss) < 100 * first.result.history.steps_per_epoch
 
 
 def test_cancel_frees_the_worker_for_the_next_job(pool):
-    running = pool.submit(ModelSpec(), "sequential", LONG, owner="dave")
+    running = submit(pool, ModelSpec(), "sequential", LONG, owner="dave")
     wait_for(lambda: running.progress is not None)
     pool.cancel(running.id)
-    assert running.state == CANCELLED
-    next_job = pool.submit(ModelSpec(), "sequential", QUICK, owner="erin")
+    assert running.state is CANCELLED
+    next_job = submit(pool, ModelSpec(), "sequential", QUICK, owner="erin")
     wait_for(lambda: next_job.finished)
-    assert next_job.state == DONE and running.result is None
+    assert next_job.state is DONE and running.result is None
 
 
 def test_a_closed_browser_cancels_its_job(pool, monkeypatch):
     monkeypatch.setattr("kerasways.jobs.OWNER_GONE_GRACE_SECONDS", 0.5)
     connected = {"yes": True}
-    job = pool.submit(ModelSpec(), "sequential", LONG, owner="frank", owner_alive=lambda: connected["yes"])
+    job = submit(pool, ModelSpec(), "sequential", LONG, owner="frank", owner_alive=lambda: connected["yes"])
     wait_for(lambda: job.progress is not None)
     connected["yes"] = False
     wait_for(lambda: job.finished, timeout=30)
-    assert job.state == CANCELLED and "browser tab" in job.error
-    wait_for(lambda: pool.status()["busy"] == 0, timeout=10)  # its worker is freed within moments
+    assert job.state is CANCELLED and "browser tab" in str(job.error)
+    wait_for(lambda: pool.status().busy == 0, timeout=10)  # its worker is freed within moments
 
 
 def test_a_killed_worker_fails_its_job_with_a_message_and_is_replaced(pool):
-    job = pool.submit(ModelSpec(), "functional", LONG, owner="grace")
+    job = submit(pool, ModelSpec(), "functional", LONG, owner="grace")
     wait_for(lambda: job.progress is not None)
-    old_pid = pool.worker_pids()[0]
+    (old_pid,) = worker_pids()
     os.kill(old_pid, signal.SIGKILL)
     wait_for(lambda: job.finished)
-    assert job.state == FAILED and "stopped unexpectedly" in job.error and "Start" in job.error
-    assert pool.worker_pids()[0] != old_pid
-    retry = pool.submit(ModelSpec(), "functional", QUICK, owner="grace")
+    assert job.state is FAILED and "stopped unexpectedly" in str(job.error) and "Start" in str(job.error)
+    assert worker_pids() and old_pid not in worker_pids()
+    assert pool.status().crashes == 1
+    retry = submit(pool, ModelSpec(), "functional", QUICK, owner="grace")
     wait_for(lambda: retry.finished)
-    assert retry.state == DONE
+    assert retry.state is DONE
     assert np.isfinite(retry.result.evaluation.accuracy)
 
 
 def test_a_reloaded_page_reattaches_but_an_open_page_keeps_its_job(pool):
     old_page = {"open": True}
-    job = pool.submit(ModelSpec(), "sequential", LONG, owner="heidi", owner_alive=lambda: old_page["open"])
+    job = submit(pool, ModelSpec(), "sequential", LONG, owner="heidi", owner_alive=lambda: old_page["open"])
     wait_for(lambda: job.progress is not None)
     assert pool.adopt(job.id, "someone-with-the-link", wait_seconds=0.3) is None  # the page is still open
     old_page["open"] = False  # reload: the old page disconnects, the new one asks for the job
     assert pool.adopt(job.id, "heidi-after-reload", lambda: True) is job
-    assert job.owner == "heidi-after-reload" and job.state == "running"
+    assert job.owner == "heidi-after-reload" and job.state is RUNNING
     assert pool.adopt("job-0-unknown", "heidi") is None
     pool.cancel(job.id)
-    wait_for(lambda: pool.status()["busy"] == 0)
+    wait_for(lambda: pool.status().busy == 0)
 
 
 @pytest.mark.slow
 def test_a_worker_retires_after_its_share_of_jobs_without_losing_any():
+    before = set(worker_pids())  # the module's pool, if it is still running
     pool = JobPool(workers=1, data_source="bundled", max_jobs_per_worker=2)
     try:
-        first_pid = pool.worker_pids()[0]
+        (first_pid,) = set(worker_pids()) - before
         jobs = []
         for number in range(3):
-            jobs.append(pool.submit(ModelSpec(), "sequential", QUICK, owner=f"student-{number}"))
+            jobs.append(submit(pool, ModelSpec(), "sequential", QUICK, owner=f"student-{number}"))
             wait_for(lambda: jobs[-1].finished)
         assert [job.state for job in jobs] == [DONE, DONE, DONE]
-        assert pool.worker_pids()[0] != first_pid  # a fresh process took over after two jobs
-        assert pool.status()["crashes"] == 0
+        assert first_pid not in worker_pids()  # a fresh process took over after two jobs
+        assert pool.status().crashes == 0
     finally:
         pool.close()
 
 
 def test_the_queue_is_round_robin_over_users(pool):
-    busy = pool.submit(ModelSpec(), "sequential", LONG, owner="teacher")
-    wait_for(lambda: busy.state == "running")
-    seeds = pool.submit_many([(ModelSpec(seed=seed), "functional", QUICK) for seed in range(5)], owner="ivan")
-    single = pool.submit(ModelSpec(), "subclassing", QUICK, owner="judy")
+    busy = submit(pool, ModelSpec(), "sequential", LONG, owner="teacher")
+    wait_for(lambda: busy.state is RUNNING)
+    seeds = pool.submit([TrainingRequest(ModelSpec(seed=seed), "functional", QUICK) for seed in range(5)],
+                        owner="ivan")
+    single = submit(pool, ModelSpec(), "subclassing", QUICK, owner="judy")
     # Ivan's first job and Judy's only job both come before Ivan's second.
-    assert pool.position(seeds[0]) == 1 and pool.position(single) == 2
-    assert [pool.position(job) for job in seeds[1:]] == [3, 4, 5, 6]
+    assert pool.position(seeds[0].id) == 1 and pool.position(single.id) == 2
+    assert [pool.position(job.id) for job in seeds[1:]] == [3, 4, 5, 6]
     for job in [busy, *seeds, single]:
         pool.cancel(job.id)
-    wait_for(lambda: pool.status()["busy"] == 0)
+    wait_for(lambda: pool.status().busy == 0)
 
 
 def test_a_spawned_worker_running_the_app_script_does_nothing():
@@ -148,3 +168,24 @@ def test_a_spawned_worker_running_the_app_script_does_nothing():
     completed = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert completed.returncode == 0, completed.stderr[-2000:]
     assert completed.stdout.strip() == "[]"
+
+
+def test_the_process_pool_is_a_training_engine():
+    """What the run registry relies on is all there (a second engine implements the same)."""
+    assert issubclass(JobPool, TrainingEngine)
+
+
+def test_what_crosses_a_pipe_arrives_whole():
+    """Requests go to a worker and results come back pickled: a training's outcome message included."""
+    request = TrainingRequest(ModelSpec(seed=3), "functional", QUICK, options={"stop_at_epoch": 1})
+    outcome = Message("Stopped by request after {done} of {total} steps ({where}); the weights so far are kept.",
+                      {"done": "5", "total": "10", "where": Message("after epoch {epoch}", {"epoch": 1})})
+    result = JobResult(weights=[np.ones(3)], history=History(batch_loss=[0.5]), seconds=1.0, status="stopped",
+                       message=outcome, evaluation=None)
+    for sent in (Task("job-1", request), JobTrained("job-1", result), JobFailed("job-1", "ValueError: x")):
+        arrived = pickle.loads(pickle.dumps(sent))
+        assert type(arrived) is type(sent) and arrived.job_id == "job-1"
+    arrived = pickle.loads(pickle.dumps(Task("job-1", request))).request
+    assert (arrived.spec, arrived.style, arrived.config, arrived.options) == (
+        request.spec, request.style, request.config, request.options)
+    assert str(pickle.loads(pickle.dumps(result)).message) == str(outcome)

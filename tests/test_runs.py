@@ -1,18 +1,39 @@
-"""Where a run lives: its history, its rebuilt model, the registry's memory and a session's book."""
+"""Where a run lives: its history, its state, its rebuilt model, the registry's memory and a session's book.
+
+The fast tests drive the registry through `HandDrivenEngine`, a `TrainingEngine` the test moves by hand
+(no process); the slow ones use the real process pool.
+"""
 
 import random
 import time
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
+from kerasways import i18n
 from kerasways.build import build_model, rebuild_model
-from kerasways.jobs import JobPool, OwnerBusyError
+from kerasways.engine import (
+    EngineStatus,
+    Job,
+    JobResult,
+    OwnerBusyError,
+    RunState,
+    TrainingEngine,
+    TrainingRequest,
+)
+from kerasways.jobs import JobPool
+from kerasways.messages import Message
 from kerasways.runs import Book, RunRegistry, network_name
 from kerasways.spec import PRESETS, ModelSpec, TrainConfig
-from kerasways.training import Progress
+from kerasways.training import History, Progress
 
 QUICK = TrainConfig(epochs=2, train_size=1000)
+QUEUED, RUNNING, PAUSED, DONE = RunState.QUEUED, RunState.RUNNING, RunState.PAUSED, RunState.DONE
+
+
+def request(spec=None, style="functional", config=QUICK, **extras):
+    return TrainingRequest(spec or ModelSpec(), style, config, **extras)
 
 
 def test_rebuilding_a_trained_model_leaves_the_servers_random_state_alone():
@@ -52,6 +73,212 @@ def test_runs_are_named_by_network():
     assert network_name(ModelSpec(layers=())) == "Your network"
 
 
+class HandDrivenEngine:
+    """A TrainingEngine without workers: the test starts, reports and ends each job itself."""
+
+    def __init__(self):
+        self.jobs: dict[str, Job] = {}
+        self.listeners = {}
+        self.stop_asked: list[str] = []
+
+    def submit(self, requests, owner="", owner_alive=None, listener_factory=None):
+        jobs = []
+        for asked in requests:
+            job = Job(id=f"job-{len(self.jobs) + 1}-test", owner=owner, request=asked, submitted_at=time.time())
+            self.listeners[job.id] = listener_factory(job) if listener_factory else None
+            self.jobs[job.id] = job
+            jobs.append(job)
+        return jobs
+
+    def start(self, job):
+        job.state = RUNNING
+
+    def report(self, job, progress_report):
+        job.progress = progress_report
+        self.listeners[job.id].on_progress(progress_report)
+
+    def end(self, job, result):
+        self.listeners[job.id].on_result(result)
+        job.result, job.finished_at, job.state = result, time.time(), DONE
+
+    def stop(self, job_id):
+        job = self.jobs[job_id]
+        if job.state is QUEUED:
+            job.state, job.finished_at = RunState.CANCELLED, time.time()
+        elif job.state is RUNNING:
+            self.stop_asked.append(job_id)
+
+    def cancel(self, job_id):
+        job = self.jobs[job_id]
+        job.state, job.finished_at = RunState.CANCELLED, time.time()
+
+    def adopt(self, job_id, owner, owner_alive=None):
+        job = self.jobs.get(job_id)
+        if job is not None:
+            job.owner = owner
+        return job
+
+    def position(self, job_id):
+        return None  # like an engine that cannot tell the queue's order
+
+    def status(self):
+        states = [job.state for job in self.jobs.values()]
+        return EngineStatus(workers=1, ready=1, busy=states.count(RUNNING), queued=states.count(QUEUED))
+
+    def data_description(self):
+        return "Ten test digits."
+
+    def close(self):
+        pass
+
+
+def history_of(epochs: int, steps_per_epoch: int = 2) -> History:
+    losses = [1.0 - 0.1 * step for step in range(epochs * steps_per_epoch)]
+    return History(batch_loss=losses, batch_accuracy=[0.9] * len(losses), epoch_loss=[0.5] * epochs,
+                   epoch_accuracy=[0.9] * epochs, val_loss=[None] * epochs, val_accuracy=[None] * epochs,
+                   steps_per_epoch=steps_per_epoch)
+
+
+def stopped_after(epochs_done: int, step: int = 0, accuracy: float = 0.95) -> JobResult:
+    """What a job that stopped resumable brings back (its weights are not looked at here)."""
+    return JobResult(weights=[], history=history_of(epochs_done), seconds=1.5, status="stopped",
+                     message=Message("Stopped after epoch {epoch} of {total}, as asked; the weights so far are kept.",
+                                     {"epoch": epochs_done, "total": 5}),
+                     evaluation=SimpleNamespace(accuracy=accuracy),
+                     state=SimpleNamespace(epochs_done=epochs_done, step=step))
+
+
+def completed(epochs: int, accuracy: float = 0.95) -> JobResult:
+    return JobResult(weights=[], history=history_of(epochs), seconds=3.14, status="completed", message=Message(""),
+                     evaluation=SimpleNamespace(accuracy=accuracy))
+
+
+@pytest.fixture()
+def hand():
+    engine = HandDrivenEngine()
+    return engine, RunRegistry(engine)
+
+
+def test_the_hand_driven_engine_is_a_training_engine():
+    assert isinstance(HandDrivenEngine(), TrainingEngine)
+
+
+def test_a_run_states_where_it_is_and_pages_ask_the_registry_where_it_waits(hand):
+    engine, registry = hand
+    (run,) = Book(registry).submit([request()], owner="tab")
+    assert run.state is QUEUED and run.active and not run.finished
+    assert registry.waiting_position(run) is None  # the engine cannot tell: "waiting" all the same
+    assert registry.engine_status().queued == 1 and registry.data_description() == "Ten test digits."
+    engine.start(run.job)
+    assert run.state is RUNNING and registry.waiting_position(run) == 0
+    engine.end(run.job, completed(2))
+    assert run.state is DONE and run.finished and run.trained and run.accuracy == 0.95
+
+
+def test_the_finished_history_is_in_place_before_anyone_reads_the_result(hand):
+    engine, registry = hand
+    (run,) = Book(registry).submit([request()], owner="tab")
+    engine.start(run.job)
+    engine.report(run.job, progress(1, 2, [1.0, 0.9]))
+    assert run.result is None and len(run.history.snapshot()[0]) == 2
+    engine.end(run.job, completed(2))
+    losses, _, epochs, steps = run.history.snapshot()  # run.result was not read: nothing to trigger
+    assert len(losses) == 4 and len(epochs) == 2 and steps == 2
+
+
+def test_a_stepped_run_is_paused_and_says_so_in_the_readers_language(hand):
+    engine, registry = hand
+    book = Book(registry)
+    (run,) = book.submit([request(ModelSpec(seed=42), config=TrainConfig(epochs=5))], owner="tab", one_epoch=True)
+    assert run.job.request.options == {"stop_at_epoch": 1}
+    engine.start(run.job)
+    engine.end(run.job, stopped_after(epochs_done=2, step=1200))
+    assert run.state is PAUSED and run.paused and run.finished and not book.active()
+    assert run.id in book.link_ids()
+    kind, message = run.outcome()
+    assert kind == "paused"
+    assert i18n.render(message, "zh") == (
+        "已暂停（第 3 轮（共 5 轮），第 1,200 批之后）：目前的权重已保留。可以继续训练，或一次训练一轮。")
+    assert i18n.render(run.title(), "zh") == "参考 MLP · 函数式 API · 随机种子 42 · 95.00% · 暂停于第 2 轮"
+    assert str(run.title()) == "Reference MLP · Functional API · seed 42 · 95.00% · paused at epoch 2"
+
+
+def test_a_completed_run_says_how_long_it_took_in_the_readers_language(hand):
+    engine, registry = hand
+    (run,) = Book(registry).submit([request()], owner="tab")
+    engine.start(run.job)
+    engine.end(run.job, completed(1))
+    kind, message = run.outcome()
+    assert kind == "completed"
+    assert str(message) == "Trained 1 epoch (2 steps) in 3.1 s."
+    assert i18n.render(message, "zh") == "训练了 1 轮（2 步），用时 3.1 秒。"
+
+
+def test_a_second_training_while_one_runs_is_refused_in_the_readers_language(hand):
+    engine, registry = hand
+    book = Book(registry)
+    book.submit([request()], owner="tab")
+    with pytest.raises(OwnerBusyError) as refused:
+        book.submit([request()], owner="tab")
+    assert i18n.render(refused.value, "zh") == "你的训练（函数式 API）仍在进行：请先停止，或等它结束。"
+
+
+def test_resume_continues_in_a_new_job_and_a_pause_before_it_starts_goes_back(hand):
+    engine, registry = hand
+    (run,) = Book(registry).submit([request(config=TrainConfig(epochs=3))], owner="tab", one_epoch=True)
+    first = run.job
+    engine.start(first)
+    engine.end(first, stopped_after(epochs_done=1))
+    registry.resume(run, owner="tab")
+    resumed = run.job
+    assert resumed is not first and resumed.request.options == {"resume": first.result.state}
+    assert run.state is QUEUED and run.id == first.id and registry.can_pause(run)
+    registry.pause(run)  # the resumed part had not started: the run is its paused part again
+    assert run.job is first and run.paused and run.epochs_done == 1
+    registry.resume(run, owner="tab", one_epoch=True)
+    engine.start(run.job)
+    assert run.job.request.options["stop_at_epoch"] == 2
+    registry.finish(run)  # Stop while training: the engine stops it after its step
+    assert engine.stop_asked == [run.job.id]
+    engine.end(run.job, stopped_after(epochs_done=2))
+    assert run.state is DONE and not run.paused and run.outcome().kind == "stopped"
+    assert i18n.render(run.outcome().message, "zh") == "按要求在第 2 轮（共 5 轮）后停止；目前的权重已保留。"
+
+
+def test_stop_on_a_paused_run_ends_it_with_its_weights(hand):
+    engine, registry = hand
+    (run,) = Book(registry).submit([request()], owner="tab", one_epoch=True)
+    engine.start(run.job)
+    engine.end(run.job, stopped_after(epochs_done=1))
+    registry.finish(run)
+    assert run.state is DONE and run.trained and registry.can_pause(run) is False
+    with pytest.raises(ValueError, match="expected a paused run"):
+        registry.resume(run, owner="tab")
+
+
+def test_before_is_the_closest_run_without_the_class_digits(hand):
+    engine, registry = hand
+    book = Book(registry)
+    spec = ModelSpec(seed=3)
+    planned = [request(PRESETS["Small CNN"]), request(spec, "sequential"), request(spec, "functional"),
+               request(spec.replace(seed=4), "functional")]
+    runs = []
+    for asked in planned:
+        (run,) = book.submit([asked], owner="tab")
+        engine.start(run.job)
+        engine.end(run.job, completed(2))
+        runs.append(run)
+    with_digits = []
+    for network in (spec, PRESETS["MLP with dropout"]):
+        (run,) = book.submit([request(network, "functional", class_digits="the class's drawings")], owner="tab")
+        engine.start(run.job)
+        engine.end(run.job, completed(2))
+        with_digits.append(run)
+    assert with_digits[0].class_train == "the class's drawings"
+    assert book.before(with_digits[0]) is runs[2]  # same spec, settings and way; the newer seed 4 comes second
+    assert book.before(with_digits[1]) is None  # no run of that network without the class's digits
+
+
 @pytest.fixture(scope="module")
 def registry():
     pool = JobPool(workers=1, data_source="bundled")
@@ -71,11 +298,11 @@ def wait_until(condition, seconds=180.0):
 @pytest.mark.slow
 def test_a_group_is_in_the_book_its_runs_are_all_usable_and_a_reload_finds_them(registry):
     book = Book(registry)
-    requests = [(ModelSpec(), style, QUICK) for style in ("sequential", "functional", "subclassing")]
+    requests = [request(ModelSpec(), style) for style in ("sequential", "functional", "subclassing")]
     group = book.submit(requests, owner="tab-1", origin="compare")
     assert book.latest_group() == group and len({run.group for run in group}) == 1
     with pytest.raises(OwnerBusyError):
-        book.submit([(ModelSpec(), "sequential", QUICK)], owner="tab-1")
+        book.submit([request(style="sequential")], owner="tab-1")
     wait_until(lambda: all(run.finished for run in group))
     assert [run.style for run in book.trained()] == ["sequential", "functional", "subclassing"]
     first = group[0]
@@ -94,7 +321,7 @@ def test_a_group_is_in_the_book_its_runs_are_all_usable_and_a_reload_finds_them(
 @pytest.mark.slow
 def test_finished_runs_expire_and_the_book_forgets_them(registry):
     book = Book(registry)
-    (run,) = book.submit([(ModelSpec(), "sequential", QUICK)], owner="tab-3")
+    (run,) = book.submit([request(style="sequential")], owner="tab-3")
     wait_until(lambda: run.finished)
     assert registry.get(run.id) is run
     keep = registry.keep_seconds
@@ -110,21 +337,23 @@ def test_finished_runs_expire_and_the_book_forgets_them(registry):
 
 @pytest.mark.slow
 def test_a_class_pressing_the_same_train_now_button_shares_one_training(registry):
-    request = (ModelSpec(seed=5), "functional", QUICK)
+    asked = request(ModelSpec(seed=5))
     first, second = Book(registry), Book(registry)
-    run = first.add_shared(request)
-    assert second.add_shared(request) is run  # still training: the second student watches the same run
+    run = first.add_shared(asked)
+    assert second.add_shared(request(ModelSpec(seed=5))) is run  # still training: the second student watches it
     wait_until(lambda: run.finished)
-    late = Book(registry).add_shared(request)
+    late = Book(registry).add_shared(request(ModelSpec(seed=5)))
     assert late is run and late.trained  # finished: the result is there at once
-    assert Book(registry).add_shared((ModelSpec(seed=6), "functional", QUICK)) is not run  # other settings train anew
+    other = Book(registry).add_shared(request(ModelSpec(seed=6)))
+    assert other is not run  # other settings train anew
+    wait_until(lambda: other.finished)
 
 
 @pytest.mark.slow
 def test_pause_resume_and_one_epoch_at_a_time_continue_one_run(registry):
     book = Book(registry)
     config = TrainConfig(epochs=3, train_size=1000)
-    (run,) = book.submit([(ModelSpec(seed=11), "sequential", config)], owner="teacher", one_epoch=True)
+    (run,) = book.submit([request(ModelSpec(seed=11), "sequential", config)], owner="teacher", one_epoch=True)
     wait_until(lambda: run.paused)
     assert run.epochs_done == 1 and book.active() == [] and run.id in book.link_ids()
     steps = run.history.steps_per_epoch
@@ -137,7 +366,7 @@ def test_pause_resume_and_one_epoch_at_a_time_continue_one_run(registry):
     assert [point["epoch"] for point in epochs] == [1, 2, 3]
     assert len(losses) == 3 * steps  # the curve continued, no batch lost or repeated
     # The same training without pauses gives exactly the same losses.
-    (straight,) = Book(registry).submit([(ModelSpec(seed=11), "sequential", config)], owner="student")
+    (straight,) = Book(registry).submit([request(ModelSpec(seed=11), "sequential", config)], owner="student")
     wait_until(lambda: straight.finished)
     assert straight.history.snapshot()[0] == losses
     assert run.outcome()[0] in ("completed", "not_learned")
@@ -146,16 +375,17 @@ def test_pause_resume_and_one_epoch_at_a_time_continue_one_run(registry):
 @pytest.mark.slow
 def test_pause_or_stop_while_a_resumed_run_waits_for_a_worker_takes_effect_at_once(registry):
     book = Book(registry)
-    (run,) = book.submit([(ModelSpec(seed=12), "sequential", TrainConfig(epochs=3, train_size=1000))],
+    (run,) = book.submit([request(ModelSpec(seed=12), "sequential", TrainConfig(epochs=3, train_size=1000))],
                          owner="teacher", one_epoch=True)
     wait_until(lambda: run.paused)
     losses = run.history.snapshot()[0]
     # Another student's long training holds the only worker, so the resumed part has to wait.
-    (busy,) = Book(registry).submit([(PRESETS["Small CNN"], "sequential", TrainConfig(epochs=100))], owner="other")
-    wait_until(lambda: busy.state == "running")
+    (busy,) = Book(registry).submit([request(PRESETS["Small CNN"], "sequential", TrainConfig(epochs=100))],
+                                    owner="other")
+    wait_until(lambda: busy.state is RUNNING)
     try:
         registry.resume(run, owner="teacher")
-        assert run.state == "queued" and registry.can_pause(run)
+        assert run.state is QUEUED and registry.can_pause(run)
         registry.pause(run)  # used to be ignored until a worker took the resumed part
         assert run.paused and run.epochs_done == 1
         registry.resume(run, owner="teacher")
@@ -163,12 +393,12 @@ def test_pause_or_stop_while_a_resumed_run_waits_for_a_worker_takes_effect_at_on
         assert run.finished and not run.paused and run.outcome()[0] in ("stopped", "not_learned")
         assert run.epochs_done == 1 and run.history.snapshot()[0] == losses
         assert registry.model(run) is not None
-        (fresh,) = Book(registry).submit([(ModelSpec(seed=13), "sequential", QUICK)], owner="third")
-        assert fresh.state == "queued" and not registry.can_pause(fresh)  # nothing trained yet to pause
+        (fresh,) = Book(registry).submit([request(ModelSpec(seed=13), "sequential")], owner="third")
+        assert fresh.state is QUEUED and not registry.can_pause(fresh)  # nothing trained yet to pause
         registry.finish(fresh)  # a new run still waiting is simply cancelled
-        assert fresh.state == "cancelled"
+        assert fresh.state is RunState.CANCELLED
     finally:
-        registry.pool.cancel(busy.job.id)
+        registry.engine.cancel(busy.job.id)
         wait_until(lambda: busy.finished)
 
 
@@ -177,13 +407,14 @@ def test_a_reload_during_train_all_three_reattaches_to_the_whole_group(registry)
     page_open = {"old tab": True}
     book = Book(registry)
     long = TrainConfig(epochs=30, train_size=2000)
-    group = book.submit([(ModelSpec(seed=21), style, long) for style in ("sequential", "functional", "subclassing")],
+    group = book.submit([request(ModelSpec(seed=21), style, long)
+                         for style in ("sequential", "functional", "subclassing")],
                         owner="old tab", owner_alive=lambda: page_open["old tab"], origin="compare")
-    wait_until(lambda: group[0].state == "running")
+    wait_until(lambda: group[0].state is RUNNING)
     page_open["old tab"] = False  # the reload: the old page disconnects, a new session opens the link
     reloaded = Book(registry)
     counts = reloaded.reattach(book.link_ids(), owner="new tab", owner_alive=lambda: True)
     assert counts == {"running": 3, "finished": 0, "missing": 0}
     assert reloaded.latest_group() == group and all(run.job.owner == "new tab" for run in group)
     for run in group:
-        registry.pool.cancel(run.job.id)
+        registry.engine.cancel(run.job.id)

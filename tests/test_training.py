@@ -80,7 +80,7 @@ def test_stop_keeps_the_weights_learned_so_far(mnist):
     result = train(ModelSpec(), "sequential", TrainConfig(epochs=20, train_size=4000), mnist,
                    on_progress=calls.append, should_stop=stop_after_first_report)
     assert result.status == "stopped"
-    assert "Stopped by request" in result.message
+    assert "Stopped by request" in str(result.message)
     total = 20 * math.ceil(3600 / 32)
     assert 0 < len(result.history.batch_loss) < total
     accuracy = (predict_probabilities(result.model, mnist.x_test).argmax(1) == mnist.y_test).mean()
@@ -93,7 +93,7 @@ def test_nan_loss_stops_with_a_clear_message_and_finite_weights(mnist):
     spec = ModelSpec(layers=(wide, wide, wide), optimizer="sgd", learning_rate=10.0)
     result = train(spec, "sequential", TrainConfig(epochs=3, train_size=2000), mnist)
     assert result.status == "nan"
-    assert "NaN" in result.message and "learning rate (10) is probably too high; try 0.01" in result.message
+    assert "NaN" in str(result.message) and "learning rate (10) is probably too high; try 0.01" in str(result.message)
     assert all(np.isfinite(weights).all() for weights in result.model.get_weights())
     assert all(np.isfinite(result.history.batch_loss))
 

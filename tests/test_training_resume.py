@@ -34,7 +34,7 @@ def test_stepping_one_epoch_at_a_time_equals_one_run(mnist, network):
     uninterrupted = train(spec, "functional", CONFIG, mnist)
     reports = []
     result = train(spec, "functional", CONFIG, mnist, on_progress=reports.append, stop_at_epoch=1)
-    assert result.status == "stopped" and "after epoch 1 of 3" in result.message
+    assert result.status == "stopped" and "after epoch 1 of 3" in str(result.message)
     assert len(result.history.epoch_loss) == 1
     result = train(spec, "functional", CONFIG, mnist, on_progress=reports.append,
                    resume=on_another_worker(result.state), stop_at_epoch=2)
@@ -55,7 +55,7 @@ def test_pausing_mid_epoch_then_resuming_equals_one_run(mnist, network):
     reports = []
     paused = train(spec, "functional", LONG_EPOCHS, mnist, on_progress=reports.append,
                    should_stop=lambda: len(reports) >= 2)
-    assert paused.status == "stopped" and "Stopped by request" in paused.message
+    assert paused.status == "stopped" and "Stopped by request" in str(paused.message)
     assert 0 < paused.state.step < paused.history.steps_per_epoch  # really in the middle of an epoch
     assert paused.history.epoch_loss == []  # a partial epoch is not an epoch point
     resumed = train(spec, "functional", LONG_EPOCHS, mnist, on_progress=reports.append,
