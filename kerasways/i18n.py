@@ -19,9 +19,7 @@ Three ways to translate:
   `render(message, lang)` translates the template and each nested message, then fills in the
   values ("随机种子：应为 0 到 2147483647 之间的整数；收到的是 -1").
 
-`translate_message` still reads English text back into its template, for the modules that do not
-build Messages yet (runs.py's outcomes and titles, store and collection errors); nothing new should
-use it.
+Nothing reads formatted text back into its parts: a message stays data until it is shown.
 """
 
 from __future__ import annotations
@@ -41,13 +39,6 @@ DOMAIN = "kerasways"
 LOCALE_DIR = Path(__file__).parent / "locale"
 SOURCE_LANGUAGE = "en"
 CACHE_ENV = "KERASWAYS_CACHE"
-MAX_NESTING = 4  # templates inside templates: "Trained {epochs} …" holds "{count} epochs"
-# Only {identifier} is a placeholder: the generated code's f-strings ({len(labels):,}) stay literal text.
-PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
-# Placeholders shown exactly as they are: names from code (a field, a link key, a list of choices) and
-# the parameter names a link sent. A value received is translated only when it is the library's own
-# words ("something else"): text from a user arrives quoted (“…” or '…') and matches no msgid.
-VERBATIM = frozenset({"listed", "field", "key", "choices"})
 
 
 def N_(message: str) -> str:  # noqa: N802 - the name gettext tools and readers know
@@ -209,88 +200,6 @@ def best_language(accept_language: str | None) -> str:
         if code in LANGUAGES and quality > 0:
             ranked.append((-quality, position, code))
     return min(ranked)[2] if ranked else SOURCE_LANGUAGE
-
-
-def _template_pattern(template: str) -> re.Pattern | None:
-    """A regex matching text built from `template` by str.format, or None when it has no placeholder."""
-    names = PLACEHOLDER.findall(template)
-    if not names:
-        return None
-    parts, seen, position = [], set(), 0
-    for found in PLACEHOLDER.finditer(template):
-        parts.append(re.escape(template[position:found.start()]))
-        name = found[1]
-        parts.append(f"(?P={name})" if name in seen else f"(?P<{name}>.+?)")
-        seen.add(name)
-        position = found.end()
-    parts.append(re.escape(template[position:]))
-    return re.compile("".join(parts), flags=re.DOTALL)
-
-
-@functools.cache
-def _templates(lang: str) -> tuple[tuple[re.Pattern, str, str], ...]:
-    """(pattern, msgid, plural msgid or "") of every template in the catalogue, the most specific first."""
-    from babel.messages.pofile import read_po
-
-    with open(catalogue_path(lang), "rb") as file:
-        catalog = read_po(file, locale=lang, domain=DOMAIN)
-    found = []
-    for message in catalog:
-        forms = message.id if isinstance(message.id, (tuple, list)) else (message.id,)
-        for form in forms:
-            # A template of placeholders alone ("{a}{b}") would match any text: none is written so.
-            pattern = _template_pattern(form) if PLACEHOLDER.sub("", form).strip() else None
-            if pattern is not None:
-                plural = forms[1] if len(forms) > 1 else ""
-                found.append((pattern, forms[0], plural))
-    # More literal text = more specific: "Trained {epochs} ({steps}) in {seconds} s." before "{title}: {detail}".
-    found.sort(key=lambda entry: -len(PLACEHOLDER.sub("", entry[1])))
-    return tuple(found)
-
-
-# Kept until runs.py renders Messages (the pages also pass it store.py's and collection.py's error
-# texts until those carry Messages): it matches formatted English back against every msgid.
-def translate_message(message: str, lang: str, _depth: int = 0) -> str:
-    """A message the library built in English, in `lang`.
-
-    The message is matched against the catalogue's templates (msgids with {placeholders}); the
-    matching template is translated and the values are put back, each translated in turn when it
-    is itself marked text or built from a template. Values such as numbers and quoted user text
-    match nothing and stay as they are.
-
-    Args:
-        message: English text from the library (a ValueError's text, a share-link note, a
-            training outcome, a run's title part).
-        lang: the language to show it in.
-
-    Returns:
-        The translation, or `message` unchanged when lang is English or nothing matches.
-    """
-    check_language(lang)
-    if lang == SOURCE_LANGUAGE or not message:
-        return message
-    _ = translator(lang)
-    direct = _(message)
-    if direct != message or _depth >= MAX_NESTING:
-        return direct
-    for pattern, msgid, plural in _templates(lang):
-        match = pattern.fullmatch(message)
-        if not match:
-            continue
-        values = {name: value if name in VERBATIM else translate_message(value, lang, _depth + 1)
-                  for name, value in match.groupdict().items()}
-        if plural:
-            count = _count(match.groupdict().get("count", ""))
-            translated = _.ngettext(msgid, plural, count)
-        else:
-            translated = _(msgid)
-        return PLACEHOLDER.sub(lambda found, values=values: values.get(found[1], found[0]), translated)
-    return message
-
-
-def _count(text: str) -> int:
-    digits = text.replace(",", "")
-    return int(digits) if digits.isdigit() else 2
 
 
 def render(message: Message | UserError | str, lang: str) -> str:

@@ -76,7 +76,7 @@ class Shutdown:
 class WorkerReady:
     """Worker → pool: TensorFlow and the digits are loaded; `data_description` says which digits."""
 
-    data_description: str
+    data_description: Message
 
 
 @dataclass(frozen=True)
@@ -198,7 +198,7 @@ class _Worker:
         self.ready = False
         self.retiring = False  # finished its share of jobs; replaced when it exits
         self.job: _Tracked | None = None
-        self.data_description = ""
+        self.data_description: Message | None = None
 
 
 # ---------------------------------------------------------------------------- server side
@@ -332,9 +332,9 @@ class JobPool:
                 crashes=self._crashes,
             )
 
-    def data_description(self) -> str:
-        """How the workers' data was described once loaded ("" before any worker is ready)."""
-        return next((worker.data_description for worker in self._workers if worker.data_description), "")
+    def data_description(self) -> Message | None:
+        """How the workers' data was described once loaded (None before any worker is ready)."""
+        return next((worker.data_description for worker in self._workers if worker.data_description), None)
 
     def close(self) -> None:
         """Stop the workers and the pump thread."""

@@ -537,8 +537,8 @@ class RunRegistry:
         """How busy the server's training is (workers, busy, waiting)."""
         return self.engine.status()
 
-    def data_description(self) -> str:
-        """Which digits the trainings use, once a worker has loaded them ("" before: still starting)."""
+    def data_description(self) -> Message | None:
+        """Which digits the trainings use, once a worker has loaded them (None before: still starting)."""
         return self.engine.data_description()
 
     def model(self, run: Run):

@@ -190,7 +190,7 @@ def _refused_settings_page():
         try:
             make()
         except ValueError as error:
-            st.error(session.error_text(error))
+            st.error(session.message(error))
 
 
 @pytest.mark.parametrize(("lang", "shown"), [

@@ -18,7 +18,7 @@ def test_offline_gives_the_bundled_digits_stratified_with_an_honest_description(
     assert len(data.x_train) + len(data.x_test) == 5000
     assert set(np.unique(data.y_train)) == set(range(10)) == set(np.unique(data.y_test))
     assert np.bincount(data.y_test).min() == np.bincount(data.y_test).max()  # 100 of each digit
-    assert "5,000 real MNIST digits" in data.description and "prefetch" in data.description
+    assert "5,000 real MNIST digits" in str(data.description) and "prefetch" in str(data.description)
     assert not np.array_equal(data.y_train[:50], np.sort(data.y_train[:50]))  # shuffled, not sorted by label
     assert data.x_train.min() == 0 and data.x_train.max() == 255  # raw 0–255 pixels, like Keras' MNIST
 
@@ -44,7 +44,7 @@ def test_a_failed_download_falls_back_at_once(monkeypatch, tmp_path):
     assert attempts == [(data_module.MNIST_URL, data_module.DOWNLOAD_TIMEOUT_SECONDS)]  # once, with a time limit
     assert data_module.DOWNLOAD_TIMEOUT_SECONDS <= 10  # a class without internet is not kept waiting
     assert data.source == "bundled"
-    assert "download failed" in data.description and "network unreachable" in data.description
+    assert "download failed" in str(data.description) and "network unreachable" in str(data.description)
     assert not (tmp_path / "datasets" / "mnist.npz").exists()
 
 
@@ -55,7 +55,7 @@ def test_the_keras_cache_is_used_when_present(monkeypatch, tmp_path):
     np.savez(tmp_path / "datasets" / "mnist.npz", x_train=bundled.x_train, y_train=bundled.y_train,
              x_test=bundled.x_test, y_test=bundled.y_test)
     data = load_mnist()
-    assert data.source == "keras" and "Full MNIST" in data.description
+    assert data.source == "keras" and "Full MNIST" in str(data.description)
     assert np.array_equal(data.x_test, bundled.x_test)
 
 
@@ -65,6 +65,6 @@ def test_a_damaged_cache_file_falls_back_with_a_clear_reason(monkeypatch, tmp_pa
     (tmp_path / "datasets" / "mnist.npz").write_bytes(b"PK\x03\x04 half a download")
     data = load_mnist()
     assert data.source == "bundled"
-    assert "damaged" in data.description
+    assert "damaged" in str(data.description)
     with pytest.raises((OSError, ValueError, zipfile.BadZipFile)):
         load_mnist("keras")

@@ -188,11 +188,6 @@ def test_share_link_notes_are_translated_and_what_arrived_is_kept():
     ]
 
 
-def test_text_that_matches_no_template_is_returned_unchanged():
-    assert i18n.translate_message("Some text the catalogue does not know.", "zh") == (
-        "Some text the catalogue does not know.")
-
-
 @pytest.mark.parametrize("lang", [None, "en", "zh"])
 def test_the_share_link_carries_the_language(lang):
     spec, config = PRESETS["Small CNN"], TrainConfig(epochs=3)
@@ -293,24 +288,6 @@ def test_the_same_seed_trains_identically_in_both_languages(style, monkeypatch):
         assert np.array_equal(english, chinese)
 
 
-@pytest.mark.parametrize(("english", "chinese"), [
-    ("Trained 1 epoch (90 steps) in 3.1 s.", "训练了 1 轮（90 步），用时 3.1 秒。"),
-    ("Stopped after epoch 2 of 5, as asked; the weights so far are kept.",
-     "按要求在第 2 轮（共 5 轮）后停止；目前的权重已保留。"),
-    ("Paused in epoch 3 of 5, after batch 1,200: the weights so far are kept. Resume, or step one epoch at a time.",
-     "已暂停（第 3 轮（共 5 轮），第 1,200 批之后）：目前的权重已保留。可以继续训练，或一次训练一轮。"),
-    ("The network did not learn: test accuracy 11.35% is close to guessing (10% for ten digits) and the loss did "
-     "not fall. The learning rate (5) is probably too high; try 0.001, Keras' default for adam.",
-     "网络没有学会：测试准确率 11.35%，接近随机猜测（十个数字为 10%），而且损失没有下降。"
-     "学习率（5）可能太高了；试试 0.001，这是 Keras 中 adam 的默认值。"),
-    ("Your Functional API training is still running: stop it or wait for it to finish.",
-     "你的训练（函数式 API）仍在进行：请先停止，或等它结束。"),
-])
-def test_training_outcomes_are_translated_with_their_values(english, chinese):
-    assert i18n.translate_message(english, "zh") == chinese
-    assert i18n.translate_message(english, "en") == english
-
-
 def test_charts_are_drawn_in_the_language_and_cached_per_language():
     from kerasways import charts
 
@@ -326,12 +303,6 @@ def test_charts_are_drawn_in_the_language_and_cached_per_language():
     assert loss["title"] == "损失（越低越好）" and "每轮" in text and "'验证集'" in text
     overlay = json.dumps(charts.overlay_curves(batches, "accuracy", 3, "zh").spec, ensure_ascii=False)
     assert "训练准确率（平滑后）" in overlay and "'函数式 API'" in overlay
-
-
-def test_a_run_title_is_translated_part_by_part():
-    parts = ["Small CNN", "Functional API", "seed 42", "95.00%", "paused at epoch 3"]
-    assert [i18n.translate_message(part, "zh") for part in parts] == [
-        "小型 CNN", "函数式 API", "随机种子 42", "95.00%", "暂停于第 3 轮"]
 
 
 def test_an_unwritable_cache_still_gives_a_translator(tmp_path, monkeypatch):
