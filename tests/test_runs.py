@@ -11,6 +11,7 @@ from kerasways.jobs import JobPool, OwnerBusyError
 from kerasways.runs import Book, RunRegistry, network_name
 from kerasways.spec import PRESETS, ModelSpec, TrainConfig
 from kerasways.training import Progress
+from tests.support import poll_until
 
 QUICK = TrainConfig(epochs=2, train_size=1000)
 
@@ -60,12 +61,7 @@ def registry():
 
 
 def wait_until(condition, seconds=180.0):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError("timed out")
+    poll_until(condition, seconds, pause=0.1)
 
 
 @pytest.mark.slow

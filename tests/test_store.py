@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image
 
 from kerasways.drawing import to_mnist
 from kerasways.store import (
@@ -29,29 +29,9 @@ from kerasways.store import (
     validate_collection,
     writer_id,
 )
+from tests.support import drawing, fill_disk, save_one, stroke_canvas
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def stroke_canvas(seed: int, size: int = 280) -> np.ndarray:
-    """A canvas as streamlit-drawable-canvas returns it: white pen strokes on opaque black."""
-    rng = np.random.default_rng(seed)
-    image = Image.new("RGBA", (size, size), (0, 0, 0, 255))
-    pen = ImageDraw.Draw(image)
-    points = [tuple(int(v) for v in rng.integers(40, size - 40, 2)) for _ in range(4)]
-    pen.line(points, fill=(255, 255, 255, 255), width=int(rng.integers(10, 25)), joint="curve")
-    return np.asarray(image).copy()
-
-
-def drawing(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """(canvas, the uint8 28×28 image to_mnist makes of it)."""
-    canvas = stroke_canvas(seed)
-    return canvas, to_mnist(canvas).centred
-
-
-def save_one(store: DrawingStore, seed: int = 0, label: int = 7, writer: str = "session-a", **where) -> int:
-    canvas, image = drawing(seed)
-    return store.save(canvas=canvas, image=image, label=label, writer=writer, **where)
 
 
 def save_many(data_dir: str, writer: str, count: int) -> list[int]:
@@ -224,7 +204,7 @@ def test_a_database_from_a_newer_app_is_left_alone(tmp_path):
 
 KILLED_WRITER = """
 import sys
-from tests.test_store import save_one
+from tests.support import save_one
 from kerasways.store import DrawingStore
 store = DrawingStore(sys.argv[1])
 for index in range(100_000):
@@ -316,19 +296,6 @@ def test_a_read_only_data_folder_is_reported(tmp_path):
     finally:
         folder.chmod(0o700)
     assert not (folder / DATABASE_FILE).exists() or DrawingStore(folder).counts().total == 0
-
-
-def fill_disk(monkeypatch) -> None:
-    """Every connection opened from now on finds the database file unable to grow (SQLITE_FULL)."""
-    original = DrawingStore._open_connection
-
-    def full(self):
-        connection = original(self)
-        pages = connection.execute("PRAGMA page_count").fetchone()[0]
-        connection.execute(f"PRAGMA max_page_count = {pages}")
-        return connection
-
-    monkeypatch.setattr(DrawingStore, "_open_connection", full)
 
 
 def test_a_full_disk_raises_store_unavailable_and_keeps_what_was_saved(store, monkeypatch):
