@@ -2,13 +2,15 @@
 
 Markers: `browser` (drives the real app in Chromium) and `slow` (starts a worker process, a
 server or a browser, or trains a model). The fast tier is `pytest -m "not slow and not browser"`:
-it starts no process, and fails if one of its tests leaves a worker process behind. Helpers
-live in tests/support.py.
+it starts no process, and fails if one of its tests does. Helpers live in tests/support.py.
 """
 
 import multiprocessing
+import multiprocessing.process
 import os
+import subprocess
 import tempfile
+import threading
 
 import pytest
 
@@ -27,6 +29,7 @@ PROCESS_FIXTURES = {"app_url", "browser", "page", "pool", "registry"}
 
 
 def pytest_configure(config):
+    record_process_starts()
     config.addinivalue_line("markers", "browser: drives the real app in headless Chromium")
     config.addinivalue_line("markers", "slow: starts a worker process, a server or a browser, or trains a model; "
                                        'the fast tier is -m "not slow and not browser"')
@@ -41,32 +44,55 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.slow)
 
 
-def worker_processes() -> set[int]:
-    """Process ids of this test process's live multiprocessing children (training workers among them)."""
-    return {child.pid for child in multiprocessing.active_children()}
+# Every process this test process started, as "what (during which test)", and those the tests'
+# own thread started (background threads, such as a slow test's pool replacing a worker, are not a test's doing).
+STARTED_PROCESSES: list[str] = []
+STARTED_BY_TESTS: list[str] = []
+
+
+def record_process_starts() -> None:
+    """Note every process started from here on (by multiprocessing, or Python, Streamlit or Chromium run by
+    subprocess), from any thread."""
+    popen_init, process_start = subprocess.Popen.__init__, multiprocessing.process.BaseProcess.start
+
+    def note(what: str) -> None:
+        noted = f"{what} ({os.environ.get('PYTEST_CURRENT_TEST', 'no test')})"
+        STARTED_PROCESSES.append(noted)
+        if threading.current_thread() is threading.main_thread():
+            STARTED_BY_TESTS.append(noted)
+
+    def noted_popen_init(self, args, *more, **options):
+        command = os.path.basename(str(args if isinstance(args, (str, bytes, os.PathLike)) else args[0]).split()[0])
+        if command.startswith(("python", "streamlit", "chromium")):  # not a library's probe such as `uname -p`
+            note(str(args)[:80])
+        popen_init(self, args, *more, **options)
+
+    def noted_process_start(self):
+        note(self.name)
+        process_start(self)
+
+    subprocess.Popen.__init__ = noted_popen_init
+    multiprocessing.process.BaseProcess.start = noted_process_start
 
 
 @pytest.fixture(autouse=True)
-def fast_tests_start_no_worker(request):
-    """A test not marked slow fails when it leaves a new worker process behind."""
+def fast_tests_start_no_process(request):
+    """A test not marked slow fails when it starts a process (a training worker, a server, a script)."""
     if request.node.get_closest_marker("slow"):
         yield
         return
-    before = worker_processes()
+    before = len(STARTED_BY_TESTS)
     yield
-    started = worker_processes() - before
-    assert not started, (f"{request.node.nodeid} is not marked slow but started worker processes {sorted(started)}: "
-                         "mark it @pytest.mark.slow, or keep it from starting the pool")
+    started = STARTED_BY_TESTS[before:]
+    assert not started, f"{request.node.nodeid} is not marked slow but started processes: {started}"
 
 
 def pytest_sessionfinish(session, exitstatus):
-    # Catches what starts later than the test that caused it (a background warm-up starting the pool).
-    ran_slow = any(item.get_closest_marker("slow") for item in session.items)
-    left = multiprocessing.active_children()
-    if session.items and not ran_slow and left:
+    # Catches what starts after the test that caused it (a background warm-up starting the pool).
+    if session.items and not any(item.get_closest_marker("slow") for item in session.items) and STARTED_PROCESSES:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
-            reporter.write_line(f"the fast tier started worker processes: {left}", red=True)
+            reporter.write_line(f"the fast tier started processes: {STARTED_PROCESSES}", red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 

@@ -136,6 +136,7 @@ def test_the_queue_is_round_robin_over_users(pool):
     wait_for(lambda: pool.status()["busy"] == 0)
 
 
+@pytest.mark.slow  # starts a Python process
 def test_a_spawned_worker_running_the_app_script_does_nothing():
     """multiprocessing's "spawn" runs the app's main script again in every training worker."""
     probe = ("import runpy, sys; runpy.run_path('app.py', run_name='__mp_main__'); "

@@ -105,6 +105,7 @@ def test_counts_per_digit_and_writer(store):
     assert len(store.gallery(limit=2)) == 2
 
 
+@pytest.mark.slow  # starts writer processes
 def test_concurrent_writer_processes_lose_nothing(tmp_path):
     data_dir = str(tmp_path / "data")
     context = multiprocessing.get_context("spawn")
@@ -213,6 +214,7 @@ for index in range(100_000):
 """
 
 
+@pytest.mark.slow  # starts writer processes
 def test_kill_9_while_saving_loses_no_acknowledged_drawing(tmp_path):
     data_dir = tmp_path / "data"
     process = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(data_dir)], cwd=ROOT,
