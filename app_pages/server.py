@@ -16,17 +16,19 @@ import time
 import streamlit as st
 
 WORKERS_ENV = "KERASWAYS_WORKERS"
+WARM_UP_ENV = "KERASWAYS_WARM_UP"  # "0": no warm-up; the workers start with the first training
 WARM_UP_DELAY_SECONDS = 3.0
 LOG = logging.getLogger("kerasways")
 
 
-@st.cache_resource(show_spinner="Starting the training workers (they load TensorFlow once)…")
+@st.cache_resource(show_spinner=False)
 def training_engine():
     """The server's `engine.TrainingEngine`: a pool of worker processes, started on first use and
     shared by all users. Pages never call it: they ask the run registry."""
     from kerasways.jobs import JobPool
 
-    return JobPool(workers=int(os.environ.get(WORKERS_ENV, "2")))
+    # Its processes start with the warm-up or the first training, not with the first page shown.
+    return JobPool(workers=int(os.environ.get(WORKERS_ENV, "2")), start_workers=False)
 
 
 @st.cache_resource(show_spinner=False)
@@ -38,14 +40,20 @@ def run_registry():
 
 
 @st.cache_resource(show_spinner=False)
-def warm_up_in_background() -> threading.Thread:
+def warm_up_in_background() -> threading.Thread | None:
     """Once per server, after the first page is out: import Keras and start the workers.
 
     Importing TensorFlow takes seconds; done here, the first visitor sees the page at once
     and the first training or result does not wait for it. The chart and drawing modules
     (Altair, pandas, SciPy) come too: imported by the first Train page instead, they held
     Python's lock for about 2 s while a whole class was starting to train.
+
+    Returns:
+        The warm-up thread, or None with KERASWAYS_WARM_UP=0 (a server that only shows pages,
+        or AppTest, which runs the app inside the test process, then starts no worker).
     """
+    if os.environ.get(WARM_UP_ENV, "1") == "0":
+        return None
 
     def warm_up() -> None:
         # Let the first visitor's browser render the page before three processes import
@@ -54,6 +62,7 @@ def warm_up_in_background() -> threading.Thread:
         for module in ("keras", "kerasways.charts", "kerasways.drawing", "kerasways.evaluate"):
             importlib.import_module(module)
         run_registry()
+        training_engine().start()
         # TensorFlow brings half a million long-lived objects; left to the collector, every
         # full collection walks them all, holding the GIL and so stalling every session
         # (230–390 ms each in the classroom bench). Frozen, they are never walked again.

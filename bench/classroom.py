@@ -1,22 +1,24 @@
 """A class at once: N real browser sessions train and then draw, against one app server.
 
 Usage:
-    python bench/classroom.py                 # 10 sessions: train, then draw and classify 5 digits each
-    python bench/classroom.py --sessions 4
-    python bench/classroom.py --soak 20       # one session, 20 trainings in a row, each with its own seed and
+    python -m bench.classroom                 # 10 sessions: train, then draw and classify 5 digits each
+    python -m bench.classroom --sessions 4
+    python -m bench.classroom --soak 20       # one session, 20 trainings in a row, each with its own seed and
                                               # learning rate; server RSS after each
-    python bench/classroom.py --soak 20 --same-setup   # the same 20 trainings of one set-up
+    python -m bench.classroom --soak 20 --same-setup   # the same 20 trainings of one set-up
 
+First one session runs alone (the baseline), then the N sessions at once, on the same server.
 Prints completed sessions, errors, p50/p95 time from the end of a stroke to the frame that
 shows its prediction (timed inside each page, and split into the browser's send, the server's
-answer and the browser's drawing), the CPU seconds the app server, the training workers
-and the browsers used, and server memory before and after. Goals (issue 6): 10/10 sessions
-with 0 errors; p95 stroke-to-prediction ≤ 1 s; RSS growth over the soak ≤ 50 MB after the
-first. The soak changes the seed and the learning rate before every training (on the Build
-page, in the same session, as a student trying settings does): anything the server keeps per
-seed or per learning rate (a model, a compiled step, a cache entry) shows as growth, which
-repeating one set-up would hide. The browsers run on the server's own cores here, unlike a class's laptops: the CPU
-line shows how much of the machine they take. Traffic goes only to the app on 127.0.0.1.
+answer and the browser's drawing), each as a ratio to the same figure for the session alone,
+the CPU seconds the app server, the training workers and the browsers used, and server memory
+before and after. Goals (issue 6): 10/10 sessions with 0 errors; p95 stroke-to-prediction
+≤ 1 s; RSS growth over the soak ≤ 50 MB after the first. The soak changes the seed and the
+learning rate before every training (on the Build page, in the same session, as a student
+trying settings does): anything the server keeps per seed or per learning rate (a model, a
+compiled step, a cache entry) shows as growth, which repeating one set-up would hide. The
+browsers run on the server's own cores here, unlike a class's laptops: the CPU line shows how
+much of the machine they take. Traffic goes only to the app on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -24,27 +26,23 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import re
 import statistics
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 from typing import NamedTuple
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from kerasways.formats import plural  # noqa: E402
-from support.app_server import launch_chromium, start_app, stop_app  # noqa: E402
-from support.environment import OFFLINE  # noqa: E402
+from kerasways.formats import plural
+from support.app_server import launch_chromium, start_app, stop_app
+from support.environment import OFFLINE
 
 TRAIN_DIGITS = "1000"
 TRAIN_EPOCHS = "2"
 DRAWINGS = 5
-LOST_STROKES: list[int] = []
 # The page writes its set-up into the address at the end of each run: this tells that a change has
 # been taken (and, after a training, which set-up trained).
 SETUP_IN_ADDRESS = """([seed, rate]) => {
@@ -65,7 +63,15 @@ class Drawing(NamedTuple):
     render: float | None  # arrived → shown
 
 
-DRAWINGS_TIMED: list[Drawing] = []
+class Phase:
+    """What one phase of the benchmark (the session alone, then the class) measured."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.drawings: list[Drawing] = []
+        self.lost_strokes = 0
+
+
 STROKES = [  # a few digit-like strokes in canvas fractions
     [(0.30, 0.25), (0.72, 0.25), (0.55, 0.55), (0.45, 0.85)],  # 7
     [(0.50, 0.15), (0.50, 0.85)],  # 1
@@ -241,8 +247,8 @@ TIMING_SCRIPT = """
 """
 
 
-async def record_drawing(page, session: int, polled: float) -> None:
-    """Add the last stroke to DRAWINGS_TIMED, split into its parts on the page's own clock."""
+async def record_drawing(page, phase: Phase, session: int, polled: float) -> None:
+    """Add the last stroke to the phase's drawings, split into its parts on the page's own clock."""
     times = await page.evaluate("({...window.__strokeTimes, origin: performance.timeOrigin})")
     up = times["up"][-1]
     shown = next(t for t in times["shown"] if t >= up)
@@ -250,12 +256,12 @@ async def record_drawing(page, session: int, polled: float) -> None:
     predicted = next((t for t in times["predicted"] if sent is not None and sent <= t <= shown), None)
     send, server, render = ((sent - up) / 1000, (predicted - sent) / 1000, (shown - predicted) / 1000) \
         if predicted is not None else (None, None, None)
-    DRAWINGS_TIMED.append(Drawing(session, (times["origin"] + up) / 1000, (shown - up) / 1000, polled,
+    phase.drawings.append(Drawing(session, (times["origin"] + up) / 1000, (shown - up) / 1000, polled,
                                   send, server, render))
 
 
-async def draw(page, stroke, number: int, session: int) -> None:
-    """Clear, draw one stroke, and record in DRAWINGS_TIMED how long its prediction took.
+async def draw(page, phase: Phase, stroke, number: int, session: int) -> None:
+    """Clear, draw one stroke, and record in the phase how long its prediction took.
 
     Clear empties the canvas in place; the prediction disappears once the blank canvas is back.
     """
@@ -276,19 +282,19 @@ async def draw(page, stroke, number: int, session: int) -> None:
         released = time.perf_counter()
         try:
             await page.locator(".st-key-answer_metric").wait_for(timeout=10_000 if attempt == 0 else 30_000)
-            await record_drawing(page, session, polled=time.perf_counter() - released)
+            await record_drawing(page, phase, session, polled=time.perf_counter() - released)
             return
         except Exception:
             if attempt:
                 raise
             # A stroke made while a fresh canvas is still starting up under load is lost:
             # the user would draw again, so does the benchmark, and it is counted.
-            LOST_STROKES.append(1)
+            phase.lost_strokes += 1
             box = await stable_box(page, canvas)
     raise AssertionError("unreachable")
 
 
-async def student(browser, url: str, index: int, errors: list[str]) -> bool:
+async def student(browser, url: str, phase: Phase, index: int, errors: list[str]) -> bool:
     context = await browser.new_context(viewport={"width": 1300, "height": 950})
     page = await context.new_page()
     await context.add_init_script(TIMING_SCRIPT)
@@ -302,25 +308,25 @@ async def student(browser, url: str, index: int, errors: list[str]) -> bool:
         await page.locator("canvas.upper-canvas").first.wait_for(timeout=120_000)
         for drawing in range(DRAWINGS):
             step = f"drawing {drawing + 1}"
-            await draw(page, STROKES[(index + drawing) % len(STROKES)], drawing, index)
+            await draw(page, phase, STROKES[(index + drawing) % len(STROKES)], drawing, index)
         return True
     except Exception as error:  # a benchmark reports failures instead of stopping at the first
         errors.append(f"session {index}, {step}: {type(error).__name__}: {' | '.join(str(error).splitlines()[:4])}")
-        await page.screenshot(path=f"/tmp/classroom_failure_{index}.png")
+        await page.screenshot(path=f"/tmp/classroom_failure_{phase.name}_{index}.png")
         return False
     finally:
         await context.close()
 
 
-async def classroom(url: str, sessions: int, server_pid: int) -> tuple[int, list[str], dict]:
-    """Run the sessions at once; completed sessions, errors and CPU by role (drawings: DRAWINGS_TIMED)."""
+async def classroom(url: str, sessions: int, server_pid: int, phase: Phase) -> tuple[int, list[str], dict]:
+    """Run the sessions at once; completed sessions, errors and CPU by role (drawings: in `phase`)."""
     from playwright.async_api import async_playwright
 
     errors: list[str] = []
     async with async_playwright() as playwright:
         browser = await launch_chromium(playwright)
         cpu = CpuByRole(server_pid)
-        results = await asyncio.gather(*(student(browser, url, index, errors)
+        results = await asyncio.gather(*(student(browser, url, phase, index, errors)
                                          for index in range(sessions)))
         await browser.close()
     return sum(results), errors, cpu.stop()
@@ -365,6 +371,16 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
+def against_alone(values: list[float], alone: list[float]) -> str:
+    """p50 and p95 of `values`, each with its ratio to the same figure of the session alone."""
+    parts = []
+    for name, statistic in (("p50", statistics.median), ("p95", lambda figures: percentile(figures, 0.95))):
+        figure, baseline = statistic(values), statistic(alone) if alone else math.nan
+        ratio = f"{figure / baseline:.2f}× alone" if baseline > 0 else "alone: not measured"
+        parts.append(f"{name} {figure:.3f} s ({ratio}, {baseline:.3f} s)")
+    return ", ".join(parts)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=10)
@@ -372,8 +388,8 @@ def main() -> None:
                                                              "own seed and learning rate")
     parser.add_argument("--same-setup", action="store_true", help="soak: repeat one seed and learning rate")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--save", type=Path, help="append each drawing's timing to this file (JSON lines), "
-                                                   "to pool several runs")
+    parser.add_argument("--save", type=Path, help="append each drawing's timing and phase (alone, class) to this "
+                                                   "file (JSON lines), to pool several runs")
     args = parser.parse_args()
     server, url = start_app({**OFFLINE, "KERASWAYS_WORKERS": str(args.workers)})
     try:
@@ -388,8 +404,15 @@ def main() -> None:
                   f"{plural(len(rss) - 1, 'more training')}, "
                   f"{(rss[-1] - rss[0]) / max(len(rss) - 1, 1):+.2f} MB per training (goal ≤ 50 MB in all)")
             return
+        alone = Phase("alone")
+        completed_alone, errors_alone, _ = asyncio.run(classroom(url, 1, server.pid, alone))
+        print(f"one session alone (the baseline): completed {completed_alone}/1, errors: {len(errors_alone)}; "
+              f"{len(alone.drawings)} drawings")
+        for error in errors_alone:
+            print("  " + error)
+        together = Phase("class")
         started, started_at = time.perf_counter(), time.time()
-        completed, errors, cpu = asyncio.run(classroom(url, args.sessions, server.pid))
+        completed, errors, cpu = asyncio.run(classroom(url, args.sessions, server.pid, together))
         after = rss_mb(server.pid)
         wall = time.perf_counter() - started
         print(f"sessions completed: {completed}/{args.sessions}, errors: {len(errors)} (wall time {wall:.0f} s)")
@@ -397,24 +420,27 @@ def main() -> None:
               + ", ".join(f"{role} {seconds:.0f} s" for role, seconds in cpu.items()))
         for error in errors:
             print("  " + error)
-        if DRAWINGS_TIMED:
-            shown = [drawing.shown for drawing in DRAWINGS_TIMED]
-            polled = [drawing.polled for drawing in DRAWINGS_TIMED]
-            print(f"stroke → prediction shown: p50 {statistics.median(shown):.3f} s, "
-                  f"p95 {percentile(shown, 0.95):.3f} s over {len(shown)} drawings (goal p95 ≤ 1 s); "
-                  f"strokes lost and redrawn: {len(LOST_STROKES)}")
-            print(f"  as Playwright's polling wait_for saw it: p50 {statistics.median(polled):.3f} s, "
-                  f"p95 {percentile(polled, 0.95):.3f} s (it looks every 500 ms after the first 270 ms)")
+
+        def figures(phase: Phase, part: str) -> list[float]:
+            return [getattr(drawing, part) for drawing in phase.drawings if getattr(drawing, part) is not None]
+
+        if together.drawings:
+            print(f"stroke → prediction shown: {against_alone(figures(together, 'shown'), figures(alone, 'shown'))} "
+                  f"over {len(together.drawings)} drawings (goal p95 ≤ 1 s); strokes lost and redrawn: "
+                  f"{together.lost_strokes} ({alone.lost_strokes} alone)")
+            print(f"  as Playwright's polling wait_for saw it: "
+                  f"{against_alone(figures(together, 'polled'), figures(alone, 'polled'))} "
+                  "(it looks every 500 ms after the first 270 ms)")
         if args.save:
             with args.save.open("a") as saved:
-                saved.writelines(json.dumps(drawing._asdict()) + "\n" for drawing in DRAWINGS_TIMED)
-        split = [drawing for drawing in DRAWINGS_TIMED if drawing.server is not None]
+                saved.writelines(json.dumps({**drawing._asdict(), "phase": phase.name}) + "\n"
+                                 for phase in (alone, together) for drawing in phase.drawings)
+        split = [drawing for drawing in together.drawings if drawing.server is not None]
         if split:
             for part, title in (("send", "browser: stroke → sent to server"),
                                 ("server", "server: sent → prediction received"),
                                 ("render", "browser: received → prediction shown")):
-                values = [getattr(drawing, part) for drawing in split]
-                print(f"  {title:38s} p50 {statistics.median(values):.3f} s, p95 {percentile(values, 0.95):.3f} s")
+                print(f"  {title:38s} {against_alone(figures(together, part), figures(alone, part))}")
             print("  slowest drawings (session, seconds after the start, total = send + server + render):")
             for drawing in sorted(split, key=lambda drawing: drawing.shown)[-5:]:
                 print(f"    session {drawing.session}, at {drawing.ended_at - started_at:5.1f} s: "

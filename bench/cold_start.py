@@ -11,7 +11,7 @@ figures per run:
 Each run also times a bare `python -c "import tensorflow"` in a fresh subprocess, the baseline
 the first paint is compared with (the app should show its code without waiting for TensorFlow).
 
-Run: python bench/cold_start.py [--runs 3]
+Run: python -m bench.cold_start [--runs 3]
 """
 
 from __future__ import annotations
@@ -23,13 +23,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from support.app_server import launch_chromium, start_app, stop_app  # noqa: E402
-from support.environment import OFFLINE  # noqa: E402
+from support.app_server import ROOT, launch_chromium, start_app, stop_app
+from support.environment import OFFLINE
 
 CODE_VISIBLE = ("() => [...document.querySelectorAll(\"[data-testid='stCode']\")]"
                 ".some(el => el.innerText.includes('def build_model'))")
@@ -64,7 +60,7 @@ def one_app_run(browser, env: dict) -> dict:
 
 def tensorflow_import_seconds(env: dict) -> float:
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "import tensorflow"], cwd=REPO, env={**os.environ, **env}, check=True,
+    subprocess.run([sys.executable, "-c", "import tensorflow"], cwd=ROOT, env={**os.environ, **env}, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - started
 

@@ -15,7 +15,7 @@ Prints, per run: p50 and p95 save latency for one writer alone (the baseline) an
 their ratios, throughput, and drawings acknowledged vs found in the database afterwards (lost must
 be 0). With several runs, the medians over runs.
 
-Run: KERASWAYS_OFFLINE=1 python bench/collect.py [--writers 30] [--drawings 20] [--runs 3] [--processes]
+Run: KERASWAYS_OFFLINE=1 python -m bench.collect [--writers 30] [--drawings 20] [--runs 3] [--processes]
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ import argparse
 import multiprocessing
 import os
 import statistics
-import sys
 import tempfile
 import threading
 import time
@@ -33,13 +32,10 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from drawn_accuracy import render  # noqa: E402
-
-from kerasways.data import load_mnist  # noqa: E402
-from kerasways.drawing import to_mnist  # noqa: E402
-from kerasways.store import DrawingStore, open_store  # noqa: E402
+from bench.drawn_accuracy import render
+from kerasways.data import load_mnist
+from kerasways.drawing import to_mnist
+from kerasways.store import DrawingStore, open_store
 
 DISTINCT_DRAWINGS = 40
 

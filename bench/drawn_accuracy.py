@@ -29,7 +29,7 @@ Keras) or the app's `kerasways.training.train` (`--engine app`, which needs an e
 trains augmented networks without XLA: XLA has no kernel for Keras' random image layers); the
 seconds are printed.
 
-Run: KERASWAYS_OFFLINE=1 python bench/drawn_accuracy.py [--runs 3] [--limit 1000] [--per-digit 150]
+Run: KERASWAYS_OFFLINE=1 python -m bench.drawn_accuracy [--runs 3] [--limit 1000] [--per-digit 150]
      [--seeds 2] [--engine fit|app] [--skip-preprocessing]
 """
 
@@ -38,20 +38,17 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from bench.ood_digits import SOURCES, make_source  # noqa: E402
-from kerasways.data import load_mnist  # noqa: E402
-from kerasways.drawing import naive_resize, to_mnist  # noqa: E402
+from bench.ood_digits import SOURCES, make_source
+from kerasways.data import load_mnist
+from kerasways.drawing import naive_resize, to_mnist
 
 CANVAS = 280
 SIZE_RANGE = (60, 260)

@@ -18,7 +18,7 @@ browsers keep a server's cores busy; `--model-only` times the model call alone (
 done first), where the paths differ most under load. Weights do not change the timing, so the
 model is built, not trained.
 
-Run: python bench/predict_latency.py [--drawings 200] [--busy 12] [--model-only]
+Run: python -m bench.predict_latency [--drawings 200] [--busy 12] [--model-only]
 """
 
 from __future__ import annotations
@@ -28,17 +28,14 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from support.environment import use_offline  # noqa: E402
+from support.environment import use_offline
 
 use_offline()  # the bundled digits, before kerasways.data or TensorFlow is imported
 
-from drawn_accuracy import render  # noqa: E402
-
+from bench.drawn_accuracy import render  # noqa: E402
 from kerasways.data import load_mnist  # noqa: E402
 from kerasways.drawing import to_mnist  # noqa: E402
 

@@ -25,7 +25,7 @@ runs under TensorFlow's profiler, and the kernels' time per step is printed by k
 step of the app and of `fit`. When the convolutions alone take most of `fit`'s step, no engine
 can reach the goal by removing overhead: that is the floor this machine sets.
 
-Run: python bench/train_speed.py [--epochs 1] [--runs 3] [--only "Small CNN"] [--spec module:NAME] [--profile]
+Run: python -m bench.train_speed [--epochs 1] [--runs 3] [--only "Small CNN"] [--spec module:NAME] [--profile]
 """
 
 from __future__ import annotations
@@ -37,11 +37,7 @@ import multiprocessing
 import multiprocessing.reduction
 import os
 import statistics
-import sys
 import time
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anywhere
 
 MNIST_TRAIN_SIZE = 60_000
 RATIO_GOAL = 0.5

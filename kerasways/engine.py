@@ -212,10 +212,15 @@ class TrainingEngine(Protocol):
     - `position(job_id)`: 1 for the next job to start, 2 …; None while it waits at a place the
       engine cannot tell; 0 when it does not wait.
     - `status()`: an `EngineStatus`; `data_description()`: how the workers' digits were described
-      once loaded ("" before).
+      once loaded (None before).
+    - `start()`: bring the workers up (idempotent); creating an engine starts nothing, so a page
+      that only shows the queue costs no process; `submit` starts it too.
     - `close()`: stop its workers (tests and scripts; a server runs until it exits).
     Everything sent to a worker (`TrainingRequest`, `JobResult`) must pickle.
     """
+
+    def start(self) -> None:
+        """Start the workers if they are not running yet (the server's warm-up calls it)."""
 
     def submit(self, requests: Sequence[TrainingRequest], owner: str = "",
                owner_alive: Callable[[], bool] | None = None,

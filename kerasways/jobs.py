@@ -212,10 +212,12 @@ class JobPool:
         max_queued: jobs allowed to wait; more raise QueueFullError.
         data_source: passed to `load_mnist` in each worker.
         max_jobs_per_worker: a worker is replaced by a fresh process after this many jobs.
+        start_workers: start the worker processes now; False: at `start()` or the first submit, so
+            a server that only shows pages runs none.
     """
 
     def __init__(self, workers: int = 2, max_queued: int = 40, data_source: str = "auto",
-                 max_jobs_per_worker: int = MAX_JOBS_PER_WORKER):
+                 max_jobs_per_worker: int = MAX_JOBS_PER_WORKER, start_workers: bool = True):
         if workers < 1:
             raise ValueError(f"workers: expected at least 1; received {workers}")
         self._context = multiprocessing.get_context("spawn")
@@ -229,10 +231,20 @@ class JobPool:
         self._ids = itertools.count(1)
         self._closed = False
         self._crashes = 0
-        self._workers = [self._start_worker() for _ in range(workers)]
+        self._worker_count = workers
+        self._workers: list[_Worker] = []
         self._pump_thread = threading.Thread(target=self._pump, name="kerasways-jobs", daemon=True)
-        self._pump_thread.start()
         atexit.register(self._shutdown_now)
+        if start_workers:
+            self.start()
+
+    def start(self) -> None:
+        """Start the worker processes and the thread that serves them (once; later calls do nothing)."""
+        with self._lock:
+            if self._workers or self._closed:
+                return
+            self._workers = [self._start_worker() for _ in range(self._worker_count)]
+            self._pump_thread.start()
 
     # -- the TrainingEngine interface
 
@@ -256,6 +268,7 @@ class JobPool:
             OwnerBusyError: the owner already has a queued or running job.
             QueueFullError: too many jobs are waiting.
         """
+        self.start()
         with self._lock:
             if owner and any(tracked.job.owner == owner and not tracked.job.finished
                              for tracked in self._jobs.values()):
@@ -325,7 +338,7 @@ class JobPool:
         """Workers (ready, busy), jobs queued, and crashes since the pool started."""
         with self._lock:
             return EngineStatus(
-                workers=len(self._workers),
+                workers=self._worker_count,
                 ready=sum(worker.ready for worker in self._workers),
                 busy=sum(worker.job is not None for worker in self._workers),
                 queued=len(self._queue),
@@ -345,7 +358,8 @@ class JobPool:
                     worker.connection.send(Shutdown())
                 except OSError:
                     pass
-        self._pump_thread.join(timeout=5)
+        if self._pump_thread.is_alive():
+            self._pump_thread.join(timeout=5)
         for worker in self._workers:
             worker.process.join(timeout=5)
             if worker.process.is_alive():

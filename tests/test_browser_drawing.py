@@ -1,39 +1,14 @@
 """Drawing in a real browser as a class does: mouse, finger, phone and tablet; nothing swallows a stroke."""
 
-import re
 
 import pytest
 
-from tests.conftest import ARTIFACTS, shown_answer
+from tests.support import ARTIFACTS, absolute, mouse_stroke, open_draw_page_with_a_model, shown_answer
 
 pytestmark = pytest.mark.browser
 
 # A "1" drawn from the canvas's top-right corner (where the component's toolbar used to sit).
 CORNER_STROKE = [(0.88, 0.06), (0.86, 0.35), (0.84, 0.65), (0.82, 0.94)]
-
-
-def open_draw_page_with_a_model(page, url: str, query: str = ""):
-    """Train the quick model from the Draw page (opened with `query`, e.g. "?epochs=2"); return the
-    canvas once it is there."""
-    page.goto(url + "/draw" + query)
-    page.get_by_role("button", name=re.compile("Train the network for drawings now")).click(timeout=60_000)
-    canvas = page.locator("canvas.upper-canvas").first
-    canvas.wait_for(timeout=120_000)
-    page.get_by_text("Draw a digit on the black square").first.wait_for(timeout=30_000)
-    page.wait_for_timeout(500)
-    return canvas
-
-
-def absolute(box, points):
-    return [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in points]
-
-
-def mouse_stroke(page, points) -> None:
-    page.mouse.move(*points[0])
-    page.mouse.down()
-    for point in points[1:]:
-        page.mouse.move(*point, steps=8)
-    page.mouse.up()
 
 
 def touch_stroke(page, points) -> None:

@@ -7,9 +7,7 @@ import re
 
 import pytest
 
-from tests.conftest import ARTIFACTS, shown_answer, start_app
-from tests.test_browser_drawing import absolute, mouse_stroke
-from tests.test_class_app import fill_collection
+from tests.support import ARTIFACTS, absolute, fill_collection, mouse_stroke, served_app, shown_answer
 
 pytestmark = pytest.mark.browser
 
@@ -22,10 +20,8 @@ def zh_server(tmp_path_factory, mnist):
     """A server with its own data folder, its collection already holding some of a class's drawings."""
     data_dir = tmp_path_factory.mktemp("zh-data")
     fill_collection(data_dir, mnist, writers=3, per_writer=10)
-    process, url = start_app({"KERASWAYS_DATA_DIR": str(data_dir)})
-    yield url
-    process.terminate()
-    process.wait(timeout=20)
+    with served_app({"KERASWAYS_DATA_DIR": str(data_dir)}) as url:
+        yield url
 
 
 def shoot(page, name: str) -> None:

@@ -1,5 +1,8 @@
 """Charts: valid Vega-Lite, the right data, and a spec that stays put so updates draw in place."""
 
+import inspect
+import re
+
 import altair as alt
 import numpy as np
 import pytest
@@ -20,23 +23,49 @@ def curves(batches: int, epochs_done: int, total_epochs: int = 3):
                                   charts.epoch_frame(points), total_epochs)
 
 
-def every_chart(lang: str = "en") -> list[charts.Chart]:
+def drawn_by_each_builder(lang: str = "en") -> dict[str, list[charts.Chart]]:
+    """Every chart builder of kerasways.charts, by name, with the charts it draws from example data."""
     probabilities = np.full(10, 0.02)
     probabilities[7] = 0.82
     confusion = np.diag(np.full(10, 90)) + 1
-    batches = charts.batch_frame(np.linspace(2, 0.3, 50), np.linspace(0.1, 0.9, 50), 25, series="functional")
+    overlay = charts.batch_frame(np.linspace(2, 0.3, 50), np.linspace(0.1, 0.9, 50), 25, series="functional")
     rng = np.random.default_rng(0)
-    return [charts.probability_bars(probabilities, lang), charts.per_class_bars(np.linspace(0.8, 0.99, 10), lang),
-            charts.confusion_heatmap(confusion, lang), charts.overlay_curves(batches, "loss", 2, lang),
-            *charts.training_curves(charts.batch_frame(rng.random(250), rng.random(250), 100),
-                                    charts.epoch_frame([]), 3, lang)]
+    return {
+        "probability_bars": [charts.probability_bars(probabilities, lang)],
+        "per_class_bars": [charts.per_class_bars(np.linspace(0.8, 0.99, 10), lang)],
+        "confusion_heatmap": [charts.confusion_heatmap(confusion, lang)],
+        "overlay_curves": [charts.overlay_curves(overlay, metric, 2, lang) for metric in ("loss", "accuracy")],
+        "training_curves": charts.training_curves(charts.batch_frame(rng.random(250), rng.random(250), 100),
+                                                  charts.epoch_frame([]), 3, lang),
+    }
 
 
-def before_any_data() -> list[charts.Chart]:
-    """The charts as a page draws them before training has sent anything."""
+def drawn_before_any_data() -> dict[str, list[charts.Chart]]:
+    """The live charts as a page draws them before training has sent anything."""
     nothing = charts.batch_frame([], [], 100)
-    return [*charts.training_curves(nothing, charts.epoch_frame([]), 3), charts.overlay_curves(nothing, "loss", 3),
-            charts.overlay_curves(nothing, "accuracy", 3)]
+    return {"overlay_curves": [charts.overlay_curves(nothing, metric, 3) for metric in ("loss", "accuracy")],
+            "training_curves": charts.training_curves(nothing, charts.epoch_frame([]), 3)}
+
+
+def chart_builders() -> set[str]:
+    """The public functions of kerasways.charts that return a Chart or a list of them."""
+    return {name for name, function in vars(charts).items()
+            if inspect.isfunction(function) and function.__module__ == charts.__name__ and not name.startswith("_")
+            and re.fullmatch(r"(list\[)?Chart\]?", str(inspect.signature(function).return_annotation))}
+
+
+BUILDERS = sorted(drawn_by_each_builder())
+LIVE_BUILDERS = sorted(drawn_before_any_data())  # the charts a page shows before a training sends data
+DIGIT_CHARTS = ("probability_bars", "per_class_bars", "confusion_heatmap")  # a digit under each column
+
+
+def every_chart(lang: str = "en") -> list[charts.Chart]:
+    return [chart for drawn in drawn_by_each_builder(lang).values() for chart in drawn]
+
+
+def test_every_chart_builder_is_tested():
+    assert set(BUILDERS) == chart_builders()
+    assert set(LIVE_BUILDERS) <= chart_builders()
 
 
 SCALED_CHANNELS = ("x", "y", "color", "shape", "strokeDash", "size", "opacity")
@@ -46,11 +75,11 @@ def views(spec: dict) -> list[dict]:
     return [spec, *spec.get("layer", [])]
 
 
-@pytest.mark.parametrize("index", range(6))
-def test_every_chart_is_valid_vega_lite_once_its_data_is_attached(index):
-    chart = every_chart()[index]
-    assert "data" not in chart.spec and "datasets" not in chart.spec  # the data travels separately
-    (alt.LayerChart if "layer" in chart.spec else alt.Chart).from_dict(attach(chart))  # raises if invalid
+@pytest.mark.parametrize("builder", BUILDERS)
+def test_every_chart_is_valid_vega_lite_once_its_data_is_attached(builder):
+    for chart in drawn_by_each_builder()[builder]:
+        assert "data" not in chart.spec and "datasets" not in chart.spec  # the data travels separately
+        (alt.LayerChart if "layer" in chart.spec else alt.Chart).from_dict(attach(chart))  # raises if invalid
 
 
 def test_chinese_y_axis_titles_stand_upright_and_english_ones_run_along_the_axis():
@@ -61,15 +90,22 @@ def test_chinese_y_axis_titles_stand_upright_and_english_ones_run_along_the_axis
 
 
 def test_the_digits_under_bar_charts_and_the_confusion_matrix_read_upright():
-    for chart in every_chart()[:3]:
+    drawn = drawn_by_each_builder()
+    for chart in [chart for builder in DIGIT_CHARTS for chart in drawn[builder]]:
         x = next(view["encoding"]["x"] for view in views(chart.spec) if "encoding" in view)
         assert x["axis"]["labelAngle"] == 0
 
 
-@pytest.mark.parametrize("index", range(10))
-def test_no_scale_takes_its_domain_from_the_data(index):
+@pytest.mark.parametrize(("builder", "when"), [*((builder, "with data") for builder in BUILDERS),
+                                               *((builder, "before any data") for builder in LIVE_BUILDERS)])
+def test_no_scale_takes_its_domain_from_the_data(builder, when):
     """An extent over a layer with no rows is what makes Vega warn "Infinite extent" in the browser."""
-    chart = [*every_chart(), *before_any_data()][index]
+    drawn = drawn_by_each_builder() if when == "with data" else drawn_before_any_data()
+    for chart in drawn[builder]:
+        assert_every_scale_has_its_own_domain(chart)
+
+
+def assert_every_scale_has_its_own_domain(chart: charts.Chart) -> None:
     (alt.LayerChart if "layer" in chart.spec else alt.Chart).from_dict(attach(chart))
     scaled = [(name, channel) for view in views(chart.spec) for name, channel in view.get("encoding", {}).items()
               if name in SCALED_CHANNELS and "field" in channel]

@@ -9,59 +9,29 @@ import io
 import numpy as np
 import pytest
 from PIL import Image
-from streamlit.testing.v1 import AppTest
 
 from kerasways.collection import read_npz, to_npz_bytes
 from kerasways.drawing import to_mnist
 from kerasways.store import open_store
-from tests.test_app import TIMEOUT, canvas_state, poll_until
+from tests.support import app_test, canvas_state, digit_canvas, fill_collection, rerun_until
 
 
-def digit_canvas(digit: np.ndarray) -> np.ndarray:
-    """An MNIST digit drawn large and off-centre on a 280×280 canvas, as a student draws."""
-    rgba = np.zeros((280, 280, 4), np.uint8)
-    rgba[..., 3] = 255
-    big = np.asarray(Image.fromarray(digit).resize((150, 150), Image.Resampling.BILINEAR))
-    rgba[20:170, 90:240, :3] = big[..., None]
-    return rgba
-
-
-def fill_collection(data_dir, mnist, writers: int, per_writer: int, collection: str = "class") -> None:
-    """Drawings by several writers saved through the store, as if labelled on the Draw page."""
-    store = open_store(data_dir)
-    for writer in range(writers):
-        for index in range(per_writer):
-            sample = writer * per_writer + index
-            canvas = digit_canvas(mnist.x_test[sample])
-            store.save(canvas=canvas, image=to_mnist(canvas).image, label=int(mnist.y_test[sample]),
-                       writer=f"student-{writer}", collection=collection)
-    store.close()
-
-
-def app(query: dict | None = None) -> AppTest:
-    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
-    at.query_params.update(query or {})
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def draw_page_with_a_model(at: AppTest) -> AppTest:
+def draw_page_with_a_model(at):
     """Open the Draw page and train its quick reference network."""
     at.switch_page("app_pages/draw_page.py").run()
     at.button(key="quick_train").click().run()
-    poll_until(at, lambda at: any(box.key == "w_draw_run" for box in at.selectbox))
+    rerun_until(at, lambda at: any(box.key == "w_draw_run" for box in at.selectbox))
     return at
 
 
-def all_text(at: AppTest) -> str:
+def all_text(at) -> str:
     return " ".join(str(element.value) for element in [*at.markdown, *at.caption, *at.success, *at.warning,
                                                         *at.info, *at.error])
 
 
 @pytest.mark.slow  # trains in the worker pool
 def test_one_click_saves_the_drawing_with_its_label_and_clears_the_canvas(data_dir, mnist, monkeypatch):
-    at = draw_page_with_a_model(app())
+    at = draw_page_with_a_model(app_test())
     assert not at.get("expander")  # nothing saved yet: no "My drawings"
     canvas = digit_canvas(mnist.x_test[0])
     at.session_state["canvas"] = canvas_state(canvas)
@@ -100,7 +70,7 @@ def test_one_click_saves_the_drawing_with_its_label_and_clears_the_canvas(data_d
 
 def test_class_page_shows_counts_per_digit_and_anonymous_writers_and_a_gallery(data_dir, mnist):
     fill_collection(data_dir, mnist, writers=3, per_writer=5)
-    at = app()
+    at = app_test()
     at.switch_page("app_pages/class_page.py").run()
     assert not at.exception, at.exception
     assert next(metric for metric in at.metric if metric.label == "Drawings").value == "15"
@@ -120,7 +90,7 @@ def test_class_page_shows_counts_per_digit_and_anonymous_writers_and_a_gallery(d
 def test_a_teacher_switches_between_the_servers_collections_and_the_link_follows(data_dir, mnist):
     fill_collection(data_dir, mnist, writers=2, per_writer=5)  # "class"
     fill_collection(data_dir, mnist, writers=3, per_writer=4, collection="7b")
-    at = app()
+    at = app_test()
     at.switch_page("app_pages/class_page.py").run()
     [switch] = [box for box in at.selectbox if box.label == "Collection"]
     assert switch.options == ["7b", "class"] and switch.value == "class"
@@ -134,13 +104,13 @@ def test_a_teacher_switches_between_the_servers_collections_and_the_link_follows
 
 def test_one_collection_needs_no_switch(data_dir, mnist):
     fill_collection(data_dir, mnist, writers=2, per_writer=3)
-    at = app()
+    at = app_test()
     at.switch_page("app_pages/class_page.py").run()
     assert not [box for box in at.selectbox if box.label == "Collection"]
 
 
 def test_a_bad_collection_name_in_the_link_saves_nothing_and_says_why(data_dir, mnist):
-    at = app({"collection": "../../etc"})
+    at = app_test({"collection": "../../etc"})
     assert not at.warning  # "collection" is a known link key, not an unknown one
     at.switch_page("app_pages/class_page.py").run()
     assert any("expected a name of 1-32 letters" in box.value and "etc" in box.value for box in at.warning)
@@ -152,21 +122,22 @@ def test_a_bad_collection_name_in_the_link_saves_nothing_and_says_why(data_dir, 
 
 
 def test_a_collection_name_from_a_link_is_shown_as_text_never_as_a_link(data_dir):
-    at = app({"collection": "[Log in](https://evil.example/login)"})
+    at = app_test({"collection": "[Log in](https://evil.example/login)"})
     at.switch_page("app_pages/class_page.py").run()
     [warning] = at.warning
     assert "Log in" in warning.value and "evil" in warning.value
     assert "](" not in warning.value and "https://" not in warning.value  # escaped: Markdown shows it as typed
-    at = app({"collection": "www.evil.example"})
+    at = app_test({"collection": "www.evil.example"})
     at.switch_page("app_pages/class_page.py").run()
     assert "www.evil" not in at.warning[0].value  # no bare address for Markdown to turn into a link
 
 
+@pytest.mark.slow  # trains in the worker pool
 def test_an_unusable_data_folder_says_saving_is_unavailable_and_predicting_still_works(tmp_path, monkeypatch, mnist):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     monkeypatch.setenv("KERASWAYS_DATA_DIR", str(blocker / "data"))
-    at = draw_page_with_a_model(app())
+    at = draw_page_with_a_model(app_test())
     at.session_state["canvas"] = canvas_state(digit_canvas(mnist.x_test[1]))
     at.run()
     assert not at.exception, at.exception
@@ -181,7 +152,7 @@ def test_an_unusable_data_folder_says_saving_is_unavailable_and_predicting_still
 def test_teacher_controls_need_the_key_and_import_is_validated(data_dir, mnist, monkeypatch):
     monkeypatch.setenv("KERASWAYS_TEACHER_KEY", "owl-42")
     fill_collection(data_dir, mnist, writers=1, per_writer=3, collection="7b")
-    at = app({"collection": "7b"})
+    at = app_test({"collection": "7b"})
     at.switch_page("app_pages/class_page.py").run()
     at.text_input(key="w_teacher_key").input("guess").run()
     assert any("not the teacher key" in box.value for box in at.error)
@@ -212,16 +183,16 @@ def test_teacher_controls_need_the_key_and_import_is_validated(data_dir, mnist, 
 @pytest.mark.slow  # trains in the worker pool
 def test_training_with_our_digits_reports_before_and_after_on_held_out_writers(data_dir, mnist):
     fill_collection(data_dir, mnist, writers=4, per_writer=15)
-    at = app({"epochs": "2", "digits": "1000"})
+    at = app_test({"epochs": "2", "digits": "1000"})
     at.switch_page("app_pages/train_page.py").run()
     at.button(key="start").click().run()  # first without our digits: the "before"
-    poll_until(at, lambda at: any(metric.label == "Test accuracy" for metric in at.metric))
+    rerun_until(at, lambda at: any(metric.label == "Test accuracy" for metric in at.metric))
     assert not any(metric.label.startswith("After") for metric in at.metric)
 
     at.toggle(key="w_class_digits").set_value(True).run()
     assert "held out" in all_text(at)
     at.button(key="start").click().run()
-    poll_until(at, lambda at: any(metric.label.startswith("After") for metric in at.metric))
+    rerun_until(at, lambda at: any(metric.label.startswith("After") for metric in at.metric))
     before = next(metric for metric in at.metric if metric.label.startswith("Before"))
     after = next(metric for metric in at.metric if metric.label.startswith("After"))
     assert before.value.endswith("%") and after.value.endswith("%") and "points" in after.delta

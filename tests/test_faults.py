@@ -5,7 +5,8 @@ import time
 
 import pytest
 
-from tests.conftest import start_app
+from support.app_server import start_app, stop_app
+from tests.support import WARM_UP_ENV
 
 pytestmark = pytest.mark.browser
 LONG_TRAINING = "?epochs=100&digits=4000&batch=1"  # long enough to reload, close or kill mid-training
@@ -46,19 +47,18 @@ def test_reloading_mid_training_reattaches_to_the_running_job(app_url, page):
 
 
 def test_a_restarted_server_reconnects_the_page_and_says_the_training_is_gone(browser):
-    server, url = start_app()
+    server, url = start_app({WARM_UP_ENV: "1"})
     port = int(url.rsplit(":", 1)[1])
     page = browser.new_context().new_page()
     try:
         start_long_training(page, url)
         server.kill()
         server.wait(timeout=20)
-        server, _ = start_app(port=port)
+        server, _ = start_app({WARM_UP_ENV: "1"}, port=port)
         # The page reconnects by itself, keeps its set-up from the address and explains the lost job.
         page.get_by_text("no longer on the server", exact=False).wait_for(timeout=120_000)
         assert page.get_by_label("Epochs").input_value() == "100"
         page.get_by_role("button", name=re.compile("Start training")).wait_for(timeout=30_000)
     finally:
         page.context.close()
-        server.kill()
-        server.wait(timeout=20)
+        stop_app(server)  # with its workers

@@ -6,7 +6,6 @@ import pickle
 import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -18,7 +17,8 @@ from kerasways.jobs import JobFailed, JobPool, JobTrained, Task
 from kerasways.messages import Message
 from kerasways.spec import ModelSpec, TrainConfig
 from kerasways.training import History
-from tests.conftest import ROOT
+from support.app_server import ROOT
+from tests.support import poll_until
 
 QUICK = TrainConfig(epochs=1, train_size=1000)
 LONG = TrainConfig(epochs=100, batch_size=1)  # minutes: the engine finishes 100 epochs of 32 in seconds
@@ -37,12 +37,7 @@ def worker_pids() -> list[int]:
 
 
 def wait_for(condition, timeout=120.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting")
+    poll_until(condition, timeout, pause=0.05)
 
 
 @pytest.fixture(scope="module")
@@ -161,6 +156,7 @@ def test_the_queue_is_round_robin_over_users(pool):
     wait_for(lambda: pool.status().busy == 0)
 
 
+@pytest.mark.slow  # starts a Python process
 def test_a_spawned_worker_running_the_app_script_does_nothing():
     """multiprocessing's "spawn" runs the app's main script again in every training worker."""
     probe = ("import runpy, sys; runpy.run_path('app.py', run_name='__mp_main__'); "

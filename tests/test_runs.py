@@ -27,6 +27,7 @@ from kerasways.messages import Message
 from kerasways.runs import Book, RunRegistry, network_name
 from kerasways.spec import PRESETS, ModelSpec, TrainConfig
 from kerasways.training import History, Progress
+from tests.support import poll_until
 
 QUICK = TrainConfig(epochs=2, train_size=1000)
 QUEUED, RUNNING, PAUSED, DONE = RunState.QUEUED, RunState.RUNNING, RunState.PAUSED, RunState.DONE
@@ -287,12 +288,7 @@ def registry():
 
 
 def wait_until(condition, seconds=180.0):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError("timed out")
+    poll_until(condition, seconds, pause=0.1)
 
 
 @pytest.mark.slow

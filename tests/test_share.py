@@ -5,6 +5,7 @@ import re
 import pytest
 
 from kerasways import i18n
+from kerasways.codegen import model_source
 from kerasways.formats import plain_text
 from kerasways.messages import InvalidValue
 from kerasways.share import QUOTE_LIMIT, from_query, to_query
@@ -93,9 +94,16 @@ def english(notes) -> list[str]:
 def test_a_bad_field_falls_back_to_its_default_and_says_what_was_expected_in_plain_words(params, note):
     spec, style, config, notes = from_query({"epochs": "7", **params} if "epochs" not in params else params)
     assert english(notes) == [note] and [str(note) for note in notes] == [note]
-    assert (spec.replace(seed=42), style) == (ModelSpec(), "sequential") or "way" in params or "opt" in params
+    assert (spec.replace(seed=42), style) == (ModelSpec(), "sequential")  # each bad field: its default
     if "epochs" not in params:
         assert config.epochs == 7  # the good fields of the link are still used
+
+
+def test_a_learning_rate_out_of_range_in_a_link_never_reaches_the_network():
+    spec, style, _, notes = from_query({"opt": "sgd", "lr": "50"})
+    assert notes == ["Learning rate (lr): expected a number from 1e-06 to 10; received “50”."]
+    assert (spec.optimizer, spec.learning_rate) == ("sgd", ModelSpec().learning_rate)  # the default rate instead
+    assert f"keras.optimizers.SGD(learning_rate={ModelSpec().learning_rate:g})" in model_source(spec, style)
 
 
 def test_the_ranges_in_the_notes_are_the_ones_the_spec_enforces():

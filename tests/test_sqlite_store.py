@@ -91,6 +91,7 @@ for index in range(100_000):
 """
 
 
+@pytest.mark.slow  # starts a writer process
 def test_kill_9_while_saving_loses_no_acknowledged_drawing(tmp_path):
     data_dir = tmp_path / "data"
     process = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(data_dir)], cwd=ROOT,

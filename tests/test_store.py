@@ -123,6 +123,7 @@ def test_counts_per_digit_and_writer(store):
     assert len(store.gallery(limit=2)) == 2
 
 
+@pytest.mark.slow  # starts writer processes
 def test_concurrent_writer_processes_lose_nothing(backend, tmp_path):
     place = str(tmp_path / "data")
     context = multiprocessing.get_context("spawn")

@@ -1,0 +1,175 @@
+"""What tests share: the app in AppTest, one polling loop, a served app, drawings, a full disk, browser strokes.
+
+Test modules import their helpers from here, never from each other, and conftest.py holds the
+fixtures. The plumbing tests share with the benchmarks (starting `streamlit run`, launching
+Debian's Chromium, the offline environment) is the top-level `support` package, used here.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import io
+import os
+import re
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from kerasways.drawing import to_mnist
+from kerasways.store import open_store
+from support.app_server import ROOT, start_app, stop_app
+
+ARTIFACTS = ROOT / "artifacts"  # screenshots the browser tests leave for a reader; never the checkout's docs/
+APP_TIMEOUT_SECONDS = 60  # one AppTest script run (a first run imports Keras)
+POLL_SECONDS = 180.0
+# The app's background warm-up imports Keras and starts the training workers (app_pages/server.py).
+# AppTest runs the app inside the test process: there the warm-up would start a worker for every
+# test session, so AppTests run without it; a served app warms up as in class.
+WARM_UP_ENV = "KERASWAYS_WARM_UP"
+
+
+# ---------------------------------------------------------------------------- the app in AppTest
+
+
+def app_test(query: dict | None = None, *, run: bool = True):
+    """The real app (app.py) in Streamlit's AppTest, without the background warm-up.
+
+    Args:
+        query: the page address' query parameters, e.g. {"lang": "zh", "epochs": "2"}.
+        run: run the script once (and check it raised nothing) before returning.
+
+    Returns:
+        The AppTest, on the Build page.
+    """
+    from streamlit.testing.v1 import AppTest
+
+    os.environ[WARM_UP_ENV] = "0"  # read by the app at every run: AppTest runs it in this process
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=APP_TIMEOUT_SECONDS)
+    at.query_params.update(query or {})
+    if run:
+        at.run()
+        assert not at.exception, at.exception
+    return at
+
+
+def poll_until(done: Callable[[], bool], seconds: float = POLL_SECONDS, pause: float = 0.5,
+               what: str = "the expected state") -> None:
+    """Call `done()` until it returns True; fail after `seconds`.
+
+    Args:
+        done: the check (it may also advance what it checks, e.g. rerun an AppTest).
+        seconds: how long to wait before failing.
+        pause: seconds between checks.
+        what: the state waited for, for the failure message.
+
+    Raises:
+        AssertionError: `done()` was still False after `seconds`.
+    """
+    deadline = time.monotonic() + seconds
+    while True:
+        if done():
+            return
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {seconds:.0f} s waiting for {what}")
+        time.sleep(pause)
+
+
+def rerun_until(at, done: Callable, seconds: float = POLL_SECONDS) -> None:
+    """Rerun an AppTest until `done(at)`: its `run_every` fragments never fire by themselves."""
+
+    def rerun_and_check() -> bool:
+        at.run()
+        assert not at.exception, at.exception
+        return done(at)
+
+    poll_until(rerun_and_check, seconds, what="the app to reach the expected state")
+
+
+def canvas_state(rgba: np.ndarray) -> dict:
+    """What streamlit-drawable-canvas stores after a stroke: the objects and the PNG of the canvas."""
+    buffer = io.BytesIO()
+    Image.fromarray(rgba, "RGBA").save(buffer, format="PNG")
+    data = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    return {"drawing": {"raw": {"objects": [{"type": "path"}]}, "data": data}, "backgroundFit": None}
+
+
+# ---------------------------------------------------------------------------- drawings and the store
+
+
+def digit_canvas(digit: np.ndarray) -> np.ndarray:
+    """An MNIST digit drawn large and off-centre on a 280×280 canvas, as a student draws."""
+    rgba = np.zeros((280, 280, 4), np.uint8)
+    rgba[..., 3] = 255
+    big = np.asarray(Image.fromarray(digit).resize((150, 150), Image.Resampling.BILINEAR))
+    rgba[20:170, 90:240, :3] = big[..., None]
+    return rgba
+
+
+def fill_collection(data_dir: Path, mnist, writers: int, per_writer: int, collection: str = "class") -> None:
+    """Drawings by several writers saved through the store, as if labelled on the Draw page."""
+    store = open_store(data_dir)
+    for writer in range(writers):
+        for index in range(per_writer):
+            sample = writer * per_writer + index
+            canvas = digit_canvas(mnist.x_test[sample])
+            store.save(canvas=canvas, image=to_mnist(canvas).image, label=int(mnist.y_test[sample]),
+                       writer=f"student-{writer}", collection=collection)
+    store.close()
+
+
+# ---------------------------------------------------------------------------- a served app and a browser
+
+
+@contextlib.contextmanager
+def served_app(env_extra: dict | None = None) -> Iterator[str]:
+    """`streamlit run app.py` on a free port of 127.0.0.1, warming up as in class; stopped with all it started.
+
+    Args:
+        env_extra: variables added to the server's environment, e.g. {"KERASWAYS_DATA_DIR": "…"}.
+
+    Yields:
+        The app's address, e.g. "http://127.0.0.1:8765".
+    """
+    process, url = start_app({WARM_UP_ENV: "1", **(env_extra or {})})
+    try:
+        yield url
+    finally:
+        stop_app(process)  # its whole process group: the training workers too
+
+
+def shown_answer(page):
+    """The Draw page's answer as the reader sees it, once a digit is read: the line above the
+    canvas on a phone (the result column stacks below), the metric beside the canvas elsewhere.
+    """
+    return page.locator(".st-key-answer_line:visible, .st-key-answer_metric:visible").filter(
+        has_text=re.compile(r"\d")).first
+
+
+def open_draw_page_with_a_model(page, url: str, query: str = ""):
+    """Train the quick model from the Draw page (opened with `query`, e.g. "?epochs=2"); return the
+    canvas once it is there."""
+    page.goto(url + "/draw" + query)
+    page.get_by_role("button", name=re.compile("Train the network for drawings now")).click(timeout=60_000)
+    canvas = page.locator("canvas.upper-canvas").first
+    canvas.wait_for(timeout=120_000)
+    page.get_by_text("Draw a digit on the black square").first.wait_for(timeout=30_000)
+    page.wait_for_timeout(500)
+    return canvas
+
+
+def absolute(box: dict, points) -> list[tuple[float, float]]:
+    """Points given as fractions of an element's bounding box, in page pixels."""
+    return [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in points]
+
+
+def mouse_stroke(page, points) -> None:
+    """Press the mouse at the first point, move through the others, release."""
+    page.mouse.move(*points[0])
+    page.mouse.down()
+    for point in points[1:]:
+        page.mouse.move(*point, steps=8)
+    page.mouse.up()
