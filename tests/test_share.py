@@ -101,7 +101,7 @@ def test_a_bad_field_falls_back_to_its_default_and_says_what_was_expected_in_pla
 
 def test_a_learning_rate_out_of_range_in_a_link_never_reaches_the_network():
     spec, style, _, notes = from_query({"opt": "sgd", "lr": "50"})
-    assert notes == ["Learning rate (lr): expected a number from 1e-06 to 10; received “50”."]
+    assert [str(note) for note in notes] == ["Learning rate (lr): expected a number from 1e-06 to 10; received “50”."]
     assert (spec.optimizer, spec.learning_rate) == ("sgd", ModelSpec().learning_rate)  # the default rate instead
     assert f"keras.optimizers.SGD(learning_rate={ModelSpec().learning_rate:g})" in model_source(spec, style)
 
