@@ -8,7 +8,7 @@ from kerasways.compare import mark_differences, max_abs_difference, mean_and_std
 from kerasways.spec import PRESETS, STYLES, ModelSpec, TrainConfig, supported_styles
 from kerasways.training import train
 
-SKIP = PRESETS["MLP with a skip connection"]
+SKIP = PRESETS["mlp-skip"].spec
 
 
 def test_only_the_lines_that_differ_are_marked():

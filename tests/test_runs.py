@@ -48,7 +48,7 @@ def test_streamed_progress_grows_one_history_and_no_validation_is_none():
 
 
 def test_runs_are_named_by_network():
-    assert network_name(PRESETS["Small CNN"].replace(seed=3, learning_rate=0.01)) == "Small CNN"
+    assert network_name(PRESETS["small-cnn"].spec.replace(seed=3, learning_rate=0.01)) == "Small CNN"
     assert network_name(ModelSpec(layers=())) == "Your network"
 
 
@@ -151,7 +151,7 @@ def test_pause_or_stop_while_a_resumed_run_waits_for_a_worker_takes_effect_at_on
     wait_until(lambda: run.paused)
     losses = run.history.snapshot()[0]
     # Another student's long training holds the only worker, so the resumed part has to wait.
-    (busy,) = Book(registry).submit([(PRESETS["Small CNN"], "sequential", TrainConfig(epochs=100))], owner="other")
+    (busy,) = Book(registry).submit([(PRESETS["small-cnn"].spec, "sequential", TrainConfig(epochs=100))], owner="other")
     wait_until(lambda: busy.state == "running")
     try:
         registry.resume(run, owner="teacher")
