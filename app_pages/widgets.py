@@ -244,39 +244,54 @@ def augmentation_settings(spec: ModelSpec) -> dict:
     return values
 
 
-def train_settings(disabled: bool = False, key_prefix: str = "w") -> TrainConfig:
+# The training-settings widgets by key, with the TrainConfig field each one sets. The Train and
+# Compare pages both show them under these keys.
+SETTING_FIELDS = {"w_epochs": ("epochs", int), "w_batch": ("batch_size", int), "w_train_size": ("train_size", int),
+                  "w_val": ("validation_split", float)}
+REFUSED_SETTINGS = "refused_settings"  # why the last change of the settings was refused, said once
+
+
+def _take_settings() -> None:
+    """The settings widgets' values become the session's TrainConfig, or are refused with a reason."""
+    config = session.config()
+    try:
+        st.session_state[session.CONFIG] = TrainConfig(**{
+            field: kind(st.session_state.get(key, getattr(config, field)))
+            for key, (field, kind) in SETTING_FIELDS.items()})
+    except ValueError as error:
+        st.session_state[REFUSED_SETTINGS] = error
+
+
+def train_settings(disabled: bool = False) -> TrainConfig:
     """Epochs, batch size, number of digits and validation split; returns the valid TrainConfig.
+
+    The settings are the session's `TrainConfig` (which the share link carries), never the
+    widgets' own state: each widget shows it when drawn and changes it when changed. A change
+    that makes no valid TrainConfig is refused with the reason, and the widgets show the kept one.
 
     Args:
         disabled: show the values without letting them change (while a training runs).
-        key_prefix: widget keys start with it; pages that show the settings twice use their own.
     """
     _ = session.gettext()
     config = session.config()
+    for key, (field, kind) in SETTING_FIELDS.items():
+        st.session_state[key] = kind(getattr(config, field))
     col_epochs, col_batch, col_size, col_val = st.columns(4)
-    keys = {name: f"{key_prefix}_{name}" for name in ("epochs", "batch", "train_size", "val")}
-    _seeded(keys["epochs"], config.epochs)
-    epochs = col_epochs.number_input(_("Epochs"), min_value=EPOCHS_RANGE[0], max_value=EPOCHS_RANGE[1], step=1,
-                                     key=keys["epochs"], disabled=disabled)
-    _seeded(keys["batch"], config.batch_size)
-    batch = col_batch.number_input(_("Batch size"), min_value=BATCH_SIZE_RANGE[0], max_value=BATCH_SIZE_RANGE[1],
-                                   step=1, key=keys["batch"], disabled=disabled,
-                                   help=_("Digits per optimizer step; the article used 32."))
-    _seeded(keys["train_size"], config.train_size)
-    size = col_size.number_input(_("Training digits (0 = all)"), min_value=TRAIN_SIZE_RANGE[0],
-                                 max_value=TRAIN_SIZE_RANGE[1], step=500, key=keys["train_size"], disabled=disabled)
-    _seeded(keys["val"], config.validation_split)
-    val = col_val.number_input(_("Validation split"), min_value=VALIDATION_SPLIT_RANGE[0],
-                               max_value=VALIDATION_SPLIT_RANGE[1], step=0.05, format="%.2f",
-                               key=keys["val"], disabled=disabled,
-                               help=_("The last part of the training digits, held out to watch for overfitting. "
-                                      "0: no validation."))
-    try:
-        new_config = TrainConfig(epochs=int(epochs), batch_size=int(batch), train_size=int(size),
-                                 validation_split=float(val))
-    except ValueError as error:
+    col_epochs.number_input(_("Epochs"), min_value=EPOCHS_RANGE[0], max_value=EPOCHS_RANGE[1], step=1,
+                            key="w_epochs", disabled=disabled, on_change=_take_settings)
+    col_batch.number_input(_("Batch size"), min_value=BATCH_SIZE_RANGE[0], max_value=BATCH_SIZE_RANGE[1], step=1,
+                           key="w_batch", disabled=disabled, on_change=_take_settings,
+                           help=_("Digits per optimizer step; the article used 32."))
+    col_size.number_input(_("Training digits (0 = all)"), min_value=TRAIN_SIZE_RANGE[0],
+                          max_value=TRAIN_SIZE_RANGE[1], step=500, key="w_train_size", disabled=disabled,
+                          on_change=_take_settings)
+    col_val.number_input(_("Validation split"), min_value=VALIDATION_SPLIT_RANGE[0],
+                         max_value=VALIDATION_SPLIT_RANGE[1], step=0.05, format="%.2f", key="w_val",
+                         disabled=disabled, on_change=_take_settings,
+                         help=_("The last part of the training digits, held out to watch for overfitting. "
+                                "0: no validation."))
+    refused = st.session_state.pop(REFUSED_SETTINGS, None)
+    if refused is not None:
         st.error(_("Those settings can't be used, so the last valid ones are kept. {error}").format(
-            error=session.error_text(error)), icon=":material/warning:")
-        return config
-    st.session_state[session.CONFIG] = new_config
-    return new_config
+            error=session.error_text(refused)), icon=":material/warning:")
+    return config

@@ -92,6 +92,42 @@ def test_a_new_row_in_the_layer_editor_takes_its_kinds_defaults():
     assert layers_from_frame(typed) == (LayerSpec("conv2d", units=8, kernel_size=LAYER_DEFAULTS["conv2d"].kernel_size),)
 
 
+SETTINGS_LINK = {"epochs": "7", "batch": "50", "val": "0.2"}
+
+
+def shown_settings(at: AppTest) -> dict:
+    """The training settings as the Train or Compare page shows them, written as the link writes them."""
+    return {"epochs": str(at.number_input(key="w_epochs").value), "batch": str(at.number_input(key="w_batch").value),
+            "val": f"{at.number_input(key='w_val').value:g}"}
+
+
+def test_training_settings_survive_every_walk_through_the_pages_and_equal_the_link(data_dir):
+    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
+    at.query_params.update(SETTINGS_LINK)
+    at.run()
+    # Train and Compare show the same settings widgets; each page's own are new widgets to Streamlit.
+    for page in ("train", "compare", "train", "build", "compare", "draw", "train", "class", "compare", "compare"):
+        at.switch_page(f"app_pages/{page}_page.py").run()
+        assert not at.exception, at.exception
+        assert {key: at.query_params[key] for key in SETTINGS_LINK} == SETTINGS_LINK, page
+        if page in ("train", "compare"):
+            assert shown_settings(at) == SETTINGS_LINK, page
+    at.number_input(key="w_epochs").set_value(9).run()  # changed on Compare: Train and the link follow
+    at.switch_page("app_pages/train_page.py").run()
+    assert at.query_params["epochs"] == "9" and shown_settings(at)["epochs"] == "9"
+
+
+def test_a_refused_training_setting_is_explained_and_the_kept_one_is_shown():
+    at = run_app()
+    at.switch_page("app_pages/train_page.py").run()
+    at.number_input(key="w_train_size").set_value(50).run()  # fewer than a validation split and a few batches
+    assert not at.exception
+    assert "train_size" in at.error[0].value and "last valid ones are kept" in at.error[0].value
+    assert at.number_input(key="w_train_size").value == 0 and at.query_params["digits"] == "0"
+    at.run()
+    assert not at.error  # said once, not on every rerun
+
+
 def test_a_skip_connection_explains_why_sequential_cannot_express_it():
     at = run_app()
     at.checkbox(key="w_skip").check().run()
