@@ -116,10 +116,10 @@ class LayerSpec:
     """
 
     kind: str = "dense"  # one of LAYER_KINDS
-    units: int = 128  # dense: number of units; conv2d: number of filters
-    activation: str = "relu"  # dense and conv2d
-    rate: float = 0.2  # dropout: fraction of inputs set to zero while training
-    kernel_size: int = 3  # conv2d: kernel side; maxpool2d: pool side
+    units: int = LAYER_FIELD_DEFAULTS["units"]  # dense: number of units; conv2d: number of filters
+    activation: str = LAYER_FIELD_DEFAULTS["activation"]  # dense and conv2d
+    rate: float = LAYER_FIELD_DEFAULTS["rate"]  # dropout: fraction of inputs set to zero while training
+    kernel_size: int = LAYER_FIELD_DEFAULTS["kernel_size"]  # conv2d: kernel side; maxpool2d: pool side
 
     def __post_init__(self) -> None:
         # Fields a kind does not use take their defaults, so equal layers compare equal.
