@@ -73,8 +73,8 @@ def _preset_id(spec: ModelSpec) -> str:
 
 
 def _preset_title(preset_id: str) -> str:
-    _ = session.gettext()
-    return _(PRESETS[preset_id].title if preset_id in PRESETS else OWN_EDITS_TITLE)
+    """The preset box's title for a choice, untranslated."""
+    return PRESETS[preset_id].title if preset_id in PRESETS else OWN_EDITS_TITLE
 
 
 def _apply_preset() -> None:
@@ -213,7 +213,7 @@ def network_editor() -> ModelSpec:
     st.session_state[session.SPEC] = new_spec
     st.session_state["w_preset"] = _preset_id(new_spec)
     preset_slot.selectbox(_("Start from a preset"), [*PRESETS, OWN_EDITS], key="w_preset", on_change=_apply_preset,
-                          format_func=_preset_title,
+                          format_func=lambda choice: _(_preset_title(choice)),
                           help=_("The reference MLP is the network of the well-known article."))
     return new_spec
 
