@@ -5,6 +5,7 @@ import streamlit as st
 from app_pages import class_runs_view, collection_view, session, views
 from kerasways import charts
 from kerasways.collection import read_npz, to_npz_bytes, to_png_zip_bytes
+from kerasways.compare import AccuracyGap, Transfer, accuracy_gap
 from kerasways.store import NotAuthorised, StoreUnavailable, teacher_controls_available, teacher_key_matches, writer_id
 
 GALLERY_PER_DIGIT = 24
@@ -65,18 +66,17 @@ def show_gallery(counts) -> None:
     st.caption(_("Newest {count} of each digit, as the network sees them (28×28).").format(count=GALLERY_PER_DIGIT))
 
 
-def gap_text(mnist: float, ours: float) -> str:
+def gap_text(gap: AccuracyGap) -> str:
     """What the gap between MNIST's test accuracy and ours means, in a sentence or two."""
-    gap = (mnist - ours) * 100
-    if gap > 5:
+    if gap.transfer is Transfer.WORSE:
         return _("It reads our digits {gap} points worse than MNIST's. MNIST's test digits come from the same "
                  "kind of writers, pens and scanning as its training digits; ours are drawn with a mouse or a finger "
                  "by new writers. The gap is how much of its skill does not carry over: training with our digits "
-                 "(page 2) is the way to close it.").format(gap=f"{gap:.0f}")
-    if gap < -5:
+                 "(page 2) is the way to close it.").format(gap=f"{-gap.points:.0f}")
+    if gap.transfer is Transfer.BETTER:
         return _("It reads our digits {gap} points better than MNIST's: our drawings may be clearer than "
                  "MNIST's hardest test digits, or there are too few of them yet for a fair figure.").format(
-            gap=f"{-gap:.0f}")
+            gap=f"{gap.points:.0f}")
     return _("About as well as MNIST's test digits: its skill carries over to our handwriting.")
 
 
@@ -98,14 +98,14 @@ def show_runs(data, data_key) -> None:
         with st.container(border=True):
             st.markdown(f"**{session.message(run.title())}**" + (
                 _(" · trained with our digits, so tested on the held-out writers only") if held_out else ""))
+            gap = accuracy_gap(run.accuracy, evaluation.accuracy)
             numbers, chart = st.columns([2, 3])
             numbers.metric(_("MNIST test digits"), f"{run.accuracy:.1%}")
             numbers.metric(_("Our digits"), f"{evaluation.accuracy:.1%}",
-                           delta=_("{points} points vs MNIST").format(
-                               points=f"{(evaluation.accuracy - run.accuracy) * 100:+.1f}"),
+                           delta=_("{points} points vs MNIST").format(points=f"{gap.points:+.1f}"),
                            help=_("{count} drawings").format(count=evaluation.count))
             with numbers:
-                st.caption(gap_text(run.accuracy, evaluation.accuracy))
+                st.caption(gap_text(gap))
             views.show_chart(charts.confusion_heatmap(evaluation.confusion, lang), chart)
 
 

@@ -8,7 +8,7 @@ import streamlit as st
 from app_pages import session, views, widgets
 from kerasways import charts
 from kerasways.codegen import model_source
-from kerasways.compare import mark_differences, max_abs_difference, mean_and_std
+from kerasways.compare import mark_differences, same_seed_check, seed_spread
 from kerasways.engine import TrainingRequest
 from kerasways.formats import percent
 from kerasways.spec import STYLES, supported_styles, total_params
@@ -100,42 +100,28 @@ def results(runs) -> None:
             for run in good]
     st.table(pd.DataFrame(rows).set_index(_("Way")))
 
-    first_seed = min(run.spec.seed for run in good)
-    same_seed = [run for run in good if run.spec.seed == first_seed]
-    if len(same_seed) > 1:
-        reference = same_seed[0]
-        loss_gap = max(max_abs_difference(reference.result.history.batch_loss, run.result.history.batch_loss)
-                       for run in same_seed[1:])
-        weight_gap = max(max_abs_difference(reference.result.weights, run.result.weights) for run in same_seed[1:])
-        accuracy_gap = max(abs(reference.result.evaluation.accuracy - run.result.evaluation.accuracy)
-                           for run in same_seed[1:])
-        verdict = _("identical") if loss_gap == weight_gap == accuracy_gap == 0 else _("not identical")
+    check = same_seed_check(good)
+    if check is not None:
         st.markdown(_(
             "**Same seed ({seed}) → {verdict}.** Largest difference between the ways: "
             "every batch's loss **{loss_gap}**, final weights **{weight_gap}**, "
             "test accuracy **{accuracy_gap}**. The three ways build the same layers in the same order, so "
             "Keras draws the same initial weights and the loop takes the same steps: the way you write a "
             "model does not change what it learns."
-        ).format(seed=first_seed, verdict=verdict, loss_gap=f"{loss_gap:g}", weight_gap=f"{weight_gap:g}",
-                 accuracy_gap=f"{accuracy_gap:g}"))
-    seeds = sorted({run.spec.seed for run in good})
-    if len(seeds) > 1:
-        spread_rows, means = [], []
-        for style in STYLES:
-            values = [run.result.evaluation.accuracy for run in good if run.style == style]
-            if values:
-                mean, std = mean_and_std(values)
-                means.append(mean)
-                spread_rows.append({_("Way"): session.style_title(style), _("Runs"): len(values),
-                                    _("Test accuracy (mean ± std)"): f"{percent(mean, lang)} ± {percent(std, lang)}"})
-        st.table(pd.DataFrame(spread_rows).set_index(_("Way")))
-        all_accuracies = [run.result.evaluation.accuracy for run in good]
+        ).format(seed=check.seed, verdict=_("identical") if check.identical else _("not identical"),
+                 loss_gap=f"{check.loss_gap:g}", weight_gap=f"{check.weight_gap:g}",
+                 accuracy_gap=f"{check.accuracy_gap:g}"))
+    spread = seed_spread(good, STYLES)
+    if spread is not None:
+        st.table(pd.DataFrame([
+            {_("Way"): session.style_title(way.style), _("Runs"): way.runs,
+             _("Test accuracy (mean ± std)"): f"{percent(way.mean, lang)} ± {percent(way.std, lang)}"}
+            for way in spread.ways]).set_index(_("Way")))
         st.markdown(_(
             "Across seeds, test accuracy ranges over **{range}**; the "
             "means of the ways differ by **{gap}**. Differences like the article's "
             "Table 1 come from the seed (initial weights and shuffling), not from the way the model is written."
-        ).format(range=percent(max(all_accuracies) - min(all_accuracies), lang),
-                 gap=percent(max(means) - min(means), lang)))
+        ).format(range=percent(spread.accuracy_range, lang), gap=percent(spread.means_gap, lang)))
 
 
 if group:

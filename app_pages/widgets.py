@@ -1,11 +1,15 @@
 """Input widgets shared by pages: the way, the network editor and the training settings.
 
-Streamlit forgets a widget's value when its page is not shown, so every widget here is
-seeded from the canonical value in session state and writes its result back to it.
+The canonical values live in session state outside any widget (`session.SPEC`, `STYLE`,
+`CONFIG`), and the share link is written from them. Streamlit forgets a widget's value when its
+page is not shown, and two pages showing a widget under the same key show two different widgets
+(a widget's identity includes its page): so every widget here is seeded from the canonical value
+and writes its result back to it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import streamlit as st
@@ -18,6 +22,7 @@ from kerasways.spec import (
     BATCH_SIZE_RANGE,
     DEFAULT_LEARNING_RATES,
     EPOCHS_RANGE,
+    LAYER_DEFAULTS,
     LAYER_TITLES,
     LEARNING_RATE_RANGE,
     OPTIMIZERS,
@@ -26,20 +31,25 @@ from kerasways.spec import (
     STYLE_TITLES,
     STYLES,
     TRAIN_SIZE_RANGE,
+    USED_FIELDS,
     VALIDATION_SPLIT_RANGE,
     LayerSpec,
     ModelSpec,
     TrainConfig,
+    preset_of,
 )
 
 EDITOR_VERSION = "layer_editor_version"
 EDITOR_BASE = "layer_editor_base"  # the editor shows its edits on top of these layers
-CUSTOM = N_("(your own edits)")
+OWN_EDITS = "own-edits"  # the preset box's choice for a network that is no preset
+OWN_EDITS_TITLE = N_("(your own edits)")
 KIND_BY_TITLE = {title: kind for kind, title in LAYER_TITLES.items()}
 # The editor's column names stay English (its edits are stored under them, so switching the
 # language keeps them); the headers shown are translated through `label`.
 COLUMNS = {"layer": N_("Layer"), "size": N_("Units / filters"), "activation": N_("Activation"),
            "rate": N_("Dropout rate"), "kernel": N_("Kernel / pool")}
+FIELD_TYPES = {"units": int, "activation": str, "rate": float, "kernel_size": int}
+COLUMN_FIELDS = {"size": "units", "activation": "activation", "rate": "rate", "kernel": "kernel_size"}  # → LayerSpec
 
 
 def _seeded(key: str, value) -> None:
@@ -57,23 +67,28 @@ def style_picker() -> str:
     return chosen
 
 
-def _preset_name(spec: ModelSpec) -> str:
-    for name, preset in PRESETS.items():
-        if preset.architecture == spec.architecture:
-            return name
-    return CUSTOM
+def _preset_id(spec: ModelSpec) -> str:
+    preset = preset_of(spec)
+    return preset.id if preset else OWN_EDITS
+
+
+def _preset_title(preset_id: str) -> str:
+    """The preset box's title for a choice, untranslated."""
+    return PRESETS[preset_id].title if preset_id in PRESETS else OWN_EDITS_TITLE
 
 
 def _apply_preset() -> None:
-    name = st.session_state["w_preset"]
-    if name in PRESETS:
-        preset = PRESETS[name]
-        st.session_state[session.SPEC] = session.spec().replace(layers=preset.layers, topology=preset.topology,
-                                                                **dict(preset.augmentation))
-        reset_editor(preset.layers)
-        st.session_state["w_skip"] = preset.topology == "skip"
-        for name, value in preset.augmentation:
-            st.session_state[f"w_{name}"] = value
+    preset = PRESETS.get(st.session_state["w_preset"])
+    if preset is None:  # "(your own edits)" names the network as it is: nothing to apply
+        return
+    spec = preset.applied_to(session.spec())
+    st.session_state[session.SPEC] = spec
+    reset_editor(spec.layers)
+    # The widgets already on the page would otherwise build the old skip and augmentation back in.
+    st.session_state["w_skip"] = spec.topology == "skip"
+    st.session_state["w_augment"] = spec.augment
+    for name in AUGMENTATION_RANGES:
+        st.session_state[f"w_{name}"] = getattr(spec, name)
 
 
 def reset_editor(layers: tuple[LayerSpec, ...]) -> None:
@@ -95,10 +110,8 @@ def _layers_frame(layers: tuple[LayerSpec, ...]):
         [
             {
                 COLUMNS["layer"]: LAYER_TITLES[layer.kind],
-                COLUMNS["size"]: layer.units if layer.kind in ("dense", "conv2d") else None,
-                COLUMNS["activation"]: layer.activation if layer.kind in ("dense", "conv2d") else None,
-                COLUMNS["rate"]: layer.rate if layer.kind == "dropout" else None,
-                COLUMNS["kernel"]: layer.kernel_size if layer.kind in ("conv2d", "maxpool2d") else None,
+                **{COLUMNS[column]: getattr(layer, field) if field in USED_FIELDS[layer.kind] else None
+                   for column, field in COLUMN_FIELDS.items()},
             }
             for layer in layers
         ],
@@ -127,21 +140,11 @@ def layers_from_frame(frame) -> tuple[LayerSpec, ...]:
         if title not in KIND_BY_TITLE:
             raise ValueError(f"layers[{index}].kind: expected one of {', '.join(KIND_BY_TITLE)}; received {title!r}")
         kind = KIND_BY_TITLE[title]
-        defaults = LayerSpec(kind)
-        if kind == "conv2d":
-            defaults = LayerSpec(kind, units=16)
-        if kind == "maxpool2d":
-            defaults = LayerSpec(kind, kernel_size=2)
         values = {}
-        if _present(row.get(COLUMNS["size"])):
-            values["units"] = int(row[COLUMNS["size"]])
-        if _present(row.get(COLUMNS["activation"])):
-            values["activation"] = row[COLUMNS["activation"]]
-        if _present(row.get(COLUMNS["rate"])):
-            values["rate"] = float(row[COLUMNS["rate"]])
-        if _present(row.get(COLUMNS["kernel"])):
-            values["kernel_size"] = int(row[COLUMNS["kernel"]])
-        layers.append(LayerSpec(**{**defaults.__dict__, **values}))
+        for column, field in COLUMN_FIELDS.items():
+            if field in USED_FIELDS[kind] and _present(row.get(COLUMNS[column])):
+                values[field] = FIELD_TYPES[field](row[COLUMNS[column]])
+        layers.append(dataclasses.replace(LAYER_DEFAULTS[kind], **values))
     return tuple(layers)
 
 
@@ -155,10 +158,8 @@ def network_editor() -> ModelSpec:
     """
     _ = session.gettext()
     spec = session.spec()
-    presets = [*PRESETS, CUSTOM]
-    st.session_state["w_preset"] = _preset_name(spec)
-    st.selectbox(_("Start from a preset"), presets, key="w_preset", on_change=_apply_preset, format_func=_,
-                 help=_("The reference MLP is the network of the well-known article."))
+    # The box names the network the widgets below make, so it is drawn once they have made it.
+    preset_slot = st.empty()
     version = st.session_state.get(EDITOR_VERSION, 0)
     if f"w_layers_{version}" not in st.session_state and st.session_state.get(EDITOR_BASE) != spec.layers:
         # New session, or the page was left (Streamlit then drops the editor's edits).
@@ -208,8 +209,12 @@ def network_editor() -> ModelSpec:
     except (ValueError, TypeError) as error:
         st.error(_("That network can't be built, so the last valid one is kept. {error}").format(
             error=session.message(error)), icon=":material/warning:")
-        return spec
+        new_spec = spec
     st.session_state[session.SPEC] = new_spec
+    st.session_state["w_preset"] = _preset_id(new_spec)
+    preset_slot.selectbox(_("Start from a preset"), [*PRESETS, OWN_EDITS], key="w_preset", on_change=_apply_preset,
+                          format_func=lambda choice: _(_preset_title(choice)),
+                          help=_("The reference MLP is the network of the well-known article."))
     return new_spec
 
 
@@ -239,39 +244,54 @@ def augmentation_settings(spec: ModelSpec) -> dict:
     return values
 
 
-def train_settings(disabled: bool = False, key_prefix: str = "w") -> TrainConfig:
+# The training-settings widgets by key, with the TrainConfig field each one sets. The Train and
+# Compare pages both show them under these keys.
+SETTING_FIELDS = {"w_epochs": ("epochs", int), "w_batch": ("batch_size", int), "w_train_size": ("train_size", int),
+                  "w_val": ("validation_split", float)}
+REFUSED_SETTINGS = "refused_settings"  # why the last change of the settings was refused, said once
+
+
+def _take_settings() -> None:
+    """The settings widgets' values become the session's TrainConfig, or are refused with a reason."""
+    config = session.config()
+    try:
+        st.session_state[session.CONFIG] = TrainConfig(**{
+            field: kind(st.session_state.get(key, getattr(config, field)))
+            for key, (field, kind) in SETTING_FIELDS.items()})
+    except ValueError as error:
+        st.session_state[REFUSED_SETTINGS] = error
+
+
+def train_settings(disabled: bool = False) -> TrainConfig:
     """Epochs, batch size, number of digits and validation split; returns the valid TrainConfig.
+
+    The settings are the session's `TrainConfig` (which the share link carries), never the
+    widgets' own state: each widget shows it when drawn and changes it when changed. A change
+    that makes no valid TrainConfig is refused with the reason, and the widgets show the kept one.
 
     Args:
         disabled: show the values without letting them change (while a training runs).
-        key_prefix: widget keys start with it; pages that show the settings twice use their own.
     """
     _ = session.gettext()
     config = session.config()
+    for key, (field, kind) in SETTING_FIELDS.items():
+        st.session_state[key] = kind(getattr(config, field))
     col_epochs, col_batch, col_size, col_val = st.columns(4)
-    keys = {name: f"{key_prefix}_{name}" for name in ("epochs", "batch", "train_size", "val")}
-    _seeded(keys["epochs"], config.epochs)
-    epochs = col_epochs.number_input(_("Epochs"), min_value=EPOCHS_RANGE[0], max_value=EPOCHS_RANGE[1], step=1,
-                                     key=keys["epochs"], disabled=disabled)
-    _seeded(keys["batch"], config.batch_size)
-    batch = col_batch.number_input(_("Batch size"), min_value=BATCH_SIZE_RANGE[0], max_value=BATCH_SIZE_RANGE[1],
-                                   step=1, key=keys["batch"], disabled=disabled,
-                                   help=_("Digits per optimizer step; the article used 32."))
-    _seeded(keys["train_size"], config.train_size)
-    size = col_size.number_input(_("Training digits (0 = all)"), min_value=TRAIN_SIZE_RANGE[0],
-                                 max_value=TRAIN_SIZE_RANGE[1], step=500, key=keys["train_size"], disabled=disabled)
-    _seeded(keys["val"], config.validation_split)
-    val = col_val.number_input(_("Validation split"), min_value=VALIDATION_SPLIT_RANGE[0],
-                               max_value=VALIDATION_SPLIT_RANGE[1], step=0.05, format="%.2f",
-                               key=keys["val"], disabled=disabled,
-                               help=_("The last part of the training digits, held out to watch for overfitting. "
-                                      "0: no validation."))
-    try:
-        new_config = TrainConfig(epochs=int(epochs), batch_size=int(batch), train_size=int(size),
-                                 validation_split=float(val))
-    except ValueError as error:
+    col_epochs.number_input(_("Epochs"), min_value=EPOCHS_RANGE[0], max_value=EPOCHS_RANGE[1], step=1,
+                            key="w_epochs", disabled=disabled, on_change=_take_settings)
+    col_batch.number_input(_("Batch size"), min_value=BATCH_SIZE_RANGE[0], max_value=BATCH_SIZE_RANGE[1], step=1,
+                           key="w_batch", disabled=disabled, on_change=_take_settings,
+                           help=_("Digits per optimizer step; the article used 32."))
+    col_size.number_input(_("Training digits (0 = all)"), min_value=TRAIN_SIZE_RANGE[0],
+                          max_value=TRAIN_SIZE_RANGE[1], step=500, key="w_train_size", disabled=disabled,
+                          on_change=_take_settings)
+    col_val.number_input(_("Validation split"), min_value=VALIDATION_SPLIT_RANGE[0],
+                         max_value=VALIDATION_SPLIT_RANGE[1], step=0.05, format="%.2f", key="w_val",
+                         disabled=disabled, on_change=_take_settings,
+                         help=_("The last part of the training digits, held out to watch for overfitting. "
+                                "0: no validation."))
+    refused = st.session_state.pop(REFUSED_SETTINGS, None)
+    if refused is not None:
         st.error(_("Those settings can't be used, so the last valid ones are kept. {error}").format(
-            error=session.message(error)), icon=":material/warning:")
-        return config
-    st.session_state[session.CONFIG] = new_config
-    return new_config
+            error=session.message(refused)), icon=":material/warning:")
+    return config

@@ -100,7 +100,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=1, help="epochs per training (default 1)")
     parser.add_argument("--runs", type=int, default=3, help="runs of a and b per network (default 3)")
-    parser.add_argument("--only", action="append", default=[], help="measure only presets whose name starts so")
+    parser.add_argument("--only", action="append", default=[], help="measure only presets whose id or title starts so")
     parser.add_argument("--spec", action="append", default=[], help="also measure this ModelSpec (module:NAME)")
     parser.add_argument("--profile", action="store_true", help="also show where a step's time goes, by kernel kind")
     args = parser.parse_args()
@@ -120,8 +120,9 @@ def main() -> None:
     from kerasways.spec import PRESETS, TrainConfig, supported_styles
     from kerasways.training import train
 
-    networks = {name: spec for name, spec in PRESETS.items()
-                if not args.only or any(name.startswith(prefix) for prefix in args.only)}
+    networks = {preset.title: preset.spec for preset in PRESETS.values()
+                if not args.only or any(name.startswith(prefix) for prefix in args.only
+                                        for name in (preset.id, preset.title))}
     networks.update({reference: load_spec(reference) for reference in args.spec})
 
     loaded = load_mnist()

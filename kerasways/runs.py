@@ -36,10 +36,10 @@ from kerasways.spec import (
     DRAWING_NETWORK,
     DRAWING_TRAINING,
     NUM_CLASSES,
-    PRESETS,
     STYLE_TITLES,
     ModelSpec,
     TrainConfig,
+    preset_of,
 )
 
 # A finished run stays on the server this long after it ended, so a reload (or the share link of
@@ -60,17 +60,20 @@ DRAWING_REQUEST = TrainingRequest(DRAWING_NETWORK, "functional", DRAWING_TRAININ
 DRAWING_EXPECTED_SECONDS = 30
 
 
-# The names network_name gives, marked for translation (a preset's name up to " (").
-NETWORK_NAMES = (N_("Reference MLP"), N_("MLP with dropout"), N_("Small CNN"), N_("MLP with a skip connection"),
-                 N_("CNN for drawings"), N_("Your network"))
+YOUR_NETWORK = N_("Your network")  # the name of a run whose network is no preset
 
 
 def network_name(spec: ModelSpec) -> str:
-    """The preset's short name ("Small CNN"), or "Your network" for the user's own layers."""
-    for name, preset in PRESETS.items():
-        if preset.architecture == spec.architecture:
-            return name.split(" (")[0]
-    return N_("Your network")
+    """What a run of `spec` is called, in the source language (pages translate it).
+
+    Args:
+        spec: the run's network.
+
+    Returns:
+        The short title of its preset (e.g. "Small CNN"), or "Your network" for the user's own.
+    """
+    preset = preset_of(spec)
+    return preset.short_title if preset else YOUR_NETWORK
 
 
 def _finite_or_none(value) -> float | None:

@@ -179,10 +179,10 @@ class LayerSpec:
     """
 
     kind: str = "dense"  # one of LAYER_KINDS
-    units: int = 128  # dense: number of units; conv2d: number of filters
-    activation: str = "relu"  # dense and conv2d
-    rate: float = 0.2  # dropout: fraction of inputs set to zero while training
-    kernel_size: int = 3  # conv2d: kernel side; maxpool2d: pool side
+    units: int = LAYER_FIELD_DEFAULTS["units"]  # dense: number of units; conv2d: number of filters
+    activation: str = LAYER_FIELD_DEFAULTS["activation"]  # dense and conv2d
+    rate: float = LAYER_FIELD_DEFAULTS["rate"]  # dropout: fraction of inputs set to zero while training
+    kernel_size: int = LAYER_FIELD_DEFAULTS["kernel_size"]  # conv2d: kernel side; maxpool2d: pool side
 
     def __post_init__(self) -> None:
         # Fields a kind does not use take their defaults, so equal layers compare equal.
@@ -221,6 +221,17 @@ class LayerSpec:
         if self.kind == "dropout":
             return f"Dropout({self.rate:g})"
         return "Flatten"
+
+
+# A new layer of each kind, before the user sets its values: the layer editor fills a cell left
+# empty from here. Each kind starts small and common (a 16-filter convolution, a 2×2 pool).
+LAYER_DEFAULTS = {
+    "dense": LayerSpec("dense"),
+    "dropout": LayerSpec("dropout"),
+    "conv2d": LayerSpec("conv2d", units=16),
+    "maxpool2d": LayerSpec("maxpool2d", kernel_size=2),
+    "flatten": LayerSpec("flatten"),
+}
 
 
 LAYER_ROLES = ("channels", "augment", "layer", "merge", "output")
@@ -487,35 +498,6 @@ def total_params(spec: ModelSpec) -> int:
     return sum(layer.params for layer in resolve_layers(spec))
 
 
-PRESETS: dict[str, ModelSpec] = {
-    N_("Reference MLP (the article's network)"): ModelSpec(),
-    N_("MLP with dropout"): ModelSpec(
-        layers=(
-            LayerSpec("dense", units=256, activation="relu"),
-            LayerSpec("dropout", rate=0.2),
-            LayerSpec("dense", units=128, activation="relu"),
-            LayerSpec("dropout", rate=0.2),
-        )
-    ),
-    N_("Small CNN"): ModelSpec(
-        layers=(
-            LayerSpec("conv2d", units=16, kernel_size=3, activation="relu"),
-            LayerSpec("maxpool2d", kernel_size=2),
-            LayerSpec("conv2d", units=32, kernel_size=3, activation="relu"),
-            LayerSpec("maxpool2d", kernel_size=2),
-            LayerSpec("flatten"),
-            LayerSpec("dropout", rate=0.25),
-        )
-    ),
-    N_("MLP with a skip connection"): ModelSpec(
-        layers=(
-            LayerSpec("dense", units=128, activation="relu"),
-            LayerSpec("dense", units=64, activation="relu"),
-        ),
-        topology="skip",
-    ),
-}
-
 # The network the Draw page trains for reading drawings. Drawings differ from MNIST's scans
 # (slant, proportions, pens, European 1s, 4s and 7s): convolutions find strokes wherever they
 # are, and mild augmentation shows each digit turned, slanted, stretched and moved while
@@ -538,4 +520,77 @@ DRAWING_NETWORK = ModelSpec(
     augment=True,
 )
 DRAWING_TRAINING = TrainConfig(epochs=30, batch_size=64)
-PRESETS[N_("CNN for drawings (augmented)")] = DRAWING_NETWORK
+
+# The ModelSpec fields that make up an architecture (see ModelSpec.architecture): a preset sets
+# all of them and keeps the optimizer, learning rate and seed the user chose.
+ARCHITECTURE_FIELDS = ("layers", "topology", "augment", *AUGMENTATION_RANGES)
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A network to start from, known by an id that never changes.
+
+    Titles are translated and may be reworded; code, tests and stored choices refer to a
+    preset by its `id`.
+    """
+
+    id: str  # stable, e.g. "reference-mlp"
+    title: str  # shown in the preset box, marked for translation
+    spec: ModelSpec
+    short_title: str  # names the runs of this network, e.g. "Small CNN · Functional API · seed 42"
+
+    def applied_to(self, spec: ModelSpec) -> ModelSpec:
+        """`spec` with this preset's whole architecture (layers, skip connection, augmentation).
+
+        Args:
+            spec: the current network; its optimizer, learning rate and seed are kept.
+
+        Returns:
+            The new network, whose `preset_of` is this preset.
+        """
+        return spec.replace(**{name: getattr(self.spec, name) for name in ARCHITECTURE_FIELDS})
+
+
+_PRESET_TABLE = (
+    Preset("reference-mlp", N_("Reference MLP (the article's network)"), ModelSpec(), N_("Reference MLP")),
+    Preset("mlp-dropout", N_("MLP with dropout"), ModelSpec(
+        layers=(
+            LayerSpec("dense", units=256, activation="relu"),
+            LayerSpec("dropout", rate=0.2),
+            LayerSpec("dense", units=128, activation="relu"),
+            LayerSpec("dropout", rate=0.2),
+        )
+    ), N_("MLP with dropout")),
+    Preset("small-cnn", N_("Small CNN"), ModelSpec(
+        layers=(
+            LayerSpec("conv2d", units=16, kernel_size=3, activation="relu"),
+            LayerSpec("maxpool2d", kernel_size=2),
+            LayerSpec("conv2d", units=32, kernel_size=3, activation="relu"),
+            LayerSpec("maxpool2d", kernel_size=2),
+            LayerSpec("flatten"),
+            LayerSpec("dropout", rate=0.25),
+        )
+    ), N_("Small CNN")),
+    Preset("mlp-skip", N_("MLP with a skip connection"), ModelSpec(
+        layers=(
+            LayerSpec("dense", units=128, activation="relu"),
+            LayerSpec("dense", units=64, activation="relu"),
+        ),
+        topology="skip",
+    ), N_("MLP with a skip connection")),
+    Preset("drawing-cnn", N_("CNN for drawings (augmented)"), DRAWING_NETWORK, N_("CNN for drawings")),
+)
+# By id, in the order the preset box offers them.
+PRESETS: dict[str, Preset] = {preset.id: preset for preset in _PRESET_TABLE}
+
+
+def preset_of(spec: ModelSpec) -> Preset | None:
+    """The preset whose architecture `spec` has (whatever its optimizer, learning rate or seed).
+
+    Args:
+        spec: any valid network.
+
+    Returns:
+        The first such preset, or None for a network of the user's own.
+    """
+    return next((preset for preset in PRESETS.values() if preset.spec.architecture == spec.architecture), None)

@@ -33,11 +33,89 @@ def test_switching_the_way_changes_the_code_shown():
 
 def test_choosing_a_preset_rebuilds_the_code_and_the_layer_table():
     at = app_test()
-    at.selectbox(key="w_preset").set_value("Small CNN").run()
+    at.selectbox(key="w_preset").set_value("small-cnn").run()
     assert not at.exception
     assert "layers.Conv2D(16, 3" in shown_code(at)
     table = at.dataframe[-1].value
     assert list(table["Type"])[:2] == ["Reshape", "Conv2D"]
+
+
+def shown_preset(at: AppTest) -> str:
+    """The preset box as the reader sees it (its options are the titles, its value a preset id)."""
+    box = at.selectbox(key="w_preset")
+    return box.options[box.index]
+
+
+def test_a_preset_sets_its_whole_architecture_augmentation_included():
+    at = app_test()
+    at.selectbox(key="w_preset").set_value("drawing-cnn").run()
+    assert not at.exception
+    assert "layers.RandomRotation(" in shown_code(at) and "layers.Conv2D(32, 3" in shown_code(at)
+    assert at.checkbox(key="w_augment").value
+    assert shown_preset(at) == "CNN for drawings (augmented)"  # not "(your own edits)"
+    assert at.query_params["aug"] == "0.03_0.1_0.1_0.05"
+    at.selectbox(key="w_preset").set_value("small-cnn").run()
+    assert "Random" not in shown_code(at) and "layers.Conv2D(16, 3" in shown_code(at)
+    assert not at.checkbox(key="w_augment").value
+    assert shown_preset(at) == "Small CNN"
+    assert at.query_params["aug"] == "0"
+
+
+def test_a_preset_keeps_the_optimizer_rate_and_seed_and_own_edits_say_so():
+    at = app_test()
+    at.number_input(key="w_seed").set_value(7).run()
+    at.selectbox(key="w_optimizer").set_value("sgd").run()
+    at.selectbox(key="w_preset").set_value("mlp-skip").run()
+    assert at.checkbox(key="w_skip").value and shown_preset(at) == "MLP with a skip connection"
+    assert (at.query_params["seed"], at.query_params["opt"], at.query_params["skip"]) == ("7", "sgd", "1")
+    at.checkbox(key="w_augment").check().run()  # an edit of the preset's architecture
+    assert shown_preset(at) == "(your own edits)"
+
+
+def test_a_new_row_in_the_layer_editor_takes_its_kinds_defaults():
+    import pandas as pd
+
+    from app_pages.widgets import COLUMNS, layers_from_frame
+    from kerasways.spec import LAYER_DEFAULTS, LAYER_TITLES, LayerSpec
+
+    rows = [{COLUMNS["layer"]: LAYER_TITLES[kind]} for kind in LAYER_DEFAULTS]
+    assert layers_from_frame(pd.DataFrame(rows)) == tuple(LAYER_DEFAULTS.values())
+    typed = pd.DataFrame([{COLUMNS["layer"]: "Conv2D", COLUMNS["size"]: 8.0, COLUMNS["rate"]: 0.5}])
+    assert layers_from_frame(typed) == (LayerSpec("conv2d", units=8, kernel_size=LAYER_DEFAULTS["conv2d"].kernel_size),)
+
+
+SETTINGS_LINK = {"epochs": "7", "batch": "50", "val": "0.2"}
+
+
+def shown_settings(at: AppTest) -> dict:
+    """The training settings as the Train or Compare page shows them, written as the link writes them."""
+    return {"epochs": str(at.number_input(key="w_epochs").value), "batch": str(at.number_input(key="w_batch").value),
+            "val": f"{at.number_input(key='w_val').value:g}"}
+
+
+def test_training_settings_survive_every_walk_through_the_pages_and_equal_the_link(data_dir):
+    at = app_test(SETTINGS_LINK)
+    # Train and Compare show the same settings widgets; each page's own are new widgets to Streamlit.
+    for page in ("train", "compare", "train", "build", "compare", "draw", "train", "class", "compare", "compare"):
+        at.switch_page(f"app_pages/{page}_page.py").run()
+        assert not at.exception, at.exception
+        assert {key: at.query_params[key] for key in SETTINGS_LINK} == SETTINGS_LINK, page
+        if page in ("train", "compare"):
+            assert shown_settings(at) == SETTINGS_LINK, page
+    at.number_input(key="w_epochs").set_value(9).run()  # changed on Compare: Train and the link follow
+    at.switch_page("app_pages/train_page.py").run()
+    assert at.query_params["epochs"] == "9" and shown_settings(at)["epochs"] == "9"
+
+
+def test_a_refused_training_setting_is_explained_and_the_kept_one_is_shown():
+    at = app_test()
+    at.switch_page("app_pages/train_page.py").run()
+    at.number_input(key="w_train_size").set_value(50).run()  # fewer than a validation split and a few batches
+    assert not at.exception
+    assert "train_size" in at.error[0].value and "last valid ones are kept" in at.error[0].value
+    assert at.number_input(key="w_train_size").value == 0 and at.query_params["digits"] == "0"
+    at.run()
+    assert not at.error  # said once, not on every rerun
 
 
 def test_a_skip_connection_explains_why_sequential_cannot_express_it():
@@ -189,7 +267,7 @@ def test_every_run_however_started_reaches_the_draw_page_and_survives_a_reload()
     rerun_until(at, lambda at: any("Same seed" in md.value for md in at.markdown))
     # A second network in the same way does not replace the first: both stay choosable.
     at.switch_page("app_pages/build_page.py").run()
-    at.selectbox(key="w_preset").set_value("MLP with dropout").run()
+    at.selectbox(key="w_preset").set_value("mlp-dropout").run()
     at.switch_page("app_pages/train_page.py").run()
     at.button(key="start").click().run()
     rerun_until(at, lambda at: any(metric.label == "Test accuracy" for metric in at.metric))

@@ -128,7 +128,7 @@ def test_a_whole_lesson_in_chinese_train_draw_compare_class(data_dir, mnist):
 
 def test_switching_the_language_keeps_the_network_and_settings(data_dir):
     at = app_test()
-    at.selectbox(key="w_preset").set_value("Small CNN").run()
+    at.selectbox(key="w_preset").set_value("small-cnn").run()
     at.number_input(key="w_seed").set_value(7).run()
     assert at.title[0].value == "Three ways to build a Keras model"
     at.segmented_control(key="w_lang").set_value("zh").run()

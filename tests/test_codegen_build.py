@@ -10,13 +10,13 @@ from kerasways.codegen import model_source
 from kerasways.i18n import LANGUAGES, translator
 from kerasways.spec import DRAWING_NETWORK, PRESETS, STYLES, ModelSpec, supported_styles, total_params
 
-CASES = [(name, style) for name, spec in PRESETS.items() for style in supported_styles(spec)]
+CASES = [(preset.id, style) for preset in PRESETS.values() for style in supported_styles(preset.spec)]
 
 
 @pytest.mark.parametrize("lang", list(LANGUAGES))
 @pytest.mark.parametrize(("preset", "style"), CASES)
 def test_generated_model_has_the_spec_parameter_count(preset, style, lang):
-    spec = PRESETS[preset]
+    spec = PRESETS[preset].spec
     source = model_source(spec, style, lang)
     ast.parse(source)
     model = build_model(spec, style, lang)
@@ -26,7 +26,7 @@ def test_generated_model_has_the_spec_parameter_count(preset, style, lang):
 
 @pytest.mark.parametrize("preset", list(PRESETS))
 def test_same_seed_gives_identical_weights_and_predictions_in_every_way_and_language(preset):
-    spec = PRESETS[preset]
+    spec = PRESETS[preset].spec
     batch = np.random.default_rng(1).random((16, 28, 28)).astype("float32")
     models = {(style, lang): build_model(spec, style, lang) for style in supported_styles(spec) for lang in LANGUAGES}
     reference_style, reference = next(iter(models.items()))
@@ -46,7 +46,7 @@ def test_a_different_seed_gives_different_weights():
 
 
 @pytest.mark.parametrize("lang", list(LANGUAGES))
-@pytest.mark.parametrize("spec", [PRESETS["MLP with dropout"], DRAWING_NETWORK], ids=["dropout", "drawing"])
+@pytest.mark.parametrize("spec", [PRESETS["mlp-dropout"].spec, DRAWING_NETWORK], ids=["dropout", "drawing"])
 def test_the_three_sources_are_parallel(spec, lang):
     step_comments = {}
     for style in STYLES:
@@ -64,7 +64,7 @@ def test_the_three_sources_are_parallel(spec, lang):
 
 
 def test_sequential_refuses_a_skip_connection_with_a_reason():
-    spec = PRESETS["MLP with a skip connection"]
+    spec = PRESETS["mlp-skip"].spec
     with pytest.raises(ValueError, match="Sequential API cannot express"):
         model_source(spec, "sequential")
 
@@ -75,7 +75,7 @@ def test_unknown_style_is_refused():
 
 
 def test_the_skip_connection_is_wired_from_the_flattened_pixels_in_both_ways():
-    spec = PRESETS["MLP with a skip connection"].replace(augment=True)
+    spec = PRESETS["mlp-skip"].spec.replace(augment=True)
     functional = model_source(spec, "functional")
     subclassing = model_source(spec, "subclassing")
     assert "    pixels = layers.Flatten()(x)" in functional

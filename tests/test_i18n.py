@@ -190,7 +190,7 @@ def test_share_link_notes_are_translated_and_what_arrived_is_kept():
 
 @pytest.mark.parametrize("lang", [None, "en", "zh"])
 def test_the_share_link_carries_the_language(lang):
-    spec, config = PRESETS["Small CNN"], TrainConfig(epochs=3)
+    spec, config = PRESETS["small-cnn"].spec, TrainConfig(epochs=3)
     query = to_query(spec, "functional", config, lang)
     assert ("lang" in query) == (lang is not None)
     assert from_query(query) == (spec, "functional", config, [])
@@ -240,13 +240,13 @@ def _code_tokens(source):
     return kept
 
 
-CODE_CASES = [(name, style) for name, spec in {**PRESETS, "augmented MLP": ModelSpec(augment=True)}.items()
-              for style in supported_styles(spec)]
+CODE_SPECS = {**{preset.id: preset.spec for preset in PRESETS.values()}, "augmented MLP": ModelSpec(augment=True)}
+CODE_CASES = [(name, style) for name, spec in CODE_SPECS.items() for style in supported_styles(spec)]
 
 
 @pytest.mark.parametrize(("preset", "style"), CODE_CASES)
 def test_only_comments_docstrings_and_printed_text_change_with_the_language(preset, style):
-    spec = PRESETS.get(preset, ModelSpec(augment=True))
+    spec = CODE_SPECS[preset]
     config = TrainConfig(epochs=2, train_size=1000)
     english, chinese = script_source(spec, style, config), script_source(spec, style, config, "zh")
     assert english != chinese
@@ -276,7 +276,7 @@ def test_the_notebook_follows_the_language():
 @pytest.mark.parametrize("style", ["sequential", "subclassing"])
 def test_the_same_seed_trains_identically_in_both_languages(style, monkeypatch):
     data = load_mnist("bundled")
-    spec = ModelSpec(layers=PRESETS["MLP with dropout"].layers, seed=7)
+    spec = ModelSpec(layers=PRESETS["mlp-dropout"].spec.layers, seed=7)
     config = TrainConfig(epochs=1, batch_size=64, train_size=500)
     results = {}
     for lang in ("en", "zh"):

@@ -70,7 +70,7 @@ def test_streamed_progress_grows_one_history_and_no_validation_is_none():
 
 
 def test_runs_are_named_by_network():
-    assert network_name(PRESETS["Small CNN"].replace(seed=3, learning_rate=0.01)) == "Small CNN"
+    assert network_name(PRESETS["small-cnn"].spec.replace(seed=3, learning_rate=0.01)) == "Small CNN"
     assert network_name(ModelSpec(layers=())) == "Your network"
 
 
@@ -261,7 +261,7 @@ def test_before_is_the_closest_run_without_the_class_digits(hand):
     engine, registry = hand
     book = Book(registry)
     spec = ModelSpec(seed=3)
-    planned = [request(PRESETS["Small CNN"]), request(spec, "sequential"), request(spec, "functional"),
+    planned = [request(PRESETS["small-cnn"].spec), request(spec, "sequential"), request(spec, "functional"),
                request(spec.replace(seed=4), "functional")]
     runs = []
     for asked in planned:
@@ -270,7 +270,7 @@ def test_before_is_the_closest_run_without_the_class_digits(hand):
         engine.end(run.job, completed(2))
         runs.append(run)
     with_digits = []
-    for network in (spec, PRESETS["MLP with dropout"]):
+    for network in (spec, PRESETS["mlp-dropout"].spec):
         (run,) = book.submit([request(network, "functional", class_digits="the class's drawings")], owner="tab")
         engine.start(run.job)
         engine.end(run.job, completed(2))
@@ -376,7 +376,7 @@ def test_pause_or_stop_while_a_resumed_run_waits_for_a_worker_takes_effect_at_on
     wait_until(lambda: run.paused)
     losses = run.history.snapshot()[0]
     # Another student's long training holds the only worker, so the resumed part has to wait.
-    (busy,) = Book(registry).submit([request(PRESETS["Small CNN"], "sequential", TrainConfig(epochs=100))],
+    (busy,) = Book(registry).submit([request(PRESETS["small-cnn"].spec, "sequential", TrainConfig(epochs=100))],
                                     owner="other")
     wait_until(lambda: busy.state is RUNNING)
     try:

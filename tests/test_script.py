@@ -12,15 +12,15 @@ from kerasways.codegen import script_source
 from kerasways.i18n import translator
 from kerasways.spec import PRESETS, ModelSpec, TrainConfig
 
-SPECS = {**PRESETS, "MLP with augmentation": ModelSpec(augment=True)}
+SPECS = {**{preset.id: preset.spec for preset in PRESETS.values()}, "MLP with augmentation": ModelSpec(augment=True)}
 
 
-@pytest.mark.parametrize(("preset", "style", "lang"), [("Reference MLP (the article's network)", "sequential", "en"),
-                                                       ("Small CNN", "subclassing", "en"),
-                                                       ("MLP with a skip connection", "functional", "en"),
+@pytest.mark.parametrize(("preset", "style", "lang"), [("reference-mlp", "sequential", "en"),
+                                                       ("small-cnn", "subclassing", "en"),
+                                                       ("mlp-skip", "functional", "en"),
                                                        ("MLP with augmentation", "subclassing", "en"),
-                                                       ("Reference MLP (the article's network)", "sequential", "zh"),
-                                                       ("Small CNN", "functional", "zh"),
+                                                       ("reference-mlp", "sequential", "zh"),
+                                                       ("small-cnn", "functional", "zh"),
                                                        ("MLP with augmentation", "subclassing", "zh")])
 @pytest.mark.slow
 def test_downloaded_script_runs_offline_and_prints_test_accuracy(tmp_path, preset, style, lang):

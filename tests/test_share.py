@@ -29,9 +29,9 @@ CONFIGS = [TrainConfig(), TrainConfig(epochs=12, batch_size=128, train_size=3000
 
 @pytest.mark.parametrize("preset", list(PRESETS))
 def test_spec_to_url_to_spec_is_identity(preset):
-    for style in supported_styles(PRESETS[preset]):
+    for style in supported_styles(PRESETS[preset].spec):
         for config in CONFIGS:
-            spec = PRESETS[preset].replace(seed=7, optimizer="rmsprop", learning_rate=0.0025)
+            spec = PRESETS[preset].spec.replace(seed=7, optimizer="rmsprop", learning_rate=0.0025)
             assert from_query(to_query(spec, style, config)) == (spec, style, config, [])
 
 
@@ -171,7 +171,7 @@ def test_many_unknown_keys_are_counted_not_all_listed():
 
 
 def test_a_skip_link_with_the_sequential_way_opens_the_functional_way():
-    query = to_query(PRESETS["MLP with a skip connection"], "functional", TrainConfig())
+    query = to_query(PRESETS["mlp-skip"].spec, "functional", TrainConfig())
     spec, style, _, notes = from_query({**query, "way": "sequential"})
     assert spec.topology == "skip" and style == "functional"
     assert english(notes) == ["Way (way): the Sequential API cannot express a skip connection, so the Functional API "

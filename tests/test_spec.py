@@ -5,7 +5,19 @@ import pickle
 import pytest
 
 from kerasways.messages import InvalidValue
-from kerasways.spec import PRESETS, LayerSpec, ModelSpec, TrainConfig, resolve_layers, total_params
+from kerasways.runs import network_name
+from kerasways.spec import (
+    DRAWING_NETWORK,
+    LAYER_DEFAULTS,
+    LAYER_KINDS,
+    PRESETS,
+    LayerSpec,
+    ModelSpec,
+    TrainConfig,
+    preset_of,
+    resolve_layers,
+    total_params,
+)
 
 
 def test_default_spec_is_the_reference_network():
@@ -22,7 +34,7 @@ def test_default_spec_is_the_reference_network():
 
 
 def test_reshape_and_flatten_are_placed_where_needed():
-    classes = [layer.keras_class for layer in resolve_layers(PRESETS["Small CNN"])]
+    classes = [layer.keras_class for layer in resolve_layers(PRESETS["small-cnn"].spec)]
     assert classes[0] == "Reshape"
     assert classes.index("Flatten") > classes.index("Conv2D")
     assert classes[-1] == "Dense"
@@ -80,3 +92,45 @@ def test_a_refused_value_keeps_its_parts_and_survives_a_trip_between_processes(m
         assert (error.field, error.received, str(error.title)) == (field, received, title)
         assert str(error) == f"{field}: expected {error.expected}; received {received!r}"
         assert str(error.message) == f"{title}: expected {error.expected}; received {received!r}"
+
+
+def test_presets_are_known_by_ids_that_never_change():
+    # Code, tests and benchmarks name presets by these ids; a title may be reworded or translated.
+    assert list(PRESETS) == ["reference-mlp", "mlp-dropout", "small-cnn", "mlp-skip", "drawing-cnn"]
+    assert all(preset.id == key for key, preset in PRESETS.items())
+    assert PRESETS["reference-mlp"].spec == ModelSpec() and PRESETS["drawing-cnn"].spec == DRAWING_NETWORK
+
+
+@pytest.mark.parametrize("preset_id", list(PRESETS))
+def test_a_network_is_its_preset_whatever_its_optimizer_rate_and_seed(preset_id):
+    preset = PRESETS[preset_id]
+    assert preset_of(preset.spec.replace(seed=3, optimizer="sgd", learning_rate=0.05)) is preset
+    assert network_name(preset.spec.replace(seed=3)) == preset.short_title  # runs are named by the same table
+    changed = preset.spec.replace(layers=(*preset.spec.layers, LayerSpec("dense", units=11)))
+    assert preset_of(changed) is None and network_name(changed) == "Your network"
+
+
+def test_augmentation_is_part_of_a_presets_architecture():
+    assert preset_of(ModelSpec(augment=True)) is None
+    assert preset_of(DRAWING_NETWORK.replace(augment=False)) is None
+    assert preset_of(DRAWING_NETWORK.replace(augment_zoom=0.2)) is None
+
+
+def test_applying_a_preset_sets_its_whole_architecture_and_keeps_the_rest():
+    own = ModelSpec(seed=7, optimizer="rmsprop", learning_rate=0.002, topology="skip", augment=True,
+                    augment_zoom=0.3)
+    drawing = PRESETS["drawing-cnn"].applied_to(own)
+    assert drawing.augment and drawing.augmentation == DRAWING_NETWORK.augmentation
+    assert drawing.layers == DRAWING_NETWORK.layers and drawing.topology == "chain"
+    assert (drawing.seed, drawing.optimizer, drawing.learning_rate) == (7, "rmsprop", 0.002)
+    assert preset_of(drawing) is PRESETS["drawing-cnn"]
+    plain = PRESETS["small-cnn"].applied_to(drawing)
+    assert not plain.augment and preset_of(plain) is PRESETS["small-cnn"]
+
+
+@pytest.mark.parametrize("kind", LAYER_KINDS)
+def test_every_layer_kind_has_valid_defaults(kind):
+    layer = LAYER_DEFAULTS[kind]
+    assert layer.kind == kind
+    layer.validate(0)
+    assert ModelSpec(layers=(layer,)).layers == (layer,)  # a network of that one layer can be built

@@ -54,7 +54,7 @@ def test_epoch_batches_cover_every_digit_once_and_pad_the_last_batch():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("spec", [ModelSpec(), PRESETS["Small CNN"]], ids=["mlp-xla", "cnn-dropout-graph"])
+@pytest.mark.parametrize("spec", [ModelSpec(), PRESETS["small-cnn"].spec], ids=["mlp-xla", "cnn-dropout-graph"])
 def test_partial_last_batch_matches_a_plain_keras_step(mnist, spec):
     """One epoch of 50 digits at batch 32 (a full and a partial batch) equals two train_on_batch calls,
     on either engine, dropout's random masks included."""
@@ -101,7 +101,7 @@ def test_nan_loss_stops_with_a_clear_message_and_finite_weights(mnist):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", list(PRESETS))
 def test_same_seed_trains_bit_identically_in_every_way(mnist, name):
-    spec = PRESETS[name]
+    spec = PRESETS[name].spec
     config = TrainConfig(epochs=2, train_size=400)
     results = {style: train(spec, style, config, mnist) for style in supported_styles(spec)}
     losses = [result.history.batch_loss for result in results.values()]
@@ -115,10 +115,10 @@ def test_same_seed_trains_bit_identically_in_every_way(mnist, name):
 def test_networks_with_random_or_convolutional_layers_train_outside_xla():
     import keras
 
-    assert choose_engine(build_model(PRESETS["Reference MLP (the article's network)"], "sequential")) == ENGINE_XLA
-    assert choose_engine(build_model(PRESETS["MLP with a skip connection"], "subclassing")) == ENGINE_XLA
-    assert choose_engine(build_model(PRESETS["MLP with dropout"], "subclassing")) == ENGINE_GRAPH
-    assert choose_engine(build_model(PRESETS["Small CNN"], "functional")) == ENGINE_GRAPH
+    assert choose_engine(build_model(PRESETS["reference-mlp"].spec, "sequential")) == ENGINE_XLA
+    assert choose_engine(build_model(PRESETS["mlp-skip"].spec, "subclassing")) == ENGINE_XLA
+    assert choose_engine(build_model(PRESETS["mlp-dropout"].spec, "subclassing")) == ENGINE_GRAPH
+    assert choose_engine(build_model(PRESETS["small-cnn"].spec, "functional")) == ENGINE_GRAPH
     # A layer the rule has never heard of (here one that draws random numbers) is not sent to XLA.
     noisy = keras.Sequential([keras.Input((28, 28)), keras.layers.GaussianNoise(0.1), keras.layers.Flatten(),
                               keras.layers.Dense(10, activation="softmax")])
@@ -139,11 +139,11 @@ def test_no_validation_is_none_in_history_and_reports(mnist):
 
 
 @pytest.mark.slow  # trains a network
-@pytest.mark.parametrize("name", ["Reference MLP (the article's network)", "MLP with dropout"])
+@pytest.mark.parametrize("name", ["reference-mlp", "mlp-dropout"])
 def test_epoch_end_reports_never_run_ahead_of_the_streamed_batches(mnist, name):
     streamed = []
     config = TrainConfig(epochs=3, train_size=1500, batch_size=16)
-    result = train(PRESETS[name], "functional", config, mnist,
+    result = train(PRESETS[name].spec, "functional", config, mnist,
                    on_progress=lambda report: streamed.append((len(report.batch_losses), report)))
     steps = result.history.steps_per_epoch
     sent = 0
@@ -203,7 +203,7 @@ def test_first_eta_is_unknown_then_the_time_left_without_the_compiling_call(mnis
     assert seen[-1][1] == 0.0
 
 
-@pytest.mark.parametrize("spec", [ModelSpec(), PRESETS["Small CNN"]], ids=["mlp", "cnn"])
+@pytest.mark.parametrize("spec", [ModelSpec(), PRESETS["small-cnn"].spec], ids=["mlp", "cnn"])
 @pytest.mark.parametrize("style", STYLES)
 def test_drawings_are_read_as_the_test_set_path_reads_them_with_one_compiled_step_per_network(mnist, style, spec):
     digits = mnist.x_test[:5]

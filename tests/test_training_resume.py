@@ -10,7 +10,7 @@ from kerasways.training import train
 
 CONFIG = TrainConfig(epochs=3, train_size=600, batch_size=16, validation_split=0.2)
 LONG_EPOCHS = TrainConfig(epochs=2, train_size=1500, batch_size=8, validation_split=0.2)  # several calls per epoch
-NETWORKS = {"mlp-xla": ModelSpec(), "dropout-graph": PRESETS["MLP with dropout"]}
+NETWORKS = {"mlp-xla": ModelSpec(), "dropout-graph": PRESETS["mlp-dropout"].spec}
 
 pytestmark = pytest.mark.slow  # every test here trains
 
