@@ -57,10 +57,9 @@ MIN_TRAIN_SIZE = 100  # a smaller non-zero subset cannot fill a validation split
 
 # Augmentation strengths: defaults and the ranges a user may choose (Keras' own limits or tighter,
 # beyond which a digit turns into another one: a 6 rotated by half a turn is a 9).
-# Less slant read digits that are not MNIST better with an MLP (bench/drawn_accuracy.py, 3 seeds,
-# 10 epochs: slant 0.2 → 0.1 raised typeset 75% → 79%, handwriting fonts 82% → 83%, strokes 92% → 93%).
+# The default slant is mild because less slant read digits that are not MNIST better with an MLP
+# (bench/drawn_accuracy.py; the figures: docs/architecture.md, "The network for drawings").
 DEFAULT_AUGMENTATION = {"augment_rotation": 0.03, "augment_slant": 0.1, "augment_zoom": 0.1, "augment_shift": 0.05}
-# (The network for drawings read them equally well with either: 3 seeds, within 0.1 point.)
 AUGMENTATION_RANGES = {
     "augment_rotation": (0.0, 0.25),
     "augment_slant": (0.0, 1.0),
@@ -501,11 +500,8 @@ def total_params(spec: ModelSpec) -> int:
 # The network the Draw page trains for reading drawings. Drawings differ from MNIST's scans
 # (slant, proportions, pens, European 1s, 4s and 7s): convolutions find strokes wherever they
 # are, and mild augmentation shows each digit turned, slanted, stretched and moved while
-# training. Measured on digits that are not MNIST (bench/drawn_accuracy.py, 3 seeds): a 256-unit
-# dense layer with dropout 0.4 read typeset digits 87% → 92% and handwriting fonts and strokes
-# slightly better than 128 units at 0.3, in the same training time. A third convolution gained
-# half a point for half again the time; 512 units, 45 epochs, a 5×5 first kernel, stronger
-# augmentation, or elastic, perspective, blur or erasing layers gained nothing or cost accuracy.
+# training. Its sizes were chosen on digits that are not MNIST (bench/drawn_accuracy.py); the
+# variants tried and what each measured are in docs/architecture.md, "The network for drawings".
 DRAWING_NETWORK = ModelSpec(
     layers=(
         LayerSpec("conv2d", units=32, kernel_size=3, activation="relu"),
