@@ -42,6 +42,10 @@ METRIC = "accuracy"
 
 MAX_UNITS = 4096
 MAX_FILTERS = 256
+UNITS_MIN = 1
+DROPOUT_RATE_RANGE = (0.0, 0.9)  # 1.0 would drop every input
+CONV_KERNEL_RANGE = (1, 7)
+POOL_SIZE_RANGE = (2, 4)  # a 1×1 pool does nothing
 MAX_LAYERS = 12
 MAX_PARAMS = 20_000_000
 MAX_SEED = 2**31 - 1
@@ -198,16 +202,16 @@ class LayerSpec:
         """
         _check_choice(layer_field(index, "kind"), self.kind, LAYER_KINDS)
         if self.kind == "dense":
-            _check_int(layer_field(index, "units"), self.units, 1, MAX_UNITS)
+            _check_int(layer_field(index, "units"), self.units, UNITS_MIN, MAX_UNITS)
             _check_choice(layer_field(index, "activation"), self.activation, ACTIVATIONS)
         elif self.kind == "conv2d":
-            _check_int(layer_field(index, "units"), self.units, 1, MAX_FILTERS)
-            _check_int(layer_field(index, "kernel_size"), self.kernel_size, 1, 7)
+            _check_int(layer_field(index, "units"), self.units, UNITS_MIN, MAX_FILTERS)
+            _check_int(layer_field(index, "kernel_size"), self.kernel_size, *CONV_KERNEL_RANGE)
             _check_choice(layer_field(index, "activation"), self.activation, ACTIVATIONS)
         elif self.kind == "maxpool2d":
-            _check_int(layer_field(index, "kernel_size"), self.kernel_size, 2, 4)
+            _check_int(layer_field(index, "kernel_size"), self.kernel_size, *POOL_SIZE_RANGE)
         elif self.kind == "dropout":
-            _check_float(layer_field(index, "rate"), self.rate, 0.0, 0.9, open_low=False)
+            _check_float(layer_field(index, "rate"), self.rate, *DROPOUT_RATE_RANGE, open_low=False)
 
     def describe(self) -> str:
         """Short human label, e.g. "Dense(128, relu)"."""
