@@ -146,7 +146,7 @@ def show_teacher_controls() -> None:
             try:
                 added = store.import_arrays(read_npz(upload.getvalue()), name, authorised=True)
             except (ValueError, StoreUnavailable, NotAuthorised) as error:
-                st.error(_("Nothing was imported: {error}").format(error=collection_view.said(error)),
+                st.error(_("Nothing was imported: {error}").format(error=session.message(error)),
                          icon=":material/error:")
             else:
                 st.session_state[TEACHER_NOTE] = _("Imported {count} drawings into “{name}”.").format(count=added,
@@ -157,7 +157,7 @@ def show_teacher_controls() -> None:
             try:
                 deleted = store.delete_collection(name, authorised=True)
             except (StoreUnavailable, NotAuthorised) as error:
-                st.error(collection_view.said(error), icon=":material/error:")
+                st.error(session.message(error), icon=":material/error:")
             else:
                 st.session_state[TEACHER_NOTE] = _("Deleted {count} drawings of “{name}”.").format(count=deleted,
                                                                                                   name=name)
@@ -178,7 +178,7 @@ else:
         counts = store.counts(name)
         data = store.arrays(name)
     except StoreUnavailable as error:
-        st.warning(collection_view.said(error), icon=":material/cloud_off:")
+        st.warning(session.message(error), icon=":material/cloud_off:")
     else:
         if not counts.total:
             st.info(_("No drawings yet. On page 3, draw a digit and click the digit it really was."),

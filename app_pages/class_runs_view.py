@@ -44,7 +44,7 @@ def class_digits_option(seed: int, disabled: bool = False):
     try:
         counts = collection_view.store().counts(name)
     except StoreUnavailable as error:
-        st.caption(collection_view.said(error))
+        st.caption(session.message(error))
         return None
     why_not = why_not_ready_for_training(counts)
     if why_not:
@@ -54,7 +54,7 @@ def class_digits_option(seed: int, disabled: bool = False):
             _.counted("{count} more drawing", "{count} more drawings", more) if more else "",
             _.counted("{count} more writer", "{count} more writers", more_writers) if more_writers else "") if part)
         st.caption(_("**Add our class's digits** becomes available with {needed}: label drawings on page 3. "
-                     "{why_not}").format(needed=needed, why_not=collection_view.said(why_not)))
+                     "{why_not}").format(needed=needed, why_not=session.message(why_not)))
         return None
     on = st.toggle(_("Add our class's digits (collection “{name}”, {count} drawings)").format(
                        name=name, count=counts.total), key=USE_CLASS_DIGITS,

@@ -12,8 +12,6 @@ import re
 import streamlit as st
 
 from app_pages import session, views
-from kerasways import i18n
-from kerasways.messages import Message, UserError
 from kerasways.store import (
     DrawingStore,
     StoreUnavailable,
@@ -44,13 +42,6 @@ def store() -> DrawingStore:
     return _store_in(str(default_data_dir()))
 
 
-def said(what: Message | BaseException) -> str:
-    """A store's or collection's message (a Message, or an error carrying one) in the page's language."""
-    if isinstance(what, Message | UserError):
-        return i18n.render(what, session.lang())
-    return str(what)  # an error from outside the library: its own words
-
-
 def collection() -> str | None:
     """The collection this session adds to: the link's `collection=` or the server's default.
 
@@ -71,14 +62,14 @@ def collection_problem() -> str | None:
     except ValueError as error:
         _ = session.gettext()
         return _("{problem}. Ask your teacher for the class's link.").format(
-            problem=MARKDOWN_SPECIALS.sub(r"\\\1", said(error)))
+            problem=MARKDOWN_SPECIALS.sub(r"\\\1", session.message(error)))
     return None
 
 
 def saving_unavailable() -> str | None:
     """Why drawings cannot be saved now (a bad collection name, an unusable data folder), or None."""
     reason = store().unavailable_reason()
-    return collection_problem() or (said(reason) if reason else None)
+    return collection_problem() or (session.message(reason) if reason else None)
 
 
 def writer() -> str:
@@ -119,7 +110,7 @@ def _save(rgba, processed, digit: int, clear) -> None:
                            ).format(limit=error.limit, name=collection()))
         return
     except (ValueError, StoreUnavailable) as error:
-        _note("warning", _("Not saved: {error}").format(error=said(error)))
+        _note("warning", _("Not saved: {error}").format(error=session.message(error)))
         return
     _note("success", _("Saved as a {digit} in the class's collection “{name}”. Draw the next one!"
                                        ).format(digit=digit, name=collection()), processed)
@@ -131,7 +122,7 @@ def _delete(drawing_id: int) -> None:
     try:
         deleted = store().delete_mine(drawing_id, writer=writer(), collection=collection())
     except StoreUnavailable as error:
-        _note("warning", _("Not deleted: {error}").format(error=said(error)))
+        _note("warning", _("Not deleted: {error}").format(error=session.message(error)))
         return
     if not deleted:
         _note("warning", _("That drawing was already gone."))
@@ -176,7 +167,7 @@ def my_drawings() -> None:
     try:
         mine = store().list_mine(writer=writer(), collection=collection())
     except StoreUnavailable as error:
-        st.caption(said(error))
+        st.caption(session.message(error))
         return
     if not mine:
         return

@@ -8,7 +8,7 @@ import streamlit as st
 from app_pages import session, views, widgets
 from kerasways import charts
 from kerasways.codegen import model_source
-from kerasways.compare import mark_differences, same_seed_check, seed_spread
+from kerasways.compare import mark_differences, same_seed_check, seed_spread, seeds_from
 from kerasways.engine import TrainingRequest
 from kerasways.formats import percent
 from kerasways.spec import STYLES, supported_styles, total_params
@@ -57,8 +57,9 @@ seeds_per_way = st.number_input(_("Seeds per way"), min_value=1, max_value=MAX_S
                                 key="w_cmp_seeds", disabled=running,
                                 help=_("1: the same seed for all. More: seeds s, s+1, … for every way."))
 if st.button(_("Train all three"), type="primary", disabled=running, key="train_all"):
-    session.submit([TrainingRequest(spec.replace(seed=spec.seed + offset), style, config)
-                    for offset in range(int(seeds_per_way)) for style in supported_styles(spec)], origin="compare")
+    session.submit([TrainingRequest(spec.replace(seed=seed), style, config)
+                    for seed in seeds_from(spec.seed, int(seeds_per_way)) for style in supported_styles(spec)],
+                   origin="compare")
 
 
 def overlay(runs) -> None:

@@ -11,7 +11,7 @@ import streamlit as st
 
 from app_pages import server
 from kerasways import i18n
-from kerasways.engine import OwnerBusyError, QueueFullError, TrainingRequest
+from kerasways.engine import TrainingRequest
 from kerasways.messages import Message, UserError
 from kerasways.spec import STYLE_TITLES, STYLES, ModelSpec, TrainConfig
 
@@ -146,7 +146,7 @@ def _start(action, after=None) -> None:
     already trains or the server's queue is full, say so where the button was and start nothing."""
     try:
         started = action()
-    except (OwnerBusyError, QueueFullError, ValueError) as error:  # ValueError: e.g. Resume clicked twice
+    except (UserError, ValueError) as error:  # busy, queue full, Resume clicked twice, a refused setting
         st.warning(message(error), icon=":material/hourglass_top:")
         return
     if after is not None:

@@ -16,6 +16,7 @@ import streamlit as st
 
 from app_pages import session
 from kerasways.i18n import N_
+from kerasways.messages import Message
 from kerasways.spec import (
     ACTIVATIONS,
     AUGMENTATION_RANGES,
@@ -41,6 +42,7 @@ from kerasways.spec import (
     LayerSpec,
     ModelSpec,
     TrainConfig,
+    layer_field,
     preset_of,
 )
 
@@ -143,7 +145,8 @@ def layers_from_frame(frame) -> tuple[LayerSpec, ...]:
         if not _present(title):
             continue  # a new row the user has not filled in yet
         if title not in KIND_BY_TITLE:
-            raise ValueError(f"layers[{index}].kind: expected one of {', '.join(KIND_BY_TITLE)}; received {title!r}")
+            raise layer_field(index, "kind").invalid(
+                Message(N_("one of {choices}"), {"choices": ", ".join(KIND_BY_TITLE)}), title)
         kind = KIND_BY_TITLE[title]
         values = {}
         for column, field in COLUMN_FIELDS.items():

@@ -172,6 +172,10 @@ def to_png_zip_bytes(data: CollectionData) -> bytes:
     return buffer.getvalue()
 
 
+def _file_refused(expected: Message, received: object) -> InvalidValue:
+    return InvalidValue("file", expected, received, Message(N_("File")))
+
+
 def read_npz(content: bytes, *, max_bytes: int = MAX_IMPORT_BYTES, max_rows: int = MAX_IMPORT_ROWS) -> CollectionData:
     """Read and check an uploaded `.npz` before anything is stored.
 
@@ -187,32 +191,32 @@ def read_npz(content: bytes, *, max_bytes: int = MAX_IMPORT_BYTES, max_rows: int
         InvalidValue: naming what is wrong (not an npz, keys, sizes, shapes, dtypes, labels, pickles).
     """
     if not isinstance(content, bytes | bytearray):
-        raise InvalidValue("file", Message(N_("the bytes of an .npz file")), type(content).__name__)
+        raise _file_refused(Message(N_("the bytes of an .npz file")), type(content).__name__)
     if len(content) > max_bytes:
-        raise InvalidValue("file", Message(N_("at most {count} bytes"), {"count": f"{max_bytes:,}"}), len(content))
+        raise _file_refused(Message(N_("at most {count} bytes"), {"count": f"{max_bytes:,}"}), len(content))
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             members = archive.infolist()
     except zipfile.BadZipFile:
-        raise InvalidValue("file", Message(N_("an .npz file (numpy.savez)")), bytes(content[:16])) from None
+        raise _file_refused(Message(N_("an .npz file (numpy.savez)")), bytes(content[:16])) from None
     # A small compressed file can hold huge arrays: check the sizes before decompressing anything.
     unpacked = sum(member.file_size for member in members)
     if unpacked > max_bytes:
-        raise InvalidValue("file", Message(N_("arrays of at most {count} bytes once unpacked"),
-                                           {"count": f"{max_bytes:,}"}), unpacked)
+        raise _file_refused(Message(N_("arrays of at most {count} bytes once unpacked"),
+                                    {"count": f"{max_bytes:,}"}), unpacked)
     names = sorted(member.filename.removesuffix(".npy") for member in members)
     if not {"x", "y"} <= set(names) or not set(names) <= set(NPZ_KEYS):
-        raise InvalidValue("file", Message(N_("arrays {names} (writers optional)"), {"names": ", ".join(NPZ_KEYS)}),
-                           names)
+        raise _file_refused(Message(N_("arrays {names} (writers optional)"), {"names": ", ".join(NPZ_KEYS)}),
+                            names)
     try:
         pickled = _arrays_of_objects(content)
         if not pickled:
             with np.load(io.BytesIO(content), allow_pickle=False) as npz:
                 arrays = {name: npz[name] for name in names}
     except UNREADABLE as error:
-        raise InvalidValue("file", Message(N_("readable numpy arrays")), type(error).__name__) from None
+        raise _file_refused(Message(N_("readable numpy arrays")), type(error).__name__) from None
     if pickled:
-        raise InvalidValue("file", Message(N_("plain number and text arrays, not Python objects")), pickled)
+        raise _file_refused(Message(N_("plain number and text arrays, not Python objects")), pickled)
     x, y = arrays["x"], arrays["y"]
     if x.ndim >= 1 and len(x) > max_rows:
         raise InvalidValue("x", Message(N_("at most {count} drawings"), {"count": f"{max_rows:,}"}), len(x))

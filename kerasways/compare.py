@@ -41,6 +41,23 @@ def mark_differences(sources: dict[str, str]) -> dict[str, list[tuple[str, bool]
     return marked
 
 
+def seeds_from(first: int, count: int) -> list[int]:
+    """The seeds "Train all three" uses for `count` seeds per way: first, first + 1, …
+
+    Args:
+        first: the network's seed.
+        count: how many seeds per way.
+
+    Returns:
+        `count` distinct valid seeds, counting on from `first` and wrapping round past the largest
+        seed a spec accepts (so a seed at the top of its range still trains).
+    """
+    from kerasways.spec import MAX_SEED, SEED_RANGE
+
+    return [SEED_RANGE[0] + (first - SEED_RANGE[0] + offset) % (MAX_SEED + 1 - SEED_RANGE[0])
+            for offset in range(count)]
+
+
 def max_abs_difference(first: list[np.ndarray] | list[float], second: list[np.ndarray] | list[float]) -> float:
     """Largest absolute difference between two lists of arrays (or numbers) of the same shapes.
 

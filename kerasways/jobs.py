@@ -39,7 +39,7 @@ from kerasways.engine import (
     TrainingRequest,
 )
 from kerasways.i18n import N_
-from kerasways.messages import Message
+from kerasways.messages import Message, UserError
 
 OWNER_GONE_GRACE_SECONDS = 10.0  # a page reconnecting after a network blip keeps its job
 ADOPT_WAIT_SECONDS = 3.0  # how long the old page may take to disconnect after a reload
@@ -102,10 +102,12 @@ class JobTrained:
 
 @dataclass(frozen=True)
 class JobFailed:
-    """Worker → pool: the training raised; `detail` is the exception's one-line text."""
+    """Worker → pool: the training raised; `detail` is the exception's one-line text, `error` the
+    message of an error meant for users (a refused setting), which the page shows as it is."""
 
     job_id: str
     detail: str
+    error: Message | None = None
 
 
 @dataclass
@@ -175,7 +177,7 @@ def _worker_main(connection, cancel_event, threads: int, data_source: str, max_j
             connection.send(JobTrained(job_id, payload))
         except Exception as error:  # report it: the page shows the message, the worker lives on
             detail = "".join(traceback.format_exception_only(type(error), error)).strip()
-            connection.send(JobFailed(job_id, detail))
+            connection.send(JobFailed(job_id, detail, error.message if isinstance(error, UserError) else None))
         finally:
             # Each job builds a new model; without this the TF graph grows job after job.
             keras.backend.clear_session()
@@ -476,7 +478,8 @@ class JobPool:
             job.result = result
             self._finish(job, RunState.DONE, result.message if result.status == "nan" else None)
         else:
-            self._finish(job, RunState.FAILED, Message(N_("Training failed: {error}"), {"error": message.detail}))
+            self._finish(job, RunState.FAILED,
+                         message.error or Message(N_("Training failed: {error}"), {"error": message.detail}))
 
     def _replace_dead(self) -> None:
         for index, worker in enumerate(self._workers):

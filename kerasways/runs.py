@@ -30,7 +30,7 @@ from typing import NamedTuple
 from kerasways.engine import EngineStatus, Job, JobResult, OwnerBusyError, RunState, TrainingEngine, TrainingRequest
 from kerasways.formats import percent
 from kerasways.i18n import N_
-from kerasways.messages import Message, counted
+from kerasways.messages import Message, UserError, counted
 from kerasways.spec import (
     DEFAULT_LEARNING_RATES,
     DRAWING_NETWORK,
@@ -494,12 +494,12 @@ class RunRegistry:
             one_epoch: stop again, resumable, at the end of the current epoch ("Step").
 
         Raises:
-            ValueError: the run is not paused.
+            UserError: the run is not paused (e.g. Resume clicked twice).
             engine.OwnerBusyError, engine.QueueFullError: as for `submit`.
         """
         state = run.resume_state
         if state is None:
-            raise ValueError(f"run: expected a paused run; received one that is {run.state.value}")
+            raise UserError(Message(N_("Only a paused training can be resumed; this one is no longer paused.")))
         options = {"resume": state}
         if one_epoch:
             options["stop_at_epoch"] = state.epochs_done + 1
@@ -552,7 +552,7 @@ class RunRegistry:
         """
         part = run.job
         if part.state is not RunState.DONE or part.result is None:
-            raise ValueError(f"run: expected a run that finished training; received one that is {run.state.value}")
+            raise UserError(Message(N_("This training has not finished, so it has no trained model yet.")))
         with self._lock:
             lock = self._model_locks.setdefault(run.id, threading.Lock())
         with lock:  # two sessions asking at once build it once

@@ -76,8 +76,8 @@ SEQUENTIAL_CANNOT_BRANCH = N_(
     "where each layer feeds only the next one, and a skip connection needs one layer's output "
     "to reach two places."
 )
-# The form of every ValueError a user can meet (the same text as messages.INVALID_VALUE, marked
-# here for the catalogue); collection.py still formats it itself.
+# The form of every InvalidValue (messages.INVALID_VALUE), marked here for the catalogue: messages.py
+# imports nothing of ours, and tests/test_messages.py checks that the two texts stay the same.
 INVALID_VALUE = N_("{field}: expected {expected}; received {received}")
 # A real number in an interval, as the contract's text writes it: "a number in [0.0, 0.25]".
 NUMBER_IN = N_("a number in {bracket}{low}, {high}]")

@@ -161,8 +161,17 @@ class CollectionData:
         return len(self.y)
 
 
+# What a page calls each field a refusal names (the code's name stays in the error's text).
+FIELD_TITLES = {
+    "collection": N_("Collection"), "writer": N_("Writer"), "label": N_("Label"), "image": N_("Image"),
+    "canvas": N_("Canvas"), "drawing_id": N_("Drawing"), "x": N_("Images (x)"), "y": N_("Labels (y)"),
+    "writers": N_("Writers (writers)"),
+}
+
+
 def _fail(field: str, expected: str | Message, received: object) -> None:
-    raise InvalidValue(field, expected if isinstance(expected, Message) else Message(expected), received)
+    title = Message(FIELD_TITLES[field]) if field in FIELD_TITLES else None
+    raise InvalidValue(field, expected if isinstance(expected, Message) else Message(expected), received, title)
 
 
 def _shape_of(value: object) -> object:

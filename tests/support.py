@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from app_pages.server import WARM_UP_ENV
 from kerasways.drawing import to_mnist
 from kerasways.store import open_store
 from support.app_server import ROOT, start_app, stop_app
@@ -26,10 +27,9 @@ from support.app_server import ROOT, start_app, stop_app
 ARTIFACTS = ROOT / "artifacts"  # screenshots the browser tests leave for a reader; never the checkout's docs/
 APP_TIMEOUT_SECONDS = 60  # one AppTest script run (a first run imports Keras)
 POLL_SECONDS = 180.0
-# The app's background warm-up imports Keras and starts the training workers (app_pages/server.py).
-# AppTest runs the app inside the test process: there the warm-up would start a worker for every
-# test session, so AppTests run without it; a served app warms up as in class.
-WARM_UP_ENV = "KERASWAYS_WARM_UP"
+# The app's background warm-up (WARM_UP_ENV) imports Keras and starts the training workers. AppTest
+# runs the app inside the test process: there the warm-up would start a worker for every test
+# session, so AppTests run without it; a served app warms up as in class.
 
 
 # ---------------------------------------------------------------------------- the app in AppTest

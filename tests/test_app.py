@@ -112,7 +112,9 @@ def test_a_refused_training_setting_is_explained_and_the_kept_one_is_shown():
     at.switch_page("app_pages/train_page.py").run()
     at.number_input(key="w_train_size").set_value(50).run()  # fewer than a validation split and a few batches
     assert not at.exception
-    assert "Training digits: expected 0 (all digits) or at least 100" in at.error[0].value and "last valid ones are kept" in at.error[0].value
+    refusal = at.error[0].value
+    assert "Training digits: expected 0 (all digits) or at least 100" in refusal
+    assert "last valid ones are kept" in refusal
     assert at.number_input(key="w_train_size").value == 0 and at.query_params["digits"] == "0"
     at.run()
     assert not at.error  # said once, not on every rerun

@@ -14,8 +14,9 @@ from kerasways.compare import (
     mean_and_std,
     same_seed_check,
     seed_spread,
+    seeds_from,
 )
-from kerasways.spec import PRESETS, STYLES, ModelSpec, TrainConfig, supported_styles
+from kerasways.spec import MAX_SEED, PRESETS, STYLES, ModelSpec, TrainConfig, supported_styles
 from kerasways.training import train
 
 SKIP = PRESETS["mlp-skip"].spec
@@ -112,3 +113,10 @@ def test_skip_connection_builds_and_trains_in_the_two_ways_that_can_express_it(m
                               results["subclassing"].model.get_weights()) == 0.0
     with pytest.raises(ValueError, match="cannot express this network"):
         model_source(SKIP, "sequential")
+
+
+def test_train_all_three_counts_seeds_on_from_the_networks_and_wraps_at_the_top_of_the_range():
+    assert seeds_from(42, 3) == [42, 43, 44]
+    top = ModelSpec().replace(seed=MAX_SEED)
+    assert seeds_from(top.seed, 3) == [MAX_SEED, 0, 1]
+    assert [top.replace(seed=seed).seed for seed in seeds_from(top.seed, 3)] == [MAX_SEED, 0, 1]  # all valid

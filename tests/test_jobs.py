@@ -10,6 +10,7 @@ import sys
 import numpy as np
 import pytest
 
+from kerasways import i18n
 from kerasways.build import build_model
 from kerasways.engine import JobResult, OwnerBusyError, RunState, TrainingEngine, TrainingRequest
 from kerasways.evaluate import predict_probabilities
@@ -185,3 +186,6 @@ def test_what_crosses_a_pipe_arrives_whole():
     assert (arrived.spec, arrived.style, arrived.config, arrived.options) == (
         request.spec, request.style, request.config, request.options)
     assert str(pickle.loads(pickle.dumps(result)).message) == str(outcome)
+    refusal = Message("Only a paused training can be resumed; this one is no longer paused.")
+    failed = pickle.loads(pickle.dumps(JobFailed("job-1", "UserError: …", refusal)))
+    assert i18n.render(failed.error, "zh") == "只有已暂停的训练才能继续；这次训练已不再处于暂停状态。"

@@ -40,3 +40,11 @@ def test_verbatim_text_reads_the_same_in_every_language():
     assert i18n.render(verbatim("Seed"), "zh") == "Seed"
     error = InvalidValue("layers[0]", verbatim("dense-units-activation"), "dense-8")
     assert i18n.render(error, "zh") == "layers[0]：应为 dense-units-activation；收到的是 'dense-8'"
+
+
+def test_the_form_of_a_refused_value_is_the_one_the_catalogue_translates():
+    from kerasways import spec
+    from kerasways.messages import INVALID_VALUE
+
+    assert spec.INVALID_VALUE == INVALID_VALUE
+    assert i18n.translator("zh")(INVALID_VALUE) != INVALID_VALUE

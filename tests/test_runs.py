@@ -23,7 +23,7 @@ from kerasways.engine import (
     TrainingRequest,
 )
 from kerasways.jobs import JobPool
-from kerasways.messages import Message
+from kerasways.messages import Message, UserError
 from kerasways.runs import Book, RunRegistry, network_name
 from kerasways.spec import PRESETS, ModelSpec, TrainConfig
 from kerasways.training import History, Progress
@@ -253,7 +253,7 @@ def test_stop_on_a_paused_run_ends_it_with_its_weights(hand):
     engine.end(run.job, stopped_after(epochs_done=1))
     registry.finish(run)
     assert run.state is DONE and run.trained and registry.can_pause(run) is False
-    with pytest.raises(ValueError, match="expected a paused run"):
+    with pytest.raises(UserError, match="Only a paused training can be resumed"):
         registry.resume(run, owner="tab")
 
 

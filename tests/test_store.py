@@ -230,9 +230,11 @@ def test_a_refused_drawing_is_explained_in_the_readers_language(store):
     canvas, image = drawing(1)
     with pytest.raises(InvalidValue) as refused:
         store.save(canvas=canvas, image=image, label=12, writer="s")
-    assert i18n.render(refused.value, "en") == "label: expected a digit 0-9; received 12"
+    assert str(refused.value) == "label: expected a digit 0-9; received 12"  # the field as code names it
+    assert i18n.render(refused.value, "en") == "Label: expected a digit 0-9; received 12"  # and as a page does
     chinese = i18n.render(refused.value, "zh")
-    assert i18n.translator("zh")("a digit 0-9") in chinese and "expected" not in chinese and "12" in chinese
+    assert chinese.startswith("标签") and i18n.translator("zh")("a digit 0-9") in chinese
+    assert "expected" not in chinese and "label" not in chinese and "12" in chinese
 
 
 def test_the_writer_limit_is_explained_in_the_readers_language(new_store):
