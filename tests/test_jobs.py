@@ -32,9 +32,13 @@ def submit(pool, spec, style, config, owner, owner_alive=None):
     return job
 
 
+OTHER_WORKERS: set[int] = set()  # workers of pools other tests in this process left running (the app's)
+
+
 def worker_pids() -> list[int]:
-    """The training workers this test process started (the module's one-worker pool)."""
-    return [child.pid for child in multiprocessing.active_children() if child.name == "kerasways-worker"]
+    """The training workers of the module's one-worker pool."""
+    return [child.pid for child in multiprocessing.active_children()
+            if child.name == "kerasways-worker" and child.pid not in OTHER_WORKERS]
 
 
 def wait_for(condition, timeout=120.0):
@@ -43,6 +47,7 @@ def wait_for(condition, timeout=120.0):
 
 @pytest.fixture(scope="module")
 def pool():
+    OTHER_WORKERS.update(child.pid for child in multiprocessing.active_children())
     pool = JobPool(workers=1, data_source="bundled")
     yield pool
     pool.close()
