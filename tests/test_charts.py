@@ -79,13 +79,13 @@ def views(spec: dict) -> list[dict]:
 def test_every_chart_is_valid_vega_lite_once_its_data_is_attached(builder):
     for chart in drawn_by_each_builder()[builder]:
         assert "data" not in chart.spec and "datasets" not in chart.spec  # the data travels separately
-        (alt.LayerChart if "layer" in chart.spec else alt.Chart).from_dict(attach(chart))  # raises if invalid
+        assert_valid_vega_lite(chart)
 
 
 def test_chinese_y_axis_titles_stand_upright_and_english_ones_run_along_the_axis():
     for chart in every_chart("zh"):
         assert chart.spec["config"]["axisY"]["titleAngle"] == 0
-        (alt.LayerChart if "layer" in chart.spec else alt.Chart).from_dict(attach(chart))
+        assert_valid_vega_lite(chart)
     assert all("axisY" not in chart.spec.get("config", {}) for chart in every_chart("en"))
 
 
@@ -105,8 +105,14 @@ def test_no_scale_takes_its_domain_from_the_data(builder, when):
         assert_every_scale_has_its_own_domain(chart)
 
 
+def assert_valid_vega_lite(chart: charts.Chart) -> None:
+    """Raises unless the spec, its data attached, is valid Vega-Lite: one check of the whole spec
+    against the schema (Altair's `from_dict` would check every nested object again on its own)."""
+    (alt.LayerChart if "layer" in chart.spec else alt.Chart).validate(attach(chart))
+
+
 def assert_every_scale_has_its_own_domain(chart: charts.Chart) -> None:
-    (alt.LayerChart if "layer" in chart.spec else alt.Chart).from_dict(attach(chart))
+    assert_valid_vega_lite(chart)
     scaled = [(name, channel) for view in views(chart.spec) for name, channel in view.get("encoding", {}).items()
               if name in SCALED_CHANNELS and "field" in channel]
     assert scaled
