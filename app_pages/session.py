@@ -82,7 +82,7 @@ def message(item: Message | BaseException | str) -> str:
     Returns:
         The text to show.
     """
-    return i18n.render(item if isinstance(item, (Message, UserError)) else str(item), lang())
+    return i18n.render(item, lang())
 
 
 def spec() -> ModelSpec:

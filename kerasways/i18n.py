@@ -202,11 +202,12 @@ def best_language(accept_language: str | None) -> str:
     return min(ranked)[2] if ranked else SOURCE_LANGUAGE
 
 
-def render(message: Message | UserError | str, lang: str) -> str:
+def render(message: Message | BaseException | str, lang: str) -> str:
     """A library message in `lang`: its template translated, then its values filled in.
 
     Args:
-        message: a Message, an error carrying one (UserError, InvalidValue), or a marked constant.
+        message: a Message, an error carrying one (UserError, InvalidValue), or a marked constant
+            (any other error is shown by its own text, translated when the catalogue knows it).
         lang: the language to show it in.
 
     Returns:
