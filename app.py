@@ -65,10 +65,22 @@ def main() -> None:
         views.sidebar_status()
     try:
         page.run()
+    except Exception as error:  # noqa: BLE001 - a student sees one sentence, the log the traceback
+        views.unexpected_error(error)
     finally:  # pages may end early with st.stop(); the address bar still follows the choices
         session.update_share_link()
         server.warm_up_in_background()
 
+
+# `streamlit run app.py` imports this file as the module "app" and serves `app`: the pages (this
+# same file, run as the script) behind the browser-id cookie and the short error message.
+if __name__ == "app":
+    import streamlit as st
+    from starlette.middleware import Middleware
+
+    from app_pages.web import BrowserIdCookie, short_error_instead_of_traceback
+
+    app = st.App("app.py", middleware=[Middleware(BrowserIdCookie)], on_script_error=short_error_instead_of_traceback)
 
 # Streamlit runs this file as "__main__". Each training worker, started with multiprocessing's
 # "spawn", runs it again as "__mp_main__": without this guard (and with Streamlit imported at the

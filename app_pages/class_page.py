@@ -2,15 +2,14 @@
 
 import streamlit as st
 
-from app_pages import class_runs_view, collection_view, session, views
+from app_pages import class_runs_view, collection_view, session, teacher_view, views
 from kerasways import charts
 from kerasways.collection import read_npz, to_npz_bytes, to_png_zip_bytes
 from kerasways.compare import AccuracyGap, Transfer, accuracy_gap
-from kerasways.store import NotAuthorised, StoreUnavailable, teacher_controls_available, teacher_key_matches, writer_id
+from kerasways.store import NotAuthorised, StoreUnavailable, writer_id
 
 GALLERY_PER_DIGIT = 24
 GALLERY_SIZE = 44
-TEACHER_KEY = "w_teacher_key"
 TEACHER_NOTE = "teacher_note"  # what the last import or delete did, said after the page redraws with it
 
 _, lang = session.gettext(), session.lang()
@@ -36,7 +35,7 @@ def show_counts(counts) -> None:
     """Drawings per digit and per writer; writers are numbered, never named."""
     import pandas as pd
 
-    me = writer_id(session.session_id())
+    me = writer_id(session.owner_id())
     left, right = st.columns([3, 2], gap="large")
     with left:
         st.metric(_("Drawings"), counts.total)
@@ -126,16 +125,12 @@ def show_exports(data) -> None:
 
 def show_teacher_controls() -> None:
     """Delete the collection or import an .npz: only with the teacher key, and only when the server has one."""
-    if not teacher_controls_available():
+    if not teacher_view.available():
         return
-    with st.expander(_("Teacher controls"), icon=":material/admin_panel_settings:"):
-        key = st.text_input(_("Teacher key"), type="password", key=TEACHER_KEY)
-        if not key:
-            st.caption(_("The key set in KERASWAYS_TEACHER_KEY when the server started."))
+    with st.expander(_("Teacher controls"), icon=":material/admin_panel_settings:", expanded=session.is_teacher()):
+        if not teacher_view.unlock():
             return
-        if not teacher_key_matches(key):
-            st.error(_("That is not the teacher key."), icon=":material/key_off:")
-            return
+        teacher_view.show_queue()
         note = st.session_state.pop(TEACHER_NOTE, None)
         if note:
             st.success(note, icon=":material/check_circle:")

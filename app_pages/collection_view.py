@@ -73,8 +73,8 @@ def saving_unavailable() -> str | None:
 
 
 def writer() -> str:
-    """This browser session's id; the store keeps only a hash of it."""
-    return session.session_id()
+    """This browser's owner id (`session.owner_id`); the store keeps only a hash of it."""
+    return session.owner_id()
 
 
 def _note(kind: str, text: str, saved=None) -> None:

@@ -73,6 +73,10 @@ def show_training(runs) -> None:
         st.progress(views.fraction_done(run), text=_("Training {network} ({way}): {done}").format(
             network=session.message(run.network_name), way=session.style_title(run.style),
             done=views.progress_text(run)))
+        if run.shared and session.may_control(run):  # the teacher's browser only: the class's training is nobody's
+            if st.button(_("■ Stop the class's training"), key=f"stop_shared_{run.id}",
+                         help=_("A stopped network for drawings is not given to the class; the next press trains it anew.")):
+                session.finish(run)
 
 
 def offer_training() -> None:

@@ -40,6 +40,30 @@ def run_registry():
 
 
 @st.cache_resource(show_spinner=False)
+def browser_secret() -> bytes:
+    """The secret that signs browser ids (the middleware in app_pages/web.py reads the same one)."""
+    from kerasways import identity
+
+    return identity.load_secret()
+
+
+@st.cache_resource(show_spinner=False)
+def teacher_browsers():
+    """The browsers where the teacher key was given (`teacher.TeacherBrowsers`)."""
+    from kerasways.teacher import TeacherBrowsers
+
+    return TeacherBrowsers()
+
+
+@st.cache_resource(show_spinner=False)
+def teacher_key_guard():
+    """Wrong teacher-key guesses per browser and overall (`teacher.KeyGuard`)."""
+    from kerasways.teacher import KeyGuard
+
+    return KeyGuard()
+
+
+@st.cache_resource(show_spinner=False)
 def warm_up_in_background() -> threading.Thread | None:
     """Once per server, after the first page is out: import Keras and start the workers.
 

@@ -17,6 +17,7 @@ from kerasways.spec import STYLE_TITLES, STYLES, ModelSpec, TrainConfig
 
 SPEC, STYLE, CONFIG, BOOK = "spec", "style", "config", "book"
 LANG = "lang"  # the page's language, one of i18n.LANGUAGES
+BROWSER = "browser_id"  # this browser's lasting id from its signed cookie (None: it sends none)
 LINK_NOTES = "share_link_notes"
 REATTACHED = "reattached_runs"
 # The address names the session's runs, so a reload finds them again. "job" is the older key
@@ -43,7 +44,7 @@ def init_state() -> None:
         if language:
             st.session_state[LANG] = language
         if run_ids:
-            st.session_state[REATTACHED] = book().reattach(run_ids, session_id(), session_alive_check())
+            st.session_state[REATTACHED] = book().reattach(run_ids, owner_id(), session_alive_check())
     st.session_state.setdefault(SPEC, ModelSpec())
     st.session_state.setdefault(STYLE, STYLES[0])
     st.session_state.setdefault(CONFIG, TrainConfig())
@@ -119,8 +120,41 @@ def model(run):
     return server.run_registry().model(run)
 
 
+def browser_id() -> str | None:
+    """This browser's lasting id: the one its cookie carries, if this server signed it.
+
+    Read once per session (the cookie came with the page's websocket). A reload and a new tab of the
+    same browser have the same id; a browser that refuses cookies has none.
+    """
+    if BROWSER not in st.session_state:
+        from kerasways import identity
+
+        try:
+            cookie = st.context.cookies.get(identity.COOKIE_NAME)
+        except Exception:  # no browser behind this run (a script run or a test)
+            cookie = None
+        st.session_state[BROWSER] = identity.browser_id(cookie, server.browser_secret())
+    return st.session_state[BROWSER]
+
+
+def owner_id() -> str:
+    """Who this page is, for runs, drawings and every per-browser limit.
+
+    Returns:
+        "browser:<id>" for a browser with an id, so all its tabs and reloads are one student;
+        "session:<id>" for one that refuses cookies, whose limits then hold per tab.
+    """
+    browser = browser_id()
+    return f"browser:{browser}" if browser else f"session:{session_id()}"
+
+
+def is_teacher() -> bool:
+    """Whether the teacher key was given in this browser (or, without a cookie, in this tab)."""
+    return owner_id() in server.teacher_browsers()
+
+
 def session_id() -> str:
-    """This browser session's id (owner of its runs)."""
+    """This tab's Streamlit session id (what a closed tab ends; `owner_id` is who the student is)."""
     from streamlit.runtime.scriptrunner import get_script_run_ctx
 
     context = get_script_run_ctx()
@@ -163,13 +197,33 @@ def submit(requests: list[TrainingRequest], origin: str, one_epoch: bool = False
         one_epoch: train the first epoch only, then pause (the "Step" button).
         after: called with the new runs before the page is drawn again (e.g. to attach data to them).
     """
-    _start(lambda: book().submit(requests, session_id(), session_alive_check(), origin=origin,
+    _start(lambda: book().submit(requests, owner_id(), session_alive_check(), origin=origin,
                                  one_epoch=one_epoch), after)
 
 
 def resume(run, one_epoch: bool = False) -> None:
     """Continue a paused run (for one epoch only with `one_epoch`) and redraw the page."""
-    _start(lambda: server.run_registry().resume(run, session_id(), session_alive_check(), one_epoch=one_epoch))
+    _start(lambda: server.run_registry().resume(run, owner_id(), session_alive_check(), one_epoch=one_epoch))
+
+
+def pause(run) -> None:
+    """Pause `run` after its current step (only its browser, or the teacher, may)."""
+    _start(lambda: server.run_registry().pause(run, by=owner_id(), teacher=is_teacher()))
+
+
+def finish(run) -> None:
+    """Stop `run` where it is, keeping its weights (only its browser, or the teacher, may)."""
+    _start(lambda: server.run_registry().finish(run, by=owner_id(), teacher=is_teacher()))
+
+
+def cancel(run) -> None:
+    """End `run` at once without a result (the teacher's queue; its own browser may too)."""
+    _start(lambda: server.run_registry().cancel(run, by=owner_id(), teacher=is_teacher()))
+
+
+def may_control(run) -> bool:
+    """Whether this page may pause, resume or stop `run` (its own, or any when the teacher's)."""
+    return server.run_registry().may_control(run, owner_id(), is_teacher())
 
 
 def use_shared(request: TrainingRequest, origin: str) -> None:

@@ -73,28 +73,33 @@ def start(one_epoch: bool = False) -> None:
 def controls() -> None:
     """Start, Pause/Resume, Step and Stop, like TF Playground's: the same run continues."""
     paused = run is not None and run.paused
+    # The class's shared training (the network for drawings) and another browser's run: only the
+    # teacher may pause or stop them, so they offer no such buttons.
+    yours = run is None or session.may_control(run)
     start_col, pause_col, step_col, stop_col, status_col = st.columns([1.3, 1, 1.3, 1, 2.4])
     if start_col.button(_("▶ Start training"), type="primary", disabled=running, key="start",
                         help=_("A new run from fresh weights.")):
         start()
     if paused:
-        if pause_col.button(_("▶ Resume"), key="resume", type="primary",
+        if pause_col.button(_("▶ Resume"), key="resume", type="primary", disabled=not yours,
                             help=_("Continue this run where it paused.")):
             session.resume(run)
-    elif pause_col.button(_("⏸ Pause"), key="pause", disabled=not (running and registry.can_pause(run)),
+    elif pause_col.button(_("⏸ Pause"), key="pause", disabled=not (running and yours and registry.can_pause(run)),
                           help=_("Pause after the current step; the worker is free for others meanwhile.")):
-        registry.pause(run)
+        session.pause(run)
     if step_col.button(_("⏭ One epoch"), key="step", disabled=running,
                        help=_("Train one more epoch, then pause: narrate while the loss falls.")):
         if paused:
             session.resume(run, one_epoch=True)
         else:
             start(one_epoch=True)
-    if stop_col.button(_("■ Stop"), disabled=not (running or paused), key="stop",
+    if stop_col.button(_("■ Stop"), disabled=not ((running or paused) and yours), key="stop",
                        help=_("End the run here and keep the weights learned so far.")):
-        registry.finish(run)
-        st.rerun()
-    if not running:
+        session.finish(run)
+    if not yours and (running or paused):
+        status_col.caption(_("The class's shared training: only the teacher can pause or stop it.") if run.shared
+                           else _("Started in another browser: only that browser or the teacher can pause or stop it."))
+    elif not running:
         status_col.caption(server_status())
 
 

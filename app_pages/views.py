@@ -162,6 +162,9 @@ def share_link_notes() -> None:
                   "press Start to train again.").format(missing=counts["missing"],
                                                          hours=KEEP_FINISHED_SECONDS // 3600),
                 icon=":material/sync_problem:")
+    if counts and counts.get("others"):
+        st.info(_("This link names a training started in another browser; it stays theirs. You have the same "
+                  "set-up: press Start to train it yourself."), icon=":material/person:")
     notes = st.session_state.pop(session.LINK_NOTES, None)
     if notes:
         st.warning(_("This link had settings that could not be used, so defaults were taken for them:"),
@@ -176,3 +179,17 @@ def sequential_cannot_branch(where=None) -> None:
     _ = session.gettext()
     (where or st).info(_("{reason} Pick the Functional API or Model subclassing on page 1.").format(
         reason=_(SEQUENTIAL_CANNOT_BRANCH)), icon=":material/call_split:")
+
+
+def unexpected_error(error: Exception) -> None:
+    """Say in one sentence that something went wrong, and keep the details in the server log.
+
+    Args:
+        error: what a page raised that no page expected (expected problems are Messages).
+    """
+    import logging
+
+    logging.getLogger("kerasways").error("kerasways: unexpected error on a page", exc_info=error)
+    _ = session.gettext()
+    st.error(_("Something went wrong on this page. Nothing you made is lost: reload the page to go on. "
+               "The server's log has the details for whoever runs it."), icon=":material/error:")

@@ -153,16 +153,19 @@ class Run:
         origin: the page that started it ("train", "draw" or "compare").
         group: runs started together (Train all three) share a group id.
         shared: one run for every session that asks for the same training (see `RunRegistry.shared`).
+        owner: who started it (a browser, see `app_pages/session.owner_id`); "" for a shared run,
+            which belongs to nobody.
         pausing: when its job stops resumable, the run is paused (the user paused, or steps one
             epoch at a time) rather than done.
     """
 
     def __init__(self, job: Job, origin: str = "train", group: str = "", shared: bool = False,
-                 pausing: bool = False):
+                 pausing: bool = False, owner: str = ""):
         self._job = job
         self.origin = origin
         self.group = group
         self.shared = shared
+        self.owner = "" if shared else owner
         self.history = RunHistory()
         # Trained with the class's digits: the held-out writers' drawings (collection.CollectionData),
         # kept so "before and after" is measured on handwriting the run never saw.
@@ -370,6 +373,10 @@ class Run:
             self.history.complete(part.result.history)
 
 
+class NotYours(UserError):
+    """Somebody asked to control a run that is not theirs (another browser's, or the class's shared one)."""
+
+
 class RunRegistry:
     """The server's runs: submitted to one training engine, finished ones kept for a while.
 
@@ -417,7 +424,7 @@ class RunRegistry:
 
         def new_run(job: Job) -> Run:
             # The engine asks for each job's listener as it creates the job: the run is born with it.
-            runs.append(Run(job, origin=origin, group=group, pausing=one_epoch))
+            runs.append(Run(job, origin=origin, group=group, pausing=one_epoch, owner=owner))
             return runs[-1]
 
         self.engine.submit(requests, owner=owner, owner_alive=owner_alive, listener_factory=new_run)
@@ -448,8 +455,7 @@ class RunRegistry:
         with self._lock:
             self._forget_expired()
             for run in reversed(list(self._runs.values())):
-                if run.shared and (run.spec, run.style, run.config) == wanted and run.state in (
-                        RunState.QUEUED, RunState.RUNNING, RunState.DONE):
+                if run.shared and (run.spec, run.style, run.config) == wanted and self.fit_to_share(run):
                     return run
             runs: list[Run] = []
 
@@ -461,22 +467,74 @@ class RunRegistry:
             self._runs[runs[0].id] = runs[0]
             return runs[0]
 
+    @staticmethod
+    def fit_to_share(run: Run) -> bool:
+        """Whether a shared run may be handed out: queued, training, or trained to the end (one the
+        teacher stopped early, or one that failed or did not learn, never is the class's model)."""
+        if run.active:
+            return True
+        return run.state is RunState.DONE and run.result is not None and run.outcome().kind == "completed"
+
+    @staticmethod
+    def belongs_to(run: Run, owner: str) -> bool:
+        """Whether a link naming `run` gives it to `owner`: its own browser's, or shared by the class."""
+        return run.shared or (bool(owner) and run.owner == owner)
+
+    @staticmethod
+    def may_control(run: Run, by: str, teacher: bool = False) -> bool:
+        """Whether `by` may pause, resume, stop or cancel `run`.
+
+        Args:
+            run: the run.
+            by: who asks (the owner id a page passes to `submit`).
+            teacher: the asker gave the teacher key.
+
+        Returns:
+            True for the teacher, and for the browser that started the run; False for anyone else,
+            and for every student on a shared run (it belongs to the class).
+        """
+        return teacher or (not run.shared and bool(by) and run.owner == by)
+
+    def _check_control(self, run: Run, by: str, teacher: bool) -> None:
+        if not self.may_control(run, by, teacher):
+            raise NotYours(Message(N_("Only the teacher can stop or pause the class's shared training.")) if run.shared
+                           else Message(N_("This training was started in another browser; only that browser (or the "
+                                           "teacher) can pause, resume or stop it.")))
+
     def can_pause(self, run: Run) -> bool:
         """True when `pause(run)` has something to pause: it trains, or a resumed part waits for a worker."""
         return run.state is RunState.RUNNING or run.resumed_and_waiting
 
-    def pause(self, run: Run) -> None:
+    def pause(self, run: Run, *, by: str, teacher: bool = False) -> None:
         """Stop a training after its current step, resumable: its worker is freed for others. A resumed
-        part still waiting for a worker leaves the queue and the run is paused where it was."""
+        part still waiting for a worker leaves the queue and the run is paused where it was.
+
+        Args:
+            run: the run.
+            by, teacher: who asks (see `may_control`).
+
+        Raises:
+            NotYours: `by` may not control this run.
+        """
+        self._check_control(run, by, teacher)
         if self.can_pause(run):
             run.stop_as(paused=True)
             self.engine.stop(run.job.id)  # a queued job is cancelled, a running one stops after its step
             run.return_to_paused_part()
 
-    def finish(self, run: Run) -> None:
+    def finish(self, run: Run, *, by: str, teacher: bool = False) -> None:
         """End a run where it is, keeping its weights: a running one after its current step, a paused
         one at once (it is then done, no longer resumable), a resumed part still waiting for a worker
-        at once with the weights from before (a new run waiting for a worker is cancelled)."""
+        at once with the weights from before (a new run waiting for a worker is cancelled).
+
+        Args:
+            run: the run.
+            by, teacher: who asks (see `may_control`).
+
+        Raises:
+            NotYours: `by` may not control this run.
+        """
+        self._check_control(run, by, teacher)
         if run.paused:
             run.stop_as(paused=False)
         elif run.active:
@@ -494,9 +552,11 @@ class RunRegistry:
             one_epoch: stop again, resumable, at the end of the current epoch ("Step").
 
         Raises:
+            NotYours: the run was started by another browser (or is shared).
             UserError: the run is not paused (e.g. Resume clicked twice).
             engine.OwnerBusyError, engine.QueueFullError: as for `submit`.
         """
+        self._check_control(run, owner, teacher=False)
         state = run.resume_state
         if state is None:
             raise UserError(Message(N_("Only a paused training can be resumed; this one is no longer paused.")))
@@ -508,6 +568,29 @@ class RunRegistry:
                                     listener_factory=lambda job: run)
         run.continue_with(job, pausing=one_epoch)
 
+    def cancel(self, run: Run, *, by: str, teacher: bool = False) -> None:
+        """End a run at once without a result (the teacher's "cancel" in the queue); its worker is freed.
+        A paused run's resumed part that waits for a worker is dropped and the run is paused again.
+
+        Args:
+            run: the run.
+            by, teacher: who asks (see `may_control`).
+
+        Raises:
+            NotYours: `by` may not control this run.
+        """
+        self._check_control(run, by, teacher)
+        if run.active:
+            # A resumed part still waiting: its part before holds the weights, and the run waits paused again.
+            run.stop_as(paused=run.resumed_and_waiting)
+            self.engine.cancel(run.job.id)
+            run.return_to_paused_part()
+
+    def active_runs(self) -> list[Run]:
+        """Every run queued or training on the server now, oldest first (the teacher's view of the queue)."""
+        with self._lock:
+            return [run for run in self._runs.values() if run.active]
+
     def get(self, run_id: str) -> Run | None:
         """The run with this id, or None once it has expired (or the server restarted)."""
         with self._lock:
@@ -515,17 +598,20 @@ class RunRegistry:
             return self._runs.get(run_id)
 
     def adopt(self, run_id: str, owner: str, owner_alive: Callable[[], bool] | None = None) -> Run | None:
-        """Hand a run named in a share link to the session that opened it.
+        """Hand a run named in a share link back to the browser that started it.
 
-        A finished run is simply returned (reading its results changes nothing). An unfinished
-        one moves to the new session only once the page that started it is gone (a reload):
-        a link copied from a page still open never takes its training away.
+        A link names a set-up, not somebody's run: only the run's owner gets it back (a reload, a
+        new tab of the same browser), and anyone may have a shared run. A finished or paused run is
+        simply returned; an unfinished one moves to the new page only once the page that started
+        it is gone, so a second tab never takes a training away from the first.
 
         Returns:
-            The run, or None when it has expired or its page is still open.
+            The run, or None when it has expired, belongs to another browser, or its page is still open.
         """
         run = self.get(run_id)
-        if run is None or run.finished:
+        if run is None or not self.belongs_to(run, owner):
+            return None
+        if run.finished:
             return run
         return run if self.engine.adopt(run.job.id, owner, owner_alive) is not None else None
 
@@ -598,10 +684,16 @@ class Book:
         self._ids: list[str] = []
 
     def runs(self) -> list[Run]:
-        """The session's runs that the server still has, oldest first."""
+        """The session's runs that the server still has, oldest first.
+
+        A shared run that ended early (the teacher stopped it, or it failed) leaves every book: the
+        class's model is only ever one trained to the end, and the Draw page offers a new training.
+        """
         found = [self.registry.get(run_id) for run_id in self._ids]
-        self._ids = [run.id for run in found if run is not None]
-        return [run for run in found if run is not None]
+        found = [run for run in found if run is not None and not (run.shared and run.finished
+                                                                  and not self.registry.fit_to_share(run))]
+        self._ids = [run.id for run in found]
+        return found
 
     def add(self, runs: list[Run]) -> None:
         """Put runs in this book (newest last), keeping at most MAX_RUNS_PER_BOOK."""
@@ -669,12 +761,19 @@ class Book:
     def reattach(self, run_ids: list[str], owner: str, owner_alive: Callable[[], bool] | None = None) -> dict:
         """After a reload, take back the runs a link names.
 
+        A run another browser started stays theirs: the link still opens its set-up (the page's
+        network and settings come from the link), and "others" counts it for a note.
+
         Returns:
-            Counts for a message: {"running": n, "finished": n, "missing": n}.
+            Counts for a message: {"running": n, "finished": n, "missing": n, "others": n}.
         """
-        counts = {"running": 0, "finished": 0, "missing": 0}
+        counts = {"running": 0, "finished": 0, "missing": 0, "others": 0}
         found = []
         for run_id in dict.fromkeys(run_ids):
+            known = self.registry.get(run_id)
+            if known is not None and not self.registry.belongs_to(known, owner):
+                counts["others"] += 1
+                continue
             run = self.registry.adopt(run_id, owner, owner_alive)
             if run is None:
                 counts["missing"] += 1

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import abc
 import hashlib
-import hmac
 import io
 import os
 import re
@@ -43,7 +42,6 @@ from kerasways.i18n import N_
 from kerasways.messages import InvalidValue, Message, UserError
 
 DATA_DIR_ENV = "KERASWAYS_DATA_DIR"
-TEACHER_KEY_ENV = "KERASWAYS_TEACHER_KEY"
 DEFAULT_COLLECTION = "class"
 MNIST_SIDE = 28
 COLLECTION_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
@@ -228,26 +226,6 @@ def writer_id(session_id: object) -> str:
     if not isinstance(session_id, str) or not session_id:
         _fail("writer", N_("the browser session id (a non-empty string)"), session_id)
     return hashlib.sha256(session_id.encode()).hexdigest()[:16]
-
-
-def teacher_key_matches(given: str | None) -> bool:
-    """Whether `given` is the teacher key set in `KERASWAYS_TEACHER_KEY`.
-
-    Args:
-        given: what the teacher typed (None or "" when nothing).
-
-    Returns:
-        False when no key is set on the server: teacher controls are then unavailable.
-    """
-    expected = os.environ.get(TEACHER_KEY_ENV, "")
-    if not expected or not isinstance(given, str) or not given:
-        return False
-    return hmac.compare_digest(given.encode(), expected.encode())
-
-
-def teacher_controls_available() -> bool:
-    """Whether the server has a teacher key set (otherwise pages hide delete-collection and import)."""
-    return bool(os.environ.get(TEACHER_KEY_ENV))
 
 
 def default_data_dir() -> Path:
@@ -618,7 +596,7 @@ class DrawingStore(abc.ABC):
 
         Args:
             collection: the collection's name.
-            authorised: whether the teacher key was given (`teacher_key_matches`).
+            authorised: whether the teacher key was given (`teacher.key_matches`).
 
         Returns:
             How many drawings were deleted.
@@ -637,7 +615,7 @@ class DrawingStore(abc.ABC):
         Args:
             data: images, labels and writer ids; validated again here.
             collection: the collection's name.
-            authorised: whether the teacher key was given (`teacher_key_matches`).
+            authorised: whether the teacher key was given (`teacher.key_matches`).
 
         Returns:
             How many drawings were added.

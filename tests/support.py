@@ -56,6 +56,12 @@ def app_test(query: dict | None = None, *, run: bool = True):
     return at
 
 
+def unlock_teacher(at, key: str) -> None:
+    """Type `key` into the teacher controls' key field on the current page and submit it."""
+    at.text_input(key="w_teacher_key").input(key)
+    at.button(key="teacher_unlock_submit").click().run()
+
+
 def poll_until(done: Callable[[], bool], seconds: float = POLL_SECONDS, pause: float = 0.5,
                what: str = "the expected state") -> None:
     """Call `done()` until it returns True; fail after `seconds`.

@@ -5,10 +5,20 @@ language falls back with the usual warning."""
 import json
 import re
 
+import time
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.support import APP_TIMEOUT_SECONDS, app_test, canvas_state, digit_canvas, fill_collection, rerun_until
+from tests.support import (
+    APP_TIMEOUT_SECONDS,
+    app_test,
+    canvas_state,
+    digit_canvas,
+    fill_collection,
+    rerun_until,
+    unlock_teacher,
+)
 
 PAGES = ("app_pages/build_page.py", "app_pages/train_page.py", "app_pages/draw_page.py",
          "app_pages/compare_page.py", "app_pages/class_page.py")
@@ -216,13 +226,14 @@ def test_the_teacher_controls_and_an_import_in_chinese(data_dir, mnist, monkeypa
     from kerasways.collection import to_npz_bytes
     from kerasways.store import open_store
 
-    monkeypatch.setenv("KERASWAYS_TEACHER_KEY", "owl-42")
+    monkeypatch.setenv("KERASWAYS_TEACHER_KEY", "owl-42-at-dawn")
     fill_collection(data_dir, mnist, writers=1, per_writer=3, collection="7b")
     at = app({"collection": "7b"})
     at.switch_page("app_pages/class_page.py").run()
-    at.text_input(key="w_teacher_key").input("guess").run()
-    assert any(box.value == "这不是教师密钥。" for box in at.error)
-    at.text_input(key="w_teacher_key").input("owl-42").run()
+    unlock_teacher(at, "guess")
+    assert any(box.value.startswith("该密钥未被接受") for box in at.error)
+    time.sleep(1.1)  # the wait after one wrong guess
+    unlock_teacher(at, "owl-42-at-dawn")
     exported = open_store(data_dir).arrays("7b")
     at.file_uploader(key="import_npz").set_value(("broken.npz", to_npz_bytes(exported)[:200], "")).run()
     at.button(key="import").click().run()

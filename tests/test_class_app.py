@@ -5,6 +5,7 @@ the app's store resource is keyed by that folder, so no test sees another's draw
 """
 
 import io
+import time
 
 import numpy as np
 import pytest
@@ -13,7 +14,7 @@ from PIL import Image
 from kerasways.collection import read_npz, to_npz_bytes
 from kerasways.drawing import to_mnist
 from kerasways.store import open_store
-from tests.support import app_test, canvas_state, digit_canvas, fill_collection, rerun_until
+from tests.support import app_test, canvas_state, digit_canvas, fill_collection, rerun_until, unlock_teacher
 
 
 def draw_page_with_a_model(at):
@@ -150,14 +151,18 @@ def test_an_unusable_data_folder_says_saving_is_unavailable_and_predicting_still
 
 
 def test_teacher_controls_need_the_key_and_import_is_validated(data_dir, mnist, monkeypatch):
-    monkeypatch.setenv("KERASWAYS_TEACHER_KEY", "owl-42")
+    monkeypatch.setenv("KERASWAYS_TEACHER_KEY", "owl-42-at-dawn")
     fill_collection(data_dir, mnist, writers=1, per_writer=3, collection="7b")
     at = app_test({"collection": "7b"})
     at.switch_page("app_pages/class_page.py").run()
-    at.text_input(key="w_teacher_key").input("guess").run()
-    assert any("not the teacher key" in box.value for box in at.error)
+    unlock_teacher(at, "guess")
+    assert any("not accepted. Try again in 1 s" in box.value for box in at.error)
     assert "delete_collection" not in [button.key for button in at.button]
-    at.text_input(key="w_teacher_key").input("owl-42").run()
+    unlock_teacher(at, "owl-42-at-dawn")  # heard at once: still within the wait after the wrong guess
+    assert "delete_collection" not in [button.key for button in at.button]
+    time.sleep(1.1)  # the wait after one wrong guess
+    unlock_teacher(at, "owl-42-at-dawn")
+    assert any("Teacher controls are on" in caption.value for caption in at.caption)
 
     exported = open_store(data_dir).arrays("7b")
     broken = to_npz_bytes(exported)[:200]

@@ -24,7 +24,7 @@ from kerasways.engine import (
 )
 from kerasways.jobs import JobPool
 from kerasways.messages import Message, UserError
-from kerasways.runs import Book, RunRegistry, network_name
+from kerasways.runs import Book, NotYours, RunRegistry, network_name
 from kerasways.spec import PRESETS, ModelSpec, TrainConfig
 from kerasways.training import History, Progress
 from tests.support import poll_until
@@ -234,12 +234,12 @@ def test_resume_continues_in_a_new_job_and_a_pause_before_it_starts_goes_back(ha
     resumed = run.job
     assert resumed is not first and resumed.request.options == {"resume": first.result.state}
     assert run.state is QUEUED and run.id == first.id and registry.can_pause(run)
-    registry.pause(run)  # the resumed part had not started: the run is its paused part again
+    registry.pause(run, by="tab")  # the resumed part had not started: the run is its paused part again
     assert run.job is first and run.paused and run.epochs_done == 1
     registry.resume(run, owner="tab", one_epoch=True)
     engine.start(run.job)
     assert run.job.request.options["stop_at_epoch"] == 2
-    registry.finish(run)  # Stop while training: the engine stops it after its step
+    registry.finish(run, by="tab")  # Stop while training: the engine stops it after its step
     assert engine.stop_asked == [run.job.id]
     engine.end(run.job, stopped_after(epochs_done=2))
     assert run.state is DONE and not run.paused and run.outcome().kind == "stopped"
@@ -251,10 +251,73 @@ def test_stop_on_a_paused_run_ends_it_with_its_weights(hand):
     (run,) = Book(registry).submit([request()], owner="tab", one_epoch=True)
     engine.start(run.job)
     engine.end(run.job, stopped_after(epochs_done=1))
-    registry.finish(run)
+    registry.finish(run, by="tab")
     assert run.state is DONE and run.trained and registry.can_pause(run) is False
     with pytest.raises(UserError, match="Only a paused training can be resumed"):
         registry.resume(run, owner="tab")
+
+
+def test_only_the_browser_that_started_a_run_or_the_teacher_controls_it(hand):
+    engine, registry = hand
+    (run,) = Book(registry).submit([request(config=TrainConfig(epochs=3))], owner="browser:a", one_epoch=True)
+    engine.start(run.job)
+    assert registry.may_control(run, "browser:a") and registry.may_control(run, "browser:b", teacher=True)
+    assert not registry.may_control(run, "browser:b") and not registry.may_control(run, "")
+    for move in (registry.pause, registry.finish, registry.cancel):
+        with pytest.raises(NotYours, match="started in another browser"):
+            move(run, by="browser:b")
+    assert engine.stop_asked == [] and run.state is RUNNING  # nothing happened to it
+    engine.end(run.job, stopped_after(epochs_done=1))
+    assert run.paused  # a paused run is owned like a running one
+    with pytest.raises(NotYours):
+        registry.resume(run, owner="browser:b")
+    registry.resume(run, owner="browser:a")
+    registry.cancel(run, by="browser:b", teacher=True)  # the teacher's cancel in the queue
+    assert run.paused and run.job.state is RunState.DONE  # its waiting part dropped, the weights kept
+
+
+def test_a_link_gives_a_run_back_only_to_the_browser_that_started_it(hand):
+    engine, registry = hand
+    book = Book(registry)
+    (run,) = book.submit([request()], owner="browser:a")
+    engine.start(run.job)
+    engine.end(run.job, completed(2))
+    stranger = Book(registry)
+    assert stranger.reattach(book.link_ids(), owner="browser:b") == {"running": 0, "finished": 0, "missing": 0,
+                                                                     "others": 1}
+    assert stranger.runs() == [] and registry.adopt(run.id, "browser:b") is None
+    again = Book(registry)  # a reload, or a new tab of the same browser
+    assert again.reattach(book.link_ids(), owner="browser:a")["finished"] == 1 and again.runs() == [run]
+
+
+def test_the_class_shared_run_belongs_to_nobody_and_an_early_stop_is_never_handed_out(hand):
+    engine, registry = hand
+    student, other = Book(registry), Book(registry)
+    shared = student.add_shared(request(), origin="draw")
+    assert other.add_shared(request(), origin="draw") is shared  # one training for the class
+    engine.start(shared.job)
+    assert not registry.may_control(shared, "") and not registry.may_control(shared, "browser:a")
+    with pytest.raises(NotYours, match="Only the teacher"):
+        registry.finish(shared, by="browser:a")
+    assert other.reattach([shared.id], owner="browser:c")["running"] == 1  # anyone may follow it
+    registry.finish(shared, by="browser:t", teacher=True)
+    engine.end(shared.job, stopped_after(epochs_done=1))
+    assert shared.outcome().kind == "stopped"
+    assert student.runs() == [] and other.trained() == []  # nobody keeps the cut-short model
+    fresh = Book(registry).add_shared(request(), origin="draw")
+    assert fresh is not shared and fresh.state is QUEUED  # the next student trains it anew
+    engine.start(fresh.job)
+    engine.end(fresh.job, completed(2))
+    assert Book(registry).add_shared(request(), origin="draw") is fresh  # trained to the end: shared at once
+
+
+def test_the_teacher_sees_every_active_run(hand):
+    engine, registry = hand
+    (first,) = Book(registry).submit([request()], owner="browser:a")
+    (second,) = Book(registry).submit([request()], owner="browser:b")
+    engine.start(first.job)
+    engine.end(first.job, completed(2))
+    assert registry.active_runs() == [second]
 
 
 def test_before_is_the_closest_run_without_the_class_digits(hand):
@@ -305,8 +368,10 @@ def test_a_group_is_in_the_book_its_runs_are_all_usable_and_a_reload_finds_them(
     assert len(first.history.snapshot()[0]) == 2 * first.history.steps_per_epoch  # streamed, then completed
     # A reload is a new session with an empty book: the link's run ids bring every run back.
     reloaded = Book(registry)
-    counts = reloaded.reattach(book.link_ids(), owner="tab-2")
-    assert counts == {"running": 0, "finished": 3, "missing": 0}
+    assert Book(registry).reattach(book.link_ids(), owner="another browser") == {
+        "running": 0, "finished": 0, "missing": 0, "others": 3}  # a link names a set-up, not somebody's runs
+    counts = reloaded.reattach(book.link_ids(), owner="tab-1")
+    assert counts == {"running": 0, "finished": 3, "missing": 0, "others": 0}
     assert [run.id for run in reloaded.trained()] == [run.id for run in group]
     # Two seeds of one network share one compiled predict step; the rebuilt model reads like the worker's.
     assert group[0].predict_key != group[1].predict_key  # the way is part of the architecture
@@ -326,7 +391,8 @@ def test_finished_runs_expire_and_the_book_forgets_them(registry):
         time.sleep(0.01)
         assert registry.get(run.id) is None
         assert book.runs() == [] and book.link_ids() == []
-        assert Book(registry).reattach([run.id], owner="tab-4") == {"running": 0, "finished": 0, "missing": 1}
+        assert Book(registry).reattach([run.id], owner="tab-3") == {"running": 0, "finished": 0, "missing": 1,
+                                                                      "others": 0}
     finally:
         registry.keep_seconds = keep
 
@@ -382,16 +448,16 @@ def test_pause_or_stop_while_a_resumed_run_waits_for_a_worker_takes_effect_at_on
     try:
         registry.resume(run, owner="teacher")
         assert run.state is QUEUED and registry.can_pause(run)
-        registry.pause(run)  # used to be ignored until a worker took the resumed part
+        registry.pause(run, by="teacher")  # used to be ignored until a worker took the resumed part
         assert run.paused and run.epochs_done == 1
         registry.resume(run, owner="teacher")
-        registry.finish(run)  # Stop while it waits: ended at once, with the weights of epoch 1
+        registry.finish(run, by="teacher")  # Stop while it waits: ended at once, with the weights of epoch 1
         assert run.finished and not run.paused and run.outcome()[0] in ("stopped", "not_learned")
         assert run.epochs_done == 1 and run.history.snapshot()[0] == losses
         assert registry.model(run) is not None
         (fresh,) = Book(registry).submit([request(ModelSpec(seed=13), "sequential")], owner="third")
         assert fresh.state is QUEUED and not registry.can_pause(fresh)  # nothing trained yet to pause
-        registry.finish(fresh)  # a new run still waiting is simply cancelled
+        registry.finish(fresh, by="third")  # a new run still waiting is simply cancelled
         assert fresh.state is RunState.CANCELLED
     finally:
         registry.engine.cancel(busy.job.id)
@@ -400,17 +466,17 @@ def test_pause_or_stop_while_a_resumed_run_waits_for_a_worker_takes_effect_at_on
 
 @pytest.mark.slow
 def test_a_reload_during_train_all_three_reattaches_to_the_whole_group(registry):
-    page_open = {"old tab": True}
+    page_open = {"old tab": True}  # one browser: its old tab, then the reloaded page
     book = Book(registry)
     long = TrainConfig(epochs=30, train_size=2000)
     group = book.submit([request(ModelSpec(seed=21), style, long)
                          for style in ("sequential", "functional", "subclassing")],
-                        owner="old tab", owner_alive=lambda: page_open["old tab"], origin="compare")
+                        owner="browser", owner_alive=lambda: page_open["old tab"], origin="compare")
     wait_until(lambda: group[0].state is RUNNING)
     page_open["old tab"] = False  # the reload: the old page disconnects, a new session opens the link
     reloaded = Book(registry)
-    counts = reloaded.reattach(book.link_ids(), owner="new tab", owner_alive=lambda: True)
-    assert counts == {"running": 3, "finished": 0, "missing": 0}
-    assert reloaded.latest_group() == group and all(run.job.owner == "new tab" for run in group)
+    counts = reloaded.reattach(book.link_ids(), owner="browser", owner_alive=lambda: True)
+    assert counts == {"running": 3, "finished": 0, "missing": 0, "others": 0}
+    assert reloaded.latest_group() == group and all(run.job.owner == "browser" for run in group)
     for run in group:
         registry.engine.cancel(run.job.id)

@@ -23,8 +23,6 @@ from kerasways.store import (
     WriterLimitReached,
     collection_from_query,
     open_store,
-    teacher_controls_available,
-    teacher_key_matches,
     validate_collection,
     writer_id,
 )
@@ -260,17 +258,6 @@ def test_collection_names_are_case_folded_and_read_from_links():
     assert collection_from_query({}) == DEFAULT_COLLECTION
     with pytest.raises(ValueError, match="^collection"):
         collection_from_query({"collection": "../../etc"})
-
-
-def test_teacher_key(monkeypatch):
-    monkeypatch.delenv("KERASWAYS_TEACHER_KEY", raising=False)
-    assert not teacher_controls_available()
-    assert not teacher_key_matches("") and not teacher_key_matches(None) and not teacher_key_matches("anything")
-    monkeypatch.setenv("KERASWAYS_TEACHER_KEY", "s3cret")
-    assert teacher_controls_available()
-    assert teacher_key_matches("s3cret")
-    assert not teacher_key_matches("s3cre") and not teacher_key_matches("S3CRET") and not teacher_key_matches(None)
-    assert not teacher_key_matches(12345)
 
 
 def test_deleting_a_collection_needs_the_teacher_and_spares_the_others(store):
