@@ -356,3 +356,34 @@ def test_switching_augmentation_on_shows_what_the_network_sees():
     grid = [element.proto.body for element in at.get("html") if "step 6" in element.proto.body]
     assert len(grid) == 4 and all(row.count("<img") == 7 for row in grid)  # 4 digits, original + 6 versions
     assert at.query_params["aug"] == "0.03_0.1_0.1_0.05"  # today's default strengths, written out
+
+
+def test_an_unexpected_error_is_one_sentence_without_a_traceback_or_server_paths(monkeypatch, caplog):
+    import kerasways.codegen
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("failed in /srv/kerasways/secret_module.py")
+
+    monkeypatch.setattr(kerasways.codegen, "script_source", broken)  # a bug on page 1, after its code
+    at = app_test()
+    assert not at.exception  # no traceback element on the page
+    (error,) = at.error
+    assert error.value.startswith("Something went wrong on this page. Nothing you made is lost")
+    assert "/srv" not in error.value and "RuntimeError" not in error.value
+    assert "secret_module.py" in caplog.text  # the server's log keeps the details
+    assert at.get("code")  # what the page drew before the error is still there
+
+
+def test_the_served_app_puts_the_browser_id_and_the_short_error_in_front_of_streamlit():
+    import ast
+    from pathlib import Path
+
+    source = Path(__file__).parent.parent / "app.py"
+    calls = [node for node in ast.walk(ast.parse(source.read_text())) if isinstance(node, ast.Call)
+             and ast.unparse(node.func) == "st.App"]
+    (app_call,) = calls  # `streamlit run app.py` serves this st.App (Streamlit finds it in the file)
+    keywords = {keyword.arg: ast.unparse(keyword.value) for keyword in app_call.keywords}
+    assert keywords["middleware"] == "[Middleware(BrowserIdCookie)]"
+    assert keywords["on_script_error"] == "short_error_instead_of_traceback"
+    config = (source.parent / ".streamlit" / "config.toml").read_text()
+    assert 'showErrorDetails = "none"' in config

@@ -92,3 +92,30 @@ def test_two_students_label_into_one_collection_and_training_with_it_reports_bef
     assert not first.errors, first.errors  # nothing broke in the browser on the way
     first_context.close()
     second_context.close()
+
+
+def test_a_reload_and_a_new_tab_are_the_same_student_and_another_browser_is_not(class_server, browser):
+    url, data_dir = class_server
+    context, page = label_a_drawing(browser, url, ONE, "1")
+    cookie = next(cookie for cookie in context.cookies() if cookie["name"] == "kerasways_browser")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"  # no script on the page can read it
+    page.reload()
+    page.get_by_text("My drawings (1)").first.wait_for(timeout=60_000)  # before: empty, the drawing no longer mine
+    tab = context.new_page()
+    tab.goto(page.url)  # a second tab of the same browser, on the same link: its model comes back with it
+    tab.get_by_text("My drawings (1)").first.wait_for(timeout=60_000)
+    writers = re.compile(r"Drawings per writer \((\d+) writers\)")
+    tab.get_by_role("link", name="5 · Our class's digits").click()
+    tab.get_by_text(writers).wait_for(timeout=120_000)
+    counted_before = int(writers.search(tab.get_by_text(writers).inner_text()).group(1))
+    tab.reload()  # a reload is no new writer
+    tab.get_by_text(writers).wait_for(timeout=60_000)
+    assert int(writers.search(tab.get_by_text(writers).inner_text()).group(1)) == counted_before
+    stranger = browser.new_context(viewport={"width": 1400, "height": 1000})  # another student's browser
+    other = stranger.new_page()
+    other.goto(page.url)  # the same link, with the class's shared network for drawings
+    other.get_by_text("Model that predicts").first.wait_for(timeout=60_000)
+    other.wait_for_timeout(2000)
+    assert other.get_by_text("My drawings (1)").count() == 0  # the first student's drawing is not theirs
+    stranger.close()
+    context.close()

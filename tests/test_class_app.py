@@ -209,3 +209,32 @@ def test_training_with_our_digits_reports_before_and_after_on_held_out_writers(d
     assert not at.exception, at.exception
     assert sum(metric.label == "Our digits" for metric in at.metric) == 2  # both runs, each on the right part
     assert any("held-out writers only" in md.value for md in at.markdown)
+
+
+@pytest.mark.slow  # trains in the worker pool
+def test_no_student_can_stop_the_class_training_the_teacher_can_and_nobody_gets_the_cut_short_model(data_dir,
+                                                                                                  monkeypatch):
+    from app_pages import server
+
+    monkeypatch.setenv("KERASWAYS_TEACHER_KEY", "owl-42-at-dawn")
+    server.run_registry.clear()  # a registry that has not trained the network for drawings yet (same workers)
+    student = app_test({"way": "functional"})
+    student.switch_page("app_pages/draw_page.py").run()
+    student.button(key="quick_train").click().run()
+    student.switch_page("app_pages/train_page.py").run()
+    assert student.button(key="stop").disabled and student.button(key="pause").disabled
+    assert any("only the teacher can pause or stop it" in caption.value for caption in student.caption)
+
+    teacher = app_test({"way": "functional"})
+    teacher.switch_page("app_pages/class_page.py").run()
+    unlock_teacher(teacher, "owl-42-at-dawn")
+    assert any("the class (shared)" in markdown.value for markdown in teacher.markdown)  # the queue shows it
+    teacher.switch_page("app_pages/draw_page.py").run()
+    teacher.button(key="quick_train").click().run()  # the same run: one training for the class
+    teacher.switch_page("app_pages/train_page.py").run()
+    assert not teacher.button(key="stop").disabled
+    teacher.button(key="stop").click().run()
+
+    student.switch_page("app_pages/draw_page.py")
+    rerun_until(student, lambda at: any("No trained model yet" in info.value for info in at.info))
+    assert not any(box.key == "w_draw_run" for box in student.selectbox)  # no cut-short model to draw with
