@@ -75,7 +75,8 @@ def show_training(runs) -> None:
             done=views.progress_text(run)))
         if run.shared and session.may_control(run):  # the teacher's browser only: the class's training is nobody's
             if st.button(_("■ Stop the class's training"), key=f"stop_shared_{run.id}",
-                         help=_("A stopped network for drawings is not given to the class; the next press trains it anew.")):
+                         help=_("A stopped network for drawings is not given to the class; the next press "
+                                "trains it anew.")):
                 session.finish(run)
 
 

@@ -23,8 +23,8 @@ from pathlib import Path
 from kerasways.store import default_data_dir
 
 COOKIE_NAME = "kerasways_browser"
-SECRET_ENV = "KERASWAYS_BROWSER_SECRET"
-SECRET_FILE = "browser-secret"
+SECRET_ENV = "KERASWAYS_BROWSER_SECRET"  # noqa: S105 - the variable's name, not a secret
+SECRET_FILE = "browser-secret"  # noqa: S105 - a file name
 # Chrome keeps a cookie at most 400 days whatever it is asked; a school year fits.
 COOKIE_MAX_AGE_SECONDS = 400 * 24 * 60 * 60
 ID_BYTES = 16  # 128 random bits: unguessable, so one student cannot claim another's id

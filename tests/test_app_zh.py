@@ -4,7 +4,6 @@ language falls back with the usual warning."""
 
 import json
 import re
-
 import time
 
 import pytest
