@@ -103,3 +103,35 @@ def test_a_run_paused_mid_training_frees_the_worker_then_resumes_and_stops(app_u
         stopped.wait_for(timeout=60_000)
     assert run_ids(page) == [run_id]
     context.close()
+
+
+def test_a_paused_run_in_a_link_stays_its_browsers_and_two_tabs_of_one_browser_train_one_at_a_time(app_url,
+                                                                                                 browser):
+    owner_context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    owner = owner_context.new_page()
+    owner.goto(app_url + "/train?epochs=3&digits=2000&seed=5")
+    click(owner, "step")
+    owner.get_by_text("Paused after epoch 1 of 3").wait_for(timeout=180_000)
+    link = owner.url
+    assert run_ids(owner)
+
+    # Another student opens the owner's link (the page still open): the set-up, not the run.
+    stranger_context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    stranger = stranger_context.new_page()
+    stranger.goto(link)
+    stranger.get_by_text("started in another browser").first.wait_for(timeout=60_000)
+    assert stranger.get_by_text("Paused after epoch 1 of 3").count() == 0
+    assert stranger.get_by_role("button", name=BUTTONS["resume"], exact=True).count() == 0  # nothing to resume
+    assert "seed 5" in stranger.get_by_text(re.compile(r"· seed 5")).first.inner_text()  # the same set-up
+    stranger_context.close()
+
+    # The owner's second tab is the same student: the run comes back, and one training at a time.
+    second_tab = owner_context.new_page()
+    second_tab.goto(app_url + "/train?epochs=30&digits=4000&seed=6")
+    click(second_tab, "start")
+    second_tab.get_by_role("button", name=BUTTONS["stop"], exact=True).wait_for(timeout=60_000)
+    owner.reload()
+    click(owner, "resume")
+    owner.get_by_text("You already have a training running").first.wait_for(timeout=60_000)
+    click(second_tab, "stop")
+    owner_context.close()
