@@ -158,10 +158,7 @@ def show_collection_settings(authorised: bool) -> None:
                  help=_("Closed, the collection keeps its drawings; students can still draw and see predictions, "
                         "but not save.")):
         try:
-            if closed:
-                store.reopen_collection(name, authorised=authorised)
-            else:
-                store.close_collection(name, authorised=authorised)
+            store.set_collection_closed(name, not closed, authorised=authorised)
         except (StoreUnavailable, NotAuthorised) as error:
             st.error(session.message(error), icon=":material/error:")
         else:

@@ -92,7 +92,8 @@ class WriterLimitReached(InvalidValue):
 
 
 class CollectionClosed(UserError):
-    """The teacher closed the collection to new drawings (`DrawingStore.close_collection`); nothing was stored.
+    """The teacher closed the collection to new drawings (`DrawingStore.set_collection_closed`); nothing was
+    stored.
 
     Args:
         collection: the collection's name.
@@ -386,7 +387,7 @@ class DrawingStore(abc.ABC):
 
     The public methods (`save`, `list_mine`, `delete_mine`, `canvas_png`, `collections`, `counts`,
     `gallery`, `arrays`, `is_closed`, `switcher_hidden`, `delete_collection`, `import_arrays`,
-    `close_collection`, `reopen_collection`, `hide_switcher`, `unavailable_reason`,
+    `set_collection_closed`, `hide_switcher`, `unavailable_reason`,
     `schema_version`, `close`) check every argument and turn it into plain records, then call the
     backend. A backend (a subclass; `sqlite_store.SQLiteDrawingStore` is the default) implements the
     abstract methods below, and only those. It receives values already validated (collection
@@ -735,38 +736,26 @@ class DrawingStore(abc.ABC):
         self._insert_all(drawings)
         return len(drawings)
 
-    def close_collection(self, collection: str, *, authorised: bool) -> None:
-        """Close a collection to new drawings: students' saves are then refused (`CollectionClosed`).
+    def set_collection_closed(self, collection: str, closed: bool, *, authorised: bool) -> None:
+        """Close a collection to new drawings, or reopen it: closed, students' saves are refused
+        (`CollectionClosed`).
 
         Its drawings stay, and can still be seen, exported, deleted, and added by import; the
-        closing holds after a restart, until `reopen_collection`.
+        closing holds after a restart, until the teacher reopens it.
 
         Args:
             collection: the collection's name.
+            closed: True to close it, False to reopen it.
             authorised: whether the teacher key was given (`teacher_key_matches`).
 
         Raises:
             NotAuthorised: without the teacher key.
             StoreUnavailable: when the database cannot be written.
         """
-        collection = _teacher_only(collection, authorised, N_("Closing a collection needs the teacher key."))
+        collection = _teacher_only(collection, authorised,
+                                   N_("Closing or reopening a collection needs the teacher key."))
         self._ready()
-        self._set_closed(collection, True)
-
-    def reopen_collection(self, collection: str, *, authorised: bool) -> None:
-        """Let students save into a closed collection again.
-
-        Args:
-            collection: the collection's name.
-            authorised: whether the teacher key was given (`teacher_key_matches`).
-
-        Raises:
-            NotAuthorised: without the teacher key.
-            StoreUnavailable: when the database cannot be written.
-        """
-        collection = _teacher_only(collection, authorised, N_("Reopening a collection needs the teacher key."))
-        self._ready()
-        self._set_closed(collection, False)
+        self._set_closed(collection, bool(closed))
 
     def hide_switcher(self, hidden: bool, *, authorised: bool) -> None:
         """Hide the class page's collection switcher from students, or show it again (server-wide).

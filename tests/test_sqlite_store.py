@@ -83,7 +83,7 @@ def test_a_version_2_database_gains_the_teachers_switches_and_keeps_its_drawings
     assert not store.is_closed() and not store.switcher_hidden()  # nothing closed or hidden by the migration
     assert store.schema_version() == SCHEMA_VERSION >= 3
     assert [(d.id, d.label, d.writer) for d in store.gallery()] == [(1, 5, "old-writer")]
-    store.close_collection("class", authorised=True)
+    store.set_collection_closed("class", True, authorised=True)
     store.hide_switcher(True, authorised=True)
     with pytest.raises(CollectionClosed):
         save_one(store)

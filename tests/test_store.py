@@ -288,7 +288,7 @@ def test_deleting_a_collection_needs_the_teacher_and_spares_the_others(store):
 
 def test_a_closed_collection_refuses_new_drawings_until_the_teacher_reopens_it(store):
     kept = save_one(store, collection="7b")
-    store.close_collection("7b", authorised=True)
+    store.set_collection_closed("7b", True, authorised=True)
     assert store.is_closed("7b") and not store.is_closed("7c") and not store.is_closed()
     with pytest.raises(CollectionClosed) as refused:
         save_one(store, seed=1, collection="7b")
@@ -298,15 +298,15 @@ def test_a_closed_collection_refuses_new_drawings_until_the_teacher_reopens_it(s
     save_one(store, seed=2, collection="7c")  # other collections are not affected
     save_one(store, seed=3)
 
-    store.close_collection("7b", authorised=True)  # closing twice is harmless
-    store.reopen_collection("7b", authorised=True)
+    store.set_collection_closed("7b", True, authorised=True)  # closing twice is harmless
+    store.set_collection_closed("7b", False, authorised=True)
     assert not store.is_closed("7b")
     save_one(store, seed=4, collection="7b")
     assert store.counts("7b").total == 2
 
 
 def test_the_teacher_imports_into_a_closed_collection(store):
-    store.close_collection("7b", authorised=True)
+    store.set_collection_closed("7b", True, authorised=True)
     _, image = drawing(5)
     data = CollectionData(x=np.stack([image, image]), y=np.array([1, 2]), writers=np.array(["last-year"] * 2))
     assert store.import_arrays(data, "7b", authorised=True) == 2
@@ -315,27 +315,28 @@ def test_the_teacher_imports_into_a_closed_collection(store):
 
 def test_closing_reopening_and_hiding_the_switcher_need_the_teacher_key(store):
     refusals = {
-        "close": lambda: store.close_collection("7b", authorised=False),
+        "close": lambda: store.set_collection_closed("7b", True, authorised=False),
         "hide": lambda: store.hide_switcher(True, authorised=False),
     }
     for action in refusals.values():
         with pytest.raises(NotAuthorised):
             action()
     assert not store.is_closed("7b") and not store.switcher_hidden()
-    store.close_collection("7b", authorised=True)
+    store.set_collection_closed("7b", True, authorised=True)
     with pytest.raises(NotAuthorised) as refused:
-        store.reopen_collection("7b", authorised=False)
-    assert i18n.render(refused.value, "zh") == i18n.translator("zh")("Reopening a collection needs the teacher key.")
+        store.set_collection_closed("7b", False, authorised=False)
+    assert i18n.render(refused.value, "zh") == i18n.translator("zh")(
+        "Closing or reopening a collection needs the teacher key.")
     assert store.is_closed("7b")
     with pytest.raises(InvalidValue, match="^collection"):
-        store.close_collection("../x", authorised=True)
+        store.set_collection_closed("../x", True, authorised=True)
 
 
 def test_a_closed_collection_and_a_hidden_switcher_hold_after_a_restart(new_store):
     store = new_store()
     save_one(store, collection="7b")
-    store.close_collection("7b", authorised=True)
-    store.close_collection("empty", authorised=True)  # a collection without drawings can be closed too
+    store.set_collection_closed("7b", True, authorised=True)
+    store.set_collection_closed("empty", True, authorised=True)  # a collection without drawings can be closed too
     assert not store.switcher_hidden()
     store.hide_switcher(True, authorised=True)
     store.close()
@@ -346,5 +347,5 @@ def test_a_closed_collection_and_a_hidden_switcher_hold_after_a_restart(new_stor
     with pytest.raises(CollectionClosed):
         save_one(restarted, collection="empty")
     restarted.hide_switcher(False, authorised=True)
-    restarted.reopen_collection("7b", authorised=True)
+    restarted.set_collection_closed("7b", False, authorised=True)
     assert not new_store().switcher_hidden() and not new_store().is_closed("7b")
