@@ -19,7 +19,13 @@ name = collection_view.collection()
 
 
 def choose_collection(store) -> None:
-    """When the server holds several collections, a switch between them; the link follows it."""
+    """When the server holds several collections, a switch between them; the link follows it.
+
+    Hidden from students when the teacher chose so (`show_collection_settings`); the teacher, once
+    the key is given, still sees it.
+    """
+    if store.switcher_hidden() and not session.is_teacher():
+        return
     options = sorted({*store.collections(), name})
     if len(options) < 2:
         return
@@ -123,8 +129,54 @@ def show_exports(data) -> None:
         file=name + ".npz"))
 
 
+def show_collection_settings(authorised: bool) -> None:
+    """Close this collection to new drawings (or reopen it), and hide the collection switcher from students.
+
+    Args:
+        authorised: whether the teacher key was given (the store checks it again).
+    """
+    store = collection_view.store()
+    try:
+        closed, hidden = store.is_closed(name), store.switcher_hidden()
+    except StoreUnavailable as error:
+        st.error(session.message(error), icon=":material/error:")
+        return
+    if closed:
+        change = _("Reopen “{name}” to new drawings").format(name=name)
+        done = _("“{name}” is open to new drawings again.").format(name=name)
+    else:
+        change = _("Close “{name}” to new drawings").format(name=name)
+        done = _("“{name}” is closed to new drawings: the label buttons on page 3 are gone. Your import still "
+                 "works.").format(name=name)
+    if st.button(change, key="close_collection", icon=":material/lock_open:" if closed else ":material/lock:",
+                 help=_("Closed, the collection keeps its drawings; students can still draw and see predictions, "
+                        "but not save.")):
+        try:
+            store.set_collection_closed(name, not closed, authorised=authorised)
+        except (StoreUnavailable, NotAuthorised) as error:
+            st.error(session.message(error), icon=":material/error:")
+        else:
+            st.session_state[TEACHER_NOTE] = done
+            st.rerun()
+    switch = _("Show the collection switcher to students") if hidden else _("Hide the collection switcher from "
+                                                                             "students")
+    if st.button(switch, key="hide_switcher", icon=":material/visibility:" if hidden else ":material/visibility_off:",
+                 help=_("For every collection on this server. Hidden, students see only their link's collection; "
+                        "you still see the switcher once you give the key. It tidies the page, it does not lock "
+                        "anything: a link can still name any collection.")):
+        try:
+            store.hide_switcher(not hidden, authorised=authorised)
+        except (StoreUnavailable, NotAuthorised) as error:
+            st.error(session.message(error), icon=":material/error:")
+        else:
+            st.session_state[TEACHER_NOTE] = (_("Students see the collection switcher again.") if hidden else
+                                              _("The collection switcher is hidden from students."))
+            st.rerun()
+
+
 def show_teacher_controls() -> None:
-    """Delete the collection or import an .npz: only with the teacher key, and only when the server has one."""
+    """Delete the collection, import an .npz, close the collection, hide the switcher: only for the teacher's
+    browser, and only when the server has a usable key."""
     if not teacher_view.available():
         return
     with st.expander(_("Teacher controls"), icon=":material/admin_panel_settings:", expanded=session.is_teacher()):
@@ -134,6 +186,7 @@ def show_teacher_controls() -> None:
         note = st.session_state.pop(TEACHER_NOTE, None)
         if note:
             st.success(note, icon=":material/check_circle:")
+        show_collection_settings(authorised=True)
         store = collection_view.store()
         upload = st.file_uploader(_("Import drawings (.npz with x, y and optionally writers)"), type=["npz"],
                                   key="import_npz")
@@ -170,6 +223,12 @@ else:
         choose_collection(store)
         st.caption(_("Collection **“{name}”**. Students add drawings on page 3 (\"Which digit was it?\"). A link with "
                      "`?collection=name` gives a class its own collection.").format(name=name))
+        st.caption(_("Collections are a convenience for a class, not a privacy boundary: anyone who can open this "
+                     "app can open any collection, see its drawings and add to it. The teacher key guards deleting, "
+                     "importing and closing a collection."))
+        if store.is_closed(name):
+            st.info(_("“{name}” is closed to new drawings: everyone can still look at it and draw on page 3, but "
+                      "saving is off until the teacher reopens it.").format(name=name), icon=":material/lock:")
         counts = store.counts(name)
         data = store.arrays(name)
     except StoreUnavailable as error:

@@ -13,6 +13,7 @@ import streamlit as st
 
 from app_pages import session, views
 from kerasways.store import (
+    CollectionClosed,
     DrawingStore,
     StoreUnavailable,
     WriterLimitReached,
@@ -109,7 +110,7 @@ def _save(rgba, processed, digit: int, clear) -> None:
                            "browser may. Thank you! Your teacher can start a new collection for more."
                            ).format(limit=error.limit, name=collection()))
         return
-    except (ValueError, StoreUnavailable) as error:
+    except (ValueError, CollectionClosed, StoreUnavailable) as error:
         _note("warning", _("Not saved: {error}").format(error=session.message(error)))
         return
     _note("success", _("Saved as a {digit} in the class's collection “{name}”. Draw the next one!"
@@ -131,8 +132,9 @@ def _delete(drawing_id: int) -> None:
 def save_for_the_class(rgba, processed, predicted: int | None, clear) -> None:
     """The Draw page's labelling block: "it was a …" buttons after a prediction, then "my drawings".
 
-    Saving works only when the store and the collection name are usable; otherwise one line
-    says why, and drawing and predicting go on as before.
+    Saving works only when the store and the collection name are usable and the teacher has not
+    closed the collection; otherwise one line says why instead of the buttons, and drawing and
+    predicting go on as before.
 
     Args:
         rgba: the canvas's RGBA uint8 image (None for a blank canvas).
@@ -148,7 +150,10 @@ def save_for_the_class(rgba, processed, predicted: int | None, clear) -> None:
         st.caption(_("Saving drawings for the class is unavailable: {problem} Drawing and predicting still work."
                      ).format(problem=problem))
         return
-    if processed is not None and not just_saved:  # never the same drawing twice
+    if processed is not None and not just_saved and _closed():
+        st.info(_("**Saving is closed:** your teacher has closed “{name}” to new drawings. You can still draw "
+                  "and see what the model reads.").format(name=collection()), icon=":material/lock:")
+    elif processed is not None and not just_saved:  # never the same drawing twice
         st.markdown(_("**Which digit was it?** One click saves it for the class:"))
         for row in (range(5), range(5, 10)):  # a keypad of two rows: it fits a phone without wrapping
             with st.container(horizontal=True, gap="small"):
@@ -159,6 +164,14 @@ def save_for_the_class(rgba, processed, predicted: int | None, clear) -> None:
                               on_click=_save,
                               args=(rgba, processed, digit, clear))
     my_drawings()
+
+
+def _closed() -> bool:
+    """Whether the teacher closed this session's collection (a store that fails here fails the save, said then)."""
+    try:
+        return store().is_closed(collection())
+    except StoreUnavailable:
+        return False
 
 
 def my_drawings() -> None:

@@ -7,6 +7,8 @@ starts from it (`init_state`), runs included, so a reload loses nothing.
 
 from __future__ import annotations
 
+import secrets
+
 import streamlit as st
 
 from app_pages import server
@@ -18,6 +20,7 @@ from kerasways.spec import STYLE_TITLES, STYLES, ModelSpec, TrainConfig
 SPEC, STYLE, CONFIG, BOOK = "spec", "style", "config", "book"
 LANG = "lang"  # the page's language, one of i18n.LANGUAGES
 BROWSER = "browser_id"  # this browser's lasting id from its signed cookie (None: it sends none)
+TAB = "tab_id"  # who this session is when its browser has no id
 LINK_NOTES = "share_link_notes"
 REATTACHED = "reattached_runs"
 # The address names the session's runs, so a reload finds them again. "job" is the older key
@@ -145,7 +148,11 @@ def owner_id() -> str:
         "session:<id>" for one that refuses cookies, whose limits then hold per tab.
     """
     browser = browser_id()
-    return f"browser:{browser}" if browser else f"session:{session_id()}"
+    if browser:
+        return f"browser:{browser}"
+    # A random token of this session's own, not Streamlit's session id, which never leaves the server
+    # (and is one constant for every AppTest).
+    return f"session:{st.session_state.setdefault(TAB, secrets.token_hex(16))}"
 
 
 def is_teacher() -> bool:

@@ -12,6 +12,8 @@ How this backend keeps the store's promises:
   which takes SQLite's write lock before counting, so no other session or process can insert
   between them.
 - migrations: `MIGRATIONS` and `PRAGMA user_version`, applied in one `BEGIN IMMEDIATE` at start-up.
+- the teacher's switches: closed collections and server-wide settings are rows of their own tables
+  (`closed_collections`, `settings`), so they hold after a restart.
 - errors: classified by exception type and SQLite's result code (`sqlite_errorcode`), or errno.
 """
 
@@ -26,6 +28,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -72,6 +75,17 @@ MIGRATIONS: tuple[str, ...] = (
     # 2: a student's own drawings are listed on every Draw page run; find them without a scan.
     """
     CREATE INDEX drawings_by_writer ON drawings (collection, writer, id);
+    """,
+    # 3: the teacher's switches: collections closed to new drawings, and server-wide settings.
+    """
+    CREATE TABLE closed_collections (
+        collection TEXT PRIMARY KEY,
+        closed_at TEXT NOT NULL
+    );
+    CREATE TABLE settings (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -406,3 +420,27 @@ class SQLiteDrawingStore(DrawingStore):
         x = np.frombuffer(b"".join(row[0] for row in rows), dtype=np.uint8).reshape(-1, MNIST_SIDE, MNIST_SIDE)
         return CollectionData(x=x.copy(), y=np.array([row[1] for row in rows], dtype=np.int64),
                               writers=np.array([row[2] for row in rows], dtype=str))
+
+    # -- the teacher's switches --------------------------------------------------------------
+
+    def _closed(self, collection: str) -> bool:
+        with self._connection() as connection:
+            return connection.execute("SELECT 1 FROM closed_collections WHERE collection = ?",
+                                      (collection,)).fetchone() is not None
+
+    def _set_closed(self, collection: str, closed: bool) -> None:
+        with self._transaction() as connection:
+            if closed:
+                connection.execute("INSERT OR IGNORE INTO closed_collections (collection, closed_at) VALUES (?, ?)",
+                                   (collection, datetime.now(timezone.utc).isoformat(timespec="seconds")))
+            else:
+                connection.execute("DELETE FROM closed_collections WHERE collection = ?", (collection,))
+
+    def _setting(self, name: str) -> str | None:
+        with self._connection() as connection:
+            row = connection.execute("SELECT value FROM settings WHERE name = ?", (name,)).fetchone()
+        return None if row is None else row[0]
+
+    def _set_setting(self, name: str, value: str) -> None:
+        with self._transaction() as connection:
+            connection.execute("INSERT OR REPLACE INTO settings (name, value) VALUES (?, ?)", (name, value))

@@ -12,9 +12,14 @@ a PNG, when it was saved, the collection, and an anonymous writer id: a hash of 
 id, never a name, so nothing in the database (or an export) identifies a student or their session.
 A collection is a validated slug stored as a value: no path or query is ever built from user text.
 
+Collections are open by design: a convenience for a class, not a privacy boundary. Anyone who can
+open the app can open any collection by its name, see its drawings and add to it. The teacher key
+(`teacher.key_matches`) guards only what changes a whole collection or the server: deleting a
+collection, importing, closing a collection to new drawings, hiding the collection switcher.
+
 Errors are messages as data (`kerasways.messages`): a refused value is an `InvalidValue` (a
-ValueError), and `StoreUnavailable`, `WriterLimitReached` and `NotAuthorised` carry a `Message` a page
-shows with `i18n.render(error, lang)`. When the database cannot be used every call raises
+ValueError), and `StoreUnavailable`, `WriterLimitReached`, `CollectionClosed` and `NotAuthorised` carry a
+`Message` a page shows with `i18n.render(error, lang)`. When the database cannot be used every call raises
 `StoreUnavailable`, and opening the store never fails, so drawing and predicting keep working without it.
 
 Example:
@@ -51,6 +56,8 @@ CANVAS_SIDE_RANGE = (MNIST_SIDE, 2048)
 # One browser session may save this many drawings in a collection: a stuck key or a playful
 # student cannot bury the class's digits (the teacher's import has no such limit).
 MAX_DRAWINGS_PER_WRITER = 300
+# The server-wide setting (`DrawingStore.hide_switcher`) that hides the collection switcher from students.
+HIDE_SWITCHER_SETTING = "hide_collection_switcher"
 
 
 class StoreUnavailable(UserError, RuntimeError):
@@ -82,8 +89,26 @@ class WriterLimitReached(InvalidValue):
                                            {"limit": limit}), attempted)
 
 
+class CollectionClosed(UserError):
+    """The teacher closed the collection to new drawings (`DrawingStore.set_collection_closed`); nothing was
+    stored.
+
+    Args:
+        collection: the collection's name.
+    """
+
+    def __init__(self, collection: str) -> None:
+        self.collection = collection
+        super().__init__(Message(N_("The teacher has closed the collection “{name}” to new drawings."),
+                                 {"name": collection}))
+
+    def __reduce__(self):
+        return (CollectionClosed, (self.collection,))
+
+
 class NotAuthorised(UserError, PermissionError):
-    """A teacher-only action (delete a collection, import) was asked without the teacher key."""
+    """A teacher-only action (delete a collection, import, close one, hide the switcher) was asked without
+    the teacher key."""
 
 
 @dataclass(frozen=True)
@@ -322,11 +347,16 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+def _require_teacher(authorised: bool, refusal: str) -> None:
+    """NotAuthorised(refusal) unless the teacher key was given."""
+    if authorised is not True:
+        raise NotAuthorised(Message(refusal))
+
+
 def _teacher_only(collection: object, authorised: bool, refusal: str) -> str:
     """The validated collection name of a teacher-only action; NotAuthorised(refusal) without the key."""
     collection = validate_collection(collection)
-    if authorised is not True:
-        raise NotAuthorised(Message(refusal))
+    _require_teacher(authorised, refusal)
     return collection
 
 
@@ -334,7 +364,8 @@ class DrawingStore(abc.ABC):
     """Labelled drawings of every collection: the interface pages use, whatever database is behind it.
 
     The public methods (`save`, `list_mine`, `delete_mine`, `canvas_png`, `collections`, `counts`,
-    `gallery`, `arrays`, `delete_collection`, `import_arrays`, `unavailable_reason`,
+    `gallery`, `arrays`, `is_closed`, `switcher_hidden`, `delete_collection`, `import_arrays`,
+    `set_collection_closed`, `hide_switcher`, `unavailable_reason`,
     `schema_version`, `close`) check every argument and turn it into plain records, then call the
     backend. A backend (a subclass; `sqlite_store.SQLiteDrawingStore` is the default) implements the
     abstract methods below, and only those. It receives values already validated (collection
@@ -360,6 +391,10 @@ class DrawingStore(abc.ABC):
       (`_delete`, `_delete_collection`) scoped to one collection; `_delete` also to one writer.
       Ids are positive integers, unique in the store and increasing in the order drawings were
       saved: "newest first" is by id, and a page uses the newest id to notice new drawings.
+    - **Durable settings**: whether a collection is closed to new drawings (`_closed`,
+      `_set_closed`; kept whether or not the collection holds drawings), and the server's settings
+      by name (`_setting`, `_set_setting`, text values), both in the database so they hold after a
+      restart and for every server sharing it.
     - **Errors as `StoreUnavailable`** with a plain reason, chosen by the database driver's
       exception type and error code (never by its message text), for every failure of the
       database itself; a connection that failed is not reused. Anything else (a bug) propagates.
@@ -433,6 +468,22 @@ class DrawingStore(abc.ABC):
         """Every drawing of a collection as arrays, oldest first."""
 
     @abc.abstractmethod
+    def _closed(self, collection: str) -> bool:
+        """Whether the teacher closed this collection to new drawings."""
+
+    @abc.abstractmethod
+    def _set_closed(self, collection: str, closed: bool) -> None:
+        """Close this collection to new drawings, or reopen it, durably (setting it twice is harmless)."""
+
+    @abc.abstractmethod
+    def _setting(self, name: str) -> str | None:
+        """A server-wide setting's value; None when it was never set."""
+
+    @abc.abstractmethod
+    def _set_setting(self, name: str, value: str) -> None:
+        """Set a server-wide setting durably, replacing its value."""
+
+    @abc.abstractmethod
     def _schema_version(self) -> int:
         """The database's schema version."""
 
@@ -492,6 +543,7 @@ class DrawingStore(abc.ABC):
             InvalidValue: for any invalid argument (nothing is stored).
             WriterLimitReached: this session already saved `max_per_writer` drawings in the
                 collection (nothing is stored).
+            CollectionClosed: the teacher closed the collection to new drawings (nothing is stored).
             StoreUnavailable: when the database cannot be written (nothing is stored).
         """
         pixels = _validated_image(image)
@@ -499,7 +551,14 @@ class DrawingStore(abc.ABC):
                              label=_validated_label(label), image=pixels, canvas_png=_png(_validated_canvas(canvas)),
                              saved_at=_now())
         self._ready()
+        self._refuse_if_closed(drawing.collection)
         return self._insert(drawing, self.max_per_writer)
+
+    def _refuse_if_closed(self, collection: str) -> None:
+        # Checked before the insert, not in its transaction: a save already under way when the
+        # teacher closes may still land, as if it had been clicked a moment earlier.
+        if self._closed(collection):
+            raise CollectionClosed(collection)
 
     def list_mine(self, *, writer: str, collection: str = DEFAULT_COLLECTION) -> list[SavedDrawing]:
         """The drawings this browser session saved in a collection, newest first.
@@ -589,6 +648,24 @@ class DrawingStore(abc.ABC):
         self._ready()
         return self._arrays(collection)
 
+    def is_closed(self, collection: str = DEFAULT_COLLECTION) -> bool:
+        """Whether the teacher closed a collection to new drawings (a page then offers no label buttons).
+
+        Args:
+            collection: the collection's name.
+
+        Returns:
+            True while it is closed.
+        """
+        collection = validate_collection(collection)
+        self._ready()
+        return self._closed(collection)
+
+    def switcher_hidden(self) -> bool:
+        """Whether the teacher hid the collection switcher from students (`hide_switcher`)."""
+        self._ready()
+        return self._setting(HIDE_SWITCHER_SETTING) == "1"
+
     # -- what only a teacher does -----------------------------------------------------------
 
     def delete_collection(self, collection: str, *, authorised: bool) -> int:
@@ -612,6 +689,8 @@ class DrawingStore(abc.ABC):
                       authorised: bool) -> int:
         """Add drawings (e.g. read by `collection.read_npz`) to a collection, all or none.
 
+        Works into a closed collection too: closing stops students' new drawings, not the teacher.
+
         Args:
             data: images, labels and writer ids; validated again here.
             collection: the collection's name.
@@ -634,6 +713,46 @@ class DrawingStore(abc.ABC):
         self._ready()
         self._insert_all(drawings)
         return len(drawings)
+
+    def set_collection_closed(self, collection: str, closed: bool, *, authorised: bool) -> None:
+        """Close a collection to new drawings, or reopen it: closed, students' saves are refused
+        (`CollectionClosed`).
+
+        Its drawings stay, and can still be seen, exported, deleted, and added by import; the
+        closing holds after a restart, until the teacher reopens it.
+
+        Args:
+            collection: the collection's name.
+            closed: True to close it, False to reopen it.
+            authorised: whether the teacher key was given (`teacher.key_matches`).
+
+        Raises:
+            NotAuthorised: without the teacher key.
+            StoreUnavailable: when the database cannot be written.
+        """
+        collection = _teacher_only(collection, authorised,
+                                   N_("Closing or reopening a collection needs the teacher key."))
+        self._ready()
+        self._set_closed(collection, bool(closed))
+
+    def hide_switcher(self, hidden: bool, *, authorised: bool) -> None:
+        """Hide the class page's collection switcher from students, or show it again (server-wide).
+
+        Hidden, a student sees only the collection of their link; the teacher, with the key, still
+        sees the switcher. A convenience, not a lock: a student who knows another collection's
+        name can still type it into a link.
+
+        Args:
+            hidden: True to hide it, False to show it.
+            authorised: whether the teacher key was given (`teacher.key_matches`).
+
+        Raises:
+            NotAuthorised: without the teacher key.
+            StoreUnavailable: when the database cannot be written.
+        """
+        _require_teacher(authorised, N_("Hiding the collection switcher needs the teacher key."))
+        self._ready()
+        self._set_setting(HIDE_SWITCHER_SETTING, "1" if hidden else "0")
 
 
 def open_store(data_dir: str | os.PathLike | None = None, *, max_per_writer: int | None = None) -> DrawingStore:

@@ -185,6 +185,86 @@ def test_teacher_controls_need_the_key_and_import_is_validated(data_dir, mnist, 
     assert open_store(data_dir).counts("7b").total == 0
 
 
+def teacher_on_the_class_page(query: dict | None = None):
+    """A session on the class page that gave the teacher key ("owl-42-at-dawn", set by the test)."""
+    at = app_test(query)
+    at.switch_page("app_pages/class_page.py").run()
+    unlock_teacher(at, "owl-42-at-dawn")
+    assert not at.exception, at.exception
+    return at
+
+
+def collection_switch(at):
+    return [box for box in at.selectbox if box.label == "Collection"]
+
+
+@pytest.mark.slow  # trains in the worker pool
+def test_a_closed_collection_refuses_a_students_click_and_keeps_the_drawing(data_dir, mnist, monkeypatch):
+    monkeypatch.setenv("KERASWAYS_TEACHER_KEY", "owl-42-at-dawn")
+    student = draw_page_with_a_model(app_test({"collection": "7b"}))
+    student.session_state["canvas"] = canvas_state(digit_canvas(mnist.x_test[0]))
+    student.run()
+    label = int(mnist.y_test[0])
+    assert student.button(key=f"it_was_{label}")  # open: the label buttons are there
+
+    teacher = teacher_on_the_class_page({"collection": "7b"})
+    teacher.button(key="close_collection").click().run()
+    assert any("“7b” is closed to new drawings" in box.value for box in teacher.success)
+
+    student.button(key=f"it_was_{label}").click().run()  # the button the page showed before the teacher closed
+    assert not student.exception, student.exception
+    assert any("Not saved" in box.value and "closed the collection “7b”" in box.value for box in student.warning)
+    assert open_store(data_dir).counts("7b").total == 0
+    assert student.session_state["canvas_clears"] == 0  # the drawing stays on the canvas
+    assert not any(button.key.startswith("it_was_") for button in student.button if button.key)
+    assert any("Saving is closed" in box.value for box in student.info)  # said up front from now on
+
+    teacher.button(key="close_collection").click().run()  # reopen
+    student.run()
+    student.button(key=f"it_was_{label}").click().run()
+    assert any(f"Saved as a {label}" in box.value for box in student.success)
+    assert open_store(data_dir).counts("7b").total == 1
+
+
+def test_the_teacher_closes_a_collection_from_the_class_page_and_everyone_sees_it(data_dir, mnist, monkeypatch):
+    monkeypatch.setenv("KERASWAYS_TEACHER_KEY", "owl-42-at-dawn")
+    fill_collection(data_dir, mnist, writers=1, per_writer=3, collection="7b")
+    student = app_test({"collection": "7b"})
+    student.switch_page("app_pages/class_page.py").run()
+    assert "not a privacy boundary" in all_text(student)  # collections are open by design, and the page says so
+    assert not any("closed to new drawings" in box.value for box in student.info)
+
+    teacher = teacher_on_the_class_page({"collection": "7b"})
+    assert teacher.button(key="close_collection").proto.label == "Close “7b” to new drawings"
+    teacher.button(key="close_collection").click().run()
+    assert teacher.button(key="close_collection").proto.label == "Reopen “7b” to new drawings"
+    assert open_store(data_dir).is_closed("7b") and not open_store(data_dir).is_closed("class")
+    student.run()
+    assert any("“7b” is closed to new drawings" in box.value for box in student.info)
+    assert next(metric for metric in student.metric if metric.label == "Drawings").value == "3"  # still shown
+
+
+def test_hiding_the_switcher_leaves_students_only_their_links_collection(data_dir, mnist, monkeypatch):
+    monkeypatch.setenv("KERASWAYS_TEACHER_KEY", "owl-42-at-dawn")
+    fill_collection(data_dir, mnist, writers=2, per_writer=5)  # "class"
+    fill_collection(data_dir, mnist, writers=3, per_writer=4, collection="7b")
+    teacher = teacher_on_the_class_page()
+    teacher.button(key="hide_switcher").click().run()
+    assert any("hidden from students" in box.value for box in teacher.success)
+    assert collection_switch(teacher), "the teacher, with the key, still switches"
+
+    student = app_test({"collection": "7b"})
+    student.switch_page("app_pages/class_page.py").run()
+    assert not collection_switch(student)
+    assert next(metric for metric in student.metric if metric.label == "Drawings").value == "12"  # the link's one
+    unlock_teacher(student, "guess")
+    assert not collection_switch(student), "a wrong key shows nothing more"
+
+    teacher.button(key="hide_switcher").click().run()  # show it again
+    student.run()
+    assert [switch.options for switch in collection_switch(student)] == [["7b", "class"]]
+
+
 @pytest.mark.slow  # trains in the worker pool
 def test_training_with_our_digits_reports_before_and_after_on_held_out_writers(data_dir, mnist):
     fill_collection(data_dir, mnist, writers=4, per_writer=15)

@@ -15,7 +15,7 @@ import pytest
 
 from kerasways import i18n
 from kerasways.sqlite_store import DATABASE_FILE, SCHEMA_VERSION, SQLiteDrawingStore, plain_reason
-from kerasways.store import StoreUnavailable
+from kerasways.store import CollectionClosed, StoreUnavailable
 from support.stored_drawings import drawing, fill_sqlite_disk, save_one
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,6 +65,31 @@ def test_an_older_database_is_migrated_and_keeps_its_drawings(tmp_path):
     assert "drawings_by_writer" in indexes
     save_one(store)
     assert store.counts().total == 2
+
+
+# The same database as the previous release left it (schema version 2: the writer index).
+VERSION_2 = VERSION_1 + """
+CREATE INDEX drawings_by_writer ON drawings (collection, writer, id);
+PRAGMA user_version = 2;
+"""
+
+
+def test_a_version_2_database_gains_the_teachers_switches_and_keeps_its_drawings(tmp_path):
+    (tmp_path / "data").mkdir()
+    with sqlite3.connect(tmp_path / "data" / DATABASE_FILE) as raw:
+        raw.executescript(VERSION_2)
+    store = SQLiteDrawingStore(tmp_path / "data")
+
+    assert not store.is_closed() and not store.switcher_hidden()  # nothing closed or hidden by the migration
+    assert store.schema_version() == SCHEMA_VERSION >= 3
+    assert [(d.id, d.label, d.writer) for d in store.gallery()] == [(1, 5, "old-writer")]
+    store.set_collection_closed("class", True, authorised=True)
+    store.hide_switcher(True, authorised=True)
+    with pytest.raises(CollectionClosed):
+        save_one(store)
+    store.close()
+    reopened = SQLiteDrawingStore(tmp_path / "data")
+    assert reopened.is_closed() and reopened.switcher_hidden() and reopened.counts().total == 1
 
 
 def test_a_database_from_a_newer_app_is_left_alone(tmp_path):

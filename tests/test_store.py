@@ -18,6 +18,8 @@ from kerasways.drawing import to_mnist
 from kerasways.messages import InvalidValue
 from kerasways.store import (
     DEFAULT_COLLECTION,
+    CollectionClosed,
+    CollectionData,
     DrawingStore,
     NotAuthorised,
     WriterLimitReached,
@@ -269,3 +271,68 @@ def test_deleting_a_collection_needs_the_teacher_and_spares_the_others(store):
     assert store.counts("7b").total == 1
     assert store.delete_collection("7b", authorised=True) == 1
     assert store.counts("7b").total == 0 and store.counts("7c").total == 1
+
+
+def test_a_closed_collection_refuses_new_drawings_until_the_teacher_reopens_it(store):
+    kept = save_one(store, collection="7b")
+    store.set_collection_closed("7b", True, authorised=True)
+    assert store.is_closed("7b") and not store.is_closed("7c") and not store.is_closed()
+    with pytest.raises(CollectionClosed) as refused:
+        save_one(store, seed=1, collection="7b")
+    assert refused.value.collection == "7b"
+    assert "7b" in i18n.render(refused.value, "zh") and "closed" not in i18n.render(refused.value, "zh")
+    assert [d.id for d in store.gallery("7b")] == [kept], "nothing was stored, what was there stays"
+    save_one(store, seed=2, collection="7c")  # other collections are not affected
+    save_one(store, seed=3)
+
+    store.set_collection_closed("7b", True, authorised=True)  # closing twice is harmless
+    store.set_collection_closed("7b", False, authorised=True)
+    assert not store.is_closed("7b")
+    save_one(store, seed=4, collection="7b")
+    assert store.counts("7b").total == 2
+
+
+def test_the_teacher_imports_into_a_closed_collection(store):
+    store.set_collection_closed("7b", True, authorised=True)
+    _, image = drawing(5)
+    data = CollectionData(x=np.stack([image, image]), y=np.array([1, 2]), writers=np.array(["last-year"] * 2))
+    assert store.import_arrays(data, "7b", authorised=True) == 2
+    assert store.counts("7b").total == 2 and store.is_closed("7b")
+
+
+def test_closing_reopening_and_hiding_the_switcher_need_the_teacher_key(store):
+    refusals = {
+        "close": lambda: store.set_collection_closed("7b", True, authorised=False),
+        "hide": lambda: store.hide_switcher(True, authorised=False),
+    }
+    for action in refusals.values():
+        with pytest.raises(NotAuthorised):
+            action()
+    assert not store.is_closed("7b") and not store.switcher_hidden()
+    store.set_collection_closed("7b", True, authorised=True)
+    with pytest.raises(NotAuthorised) as refused:
+        store.set_collection_closed("7b", False, authorised=False)
+    assert i18n.render(refused.value, "zh") == i18n.translator("zh")(
+        "Closing or reopening a collection needs the teacher key.")
+    assert store.is_closed("7b")
+    with pytest.raises(InvalidValue, match="^collection"):
+        store.set_collection_closed("../x", True, authorised=True)
+
+
+def test_a_closed_collection_and_a_hidden_switcher_hold_after_a_restart(new_store):
+    store = new_store()
+    save_one(store, collection="7b")
+    store.set_collection_closed("7b", True, authorised=True)
+    store.set_collection_closed("empty", True, authorised=True)  # a collection without drawings can be closed too
+    assert not store.switcher_hidden()
+    store.hide_switcher(True, authorised=True)
+    store.close()
+
+    restarted = new_store()  # another server process on the same database, or the same one restarted
+    assert restarted.is_closed("7b") and restarted.is_closed("empty") and not restarted.is_closed()
+    assert restarted.switcher_hidden()
+    with pytest.raises(CollectionClosed):
+        save_one(restarted, collection="empty")
+    restarted.hide_switcher(False, authorised=True)
+    restarted.set_collection_closed("7b", False, authorised=True)
+    assert not new_store().switcher_hidden() and not new_store().is_closed("7b")
