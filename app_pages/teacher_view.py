@@ -51,8 +51,13 @@ def available() -> bool:
     return teacher.controls_available()
 
 
+QUEUE_REFRESH_SECONDS = 5
+
+
+@st.fragment(run_every=QUEUE_REFRESH_SECONDS)
 def show_queue() -> None:
-    """Every training queued or running on the server: who, what, for how long; cancel any of them."""
+    """Every training queued or running on the server: who, what, for how long; cancel any of them.
+    Redrawn every few seconds, so the teacher watches the queue move."""
     from kerasways.engine import RunState
     from kerasways.store import writer_id
 
