@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import textwrap
 
+from kerasways.formats import exact_number
 from kerasways.i18n import N_, SOURCE_LANGUAGE, Translator, check_language, translator
 from kerasways.spec import (
     INPUT_SHAPE,
@@ -53,7 +54,9 @@ def _literal(value: object) -> str:
     if isinstance(value, str):
         return f'"{value}"'
     if isinstance(value, float):
-        return f"{value:g}"
+        return exact_number(value)  # the link's own text: the network is built with the number it names
+    if isinstance(value, tuple) and len(value) > 1:
+        return f"({', '.join(_literal(item) for item in value)})"
     return repr(value)
 
 
@@ -109,7 +112,7 @@ def _augmentation_phrase(keras_class: str, values: dict, _: Translator) -> str:
 def _optimizer_source(spec: ModelSpec) -> str:
     if spec.uses_default_learning_rate:
         return f'"{spec.optimizer}"'
-    return f"keras.optimizers.{OPTIMIZER_CLASSES[spec.optimizer]}(learning_rate={float(spec.learning_rate)!r})"
+    return f"keras.optimizers.{OPTIMIZER_CLASSES[spec.optimizer]}(learning_rate={exact_number(spec.learning_rate)})"
 
 
 def _compile_lines(spec: ModelSpec, _: Translator) -> list[str]:
@@ -313,7 +316,7 @@ def script_sections(spec: ModelSpec, style: str, config: TrainConfig,
          "# " + _("Train: {epochs} passes over the data, {batch_size} digits per step").format(
              epochs=config.epochs, batch_size=config.batch_size) + "\n"
          f"model.fit(x_train, y_train, batch_size={config.batch_size}, epochs={config.epochs}, "
-         f"validation_split={config.validation_split:g})"),
+         f"validation_split={exact_number(config.validation_split)})"),
         (_("Evaluate on digits the model has never seen."),
          "# " + _("Measure on digits the model has never seen") + "\n"
          "test_loss, test_accuracy = model.evaluate(x_test, y_test, verbose=0)\n"
@@ -347,7 +350,7 @@ def _class_digits_section(_, spec: ModelSpec, config: TrainConfig) -> str:
         f"    shuffled = np.random.default_rng({spec.seed}).permutation(len(y_mixed))\n"
         "    model = build_model()\n"
         f"    model.fit(x_mixed[shuffled], y_mixed[shuffled], batch_size={config.batch_size}, "
-        f"epochs={config.epochs}, validation_split={config.validation_split:g})\n"
+        f"epochs={config.epochs}, validation_split={exact_number(config.validation_split)})\n"
         "    _, after = model.evaluate(x_class[test_part], y_class[test_part], verbose=0)\n"
         '    print(f"' + _("Our class's held-out writers: {before:.4f} before, {after:.4f} after") + '")'
     )

@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import zipfile
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
 
+from kerasways.formats import plain_text
 from kerasways.i18n import N_
 from kerasways.messages import InvalidValue, Message
-from kerasways.store import CollectionCounts, CollectionData, validate_arrays
+from kerasways.store import FIELD_TITLES, MNIST_SIDE, CollectionCounts, CollectionData, validate_arrays
 
 # "Add our class's digits" is offered from this size. Three writers leave at least one writer for
 # testing and two for training, so the class accuracy is measured on handwriting the model never
@@ -30,10 +33,17 @@ MIN_WRITERS_FOR_TRAINING = 3
 TEST_FRACTION = 0.25  # share of writers (not drawings) held out for testing
 MAX_IMPORT_BYTES = 32 * 1024 * 1024  # the uploaded file, and the arrays once decompressed
 MAX_IMPORT_ROWS = 20_000  # a class collection, with room to spare; full MNIST is not one
-NPZ_KEYS = ("x", "y", "writers")
+# An import's members, by array: the names numpy.savez gives `to_npz_bytes`' arrays. Nothing else is read.
+NPZ_MEMBERS = {"x": "x.npy", "y": "y.npy", "writers": "writers.npy"}
+REQUIRED_ARRAYS = ("x", "y")
+MAX_LISTED_MEMBERS = 5  # member names quoted in a refusal
+ZIP_ENCRYPTED = 0x1  # the general-purpose flag bit of a member that needs a password
+# The .npy header versions numpy's public readers read (numpy.savez writes 1.0, or 2.0 for huge headers).
+NPY_HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
 IMPORTED_WRITER = "imported"  # writer id for files that carry none
-# What numpy and zipfile raise for a damaged array inside a readable zip.
-UNREADABLE = (ValueError, OSError, EOFError, zipfile.BadZipFile)
+# What zipfile, zlib and numpy raise for a damaged zip or array: RuntimeError for a member that needs a
+# password, NotImplementedError for a compression zipfile cannot undo, zlib.error for damaged deflate data.
+UNREADABLE = (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error, RuntimeError, NotImplementedError)
 
 
 @dataclass(frozen=True)
@@ -176,8 +186,32 @@ def _file_refused(expected: Message, received: object) -> InvalidValue:
     return InvalidValue("file", expected, received, Message(N_("File")))
 
 
+def _array_refused(name: str, expected: str | Message, received: object) -> InvalidValue:
+    expected = expected if isinstance(expected, Message) else Message(expected)
+    return InvalidValue(name, expected, received, Message(FIELD_TITLES[name]))
+
+
+@dataclass(frozen=True)
+class _DeclaredArray:
+    """What one `.npy` member of an upload says it holds, read from its header before any data."""
+
+    name: str  # "x", "y" or "writers"
+    member: zipfile.ZipInfo
+    shape: tuple
+    dtype: np.dtype
+    fortran_order: bool
+    data_bytes: int  # what the member holds after its header, once unpacked
+
+    @property
+    def declared_bytes(self) -> int:
+        return math.prod(self.shape) * self.dtype.itemsize
+
+
 def read_npz(content: bytes, *, max_bytes: int = MAX_IMPORT_BYTES, max_rows: int = MAX_IMPORT_ROWS) -> CollectionData:
     """Read and check an uploaded `.npz` before anything is stored.
+
+    Every array's `.npy` header (shape, dtype, order) is checked against the zip's own sizes before its
+    data is read, so a file that declares more than it holds allocates nothing large.
 
     Args:
         content: the uploaded file's bytes.
@@ -188,55 +222,107 @@ def read_npz(content: bytes, *, max_bytes: int = MAX_IMPORT_BYTES, max_rows: int
         A CollectionData (writers "imported" when the file has no `writers`).
 
     Raises:
-        InvalidValue: naming what is wrong (not an npz, keys, sizes, shapes, dtypes, labels, pickles).
+        InvalidValue: naming what is wrong, in words (not a zip, its members, sizes, shapes, dtypes,
+            labels, pickles).
     """
     if not isinstance(content, bytes | bytearray):
         raise _file_refused(Message(N_("the bytes of an .npz file")), type(content).__name__)
     if len(content) > max_bytes:
         raise _file_refused(Message(N_("at most {count} bytes"), {"count": f"{max_bytes:,}"}), len(content))
     try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            members = archive.infolist()
-    except zipfile.BadZipFile:
+        archive = zipfile.ZipFile(io.BytesIO(content))
+    except UNREADABLE:
         raise _file_refused(Message(N_("an .npz file (numpy.savez)")), bytes(content[:16])) from None
+    with archive:
+        members = _expected_members(archive, max_bytes)
+        declared = {name: _declared_array(archive, name, member) for name, member in members.items()}
+        _check_declared(declared, max_rows)
+        arrays = {name: _read_array(archive, array) for name, array in declared.items()}
+    x, y = arrays["x"], arrays["y"]
+    writers = arrays.get("writers")
+    if writers is None:
+        writers = np.full(len(x), IMPORTED_WRITER)
+    data = CollectionData(x=x, y=y.astype(np.int64), writers=writers)
+    validate_arrays(data)
+    return data
+
+
+def _expected_members(archive: zipfile.ZipFile, max_bytes: int) -> dict[str, zipfile.ZipInfo]:
+    """The archive's members by array name, once their names, passwords and sizes are as an export writes them."""
+    members = archive.infolist()
+    names = [member.filename for member in members]
+    if len(set(names)) != len(names):
+        repeated = next(name for name in names if names.count(name) > 1)
+        raise _file_refused(Message(N_("each member once")), plain_text(repeated))
+    required = [NPZ_MEMBERS[name] for name in REQUIRED_ARRAYS]
+    if not set(required) <= set(names) or not set(names) <= set(NPZ_MEMBERS.values()):
+        listed = [plain_text(name) for name in sorted(names)[:MAX_LISTED_MEMBERS]]
+        optional = [member for name, member in NPZ_MEMBERS.items() if name not in REQUIRED_ARRAYS]
+        raise _file_refused(Message(N_("members named {required} (and optionally {optional}), as the app's .npz "
+                                       "export writes them, and nothing else"),
+                                    {"required": ", ".join(required), "optional": ", ".join(optional)}), listed)
+    locked = [member.filename for member in members if member.flag_bits & ZIP_ENCRYPTED]
+    if locked:
+        raise _file_refused(Message(N_("members without a password")), locked)
     # A small compressed file can hold huge arrays: check the sizes before decompressing anything.
     unpacked = sum(member.file_size for member in members)
     if unpacked > max_bytes:
         raise _file_refused(Message(N_("arrays of at most {count} bytes once unpacked"),
                                     {"count": f"{max_bytes:,}"}), unpacked)
-    names = sorted(member.filename.removesuffix(".npy") for member in members)
-    if not {"x", "y"} <= set(names) or not set(names) <= set(NPZ_KEYS):
-        raise _file_refused(Message(N_("arrays {names} (writers optional)"), {"names": ", ".join(NPZ_KEYS)}),
-                            names)
+    return {name: archive.getinfo(member) for name, member in NPZ_MEMBERS.items() if member in names}
+
+
+def _declared_array(archive: zipfile.ZipFile, name: str, member: zipfile.ZipInfo) -> _DeclaredArray:
+    """A member's `.npy` header, read without its data."""
     try:
-        pickled = _arrays_of_objects(content)
-        if not pickled:
-            with np.load(io.BytesIO(content), allow_pickle=False) as npz:
-                arrays = {name: npz[name] for name in names}
-    except UNREADABLE as error:
-        raise _file_refused(Message(N_("readable numpy arrays")), type(error).__name__) from None
+        with archive.open(member) as file:
+            read_header = NPY_HEADER_READERS.get(np.lib.format.read_magic(file))
+            if read_header is None:  # a format version numpy's public readers do not read
+                raise ValueError(member.filename)
+            shape, fortran_order, dtype = read_header(file)
+            header_bytes = file.tell()
+    except UNREADABLE:
+        raise _unreadable(member) from None
+    return _DeclaredArray(name, member, shape, dtype, fortran_order, member.file_size - header_bytes)
+
+
+def _check_declared(declared: dict[str, _DeclaredArray], max_rows: int) -> None:
+    """Refuse what the headers declare unless it is a collection within the limits, held in full by the file."""
+    pickled = [array.name for array in declared.values() if array.dtype.hasobject]
     if pickled:
         raise _file_refused(Message(N_("plain number and text arrays, not Python objects")), pickled)
-    x, y = arrays["x"], arrays["y"]
-    if x.ndim >= 1 and len(x) > max_rows:
-        raise InvalidValue("x", Message(N_("at most {count} drawings"), {"count": f"{max_rows:,}"}), len(x))
-    writers = arrays.get("writers")
-    if writers is None:
-        writers = np.full(len(x) if x.ndim else 0, IMPORTED_WRITER)
-    data = CollectionData(x=x, y=y.astype(np.int64) if y.dtype.kind in "iu" else y, writers=writers)
-    validate_arrays(data)
-    return data
+    x = declared["x"]
+    if len(x.shape) != 3 or x.shape[1:] != (MNIST_SIDE, MNIST_SIDE) or x.shape[0] < 0:
+        raise _array_refused("x", N_("N×28×28 images"), x.shape)
+    rows = x.shape[0]
+    if rows > max_rows:
+        raise _array_refused("x", Message(N_("at most {count} drawings"), {"count": f"{max_rows:,}"}), rows)
+    kinds = {"x": N_("uint8 pixels"), "y": N_("integer labels"), "writers": N_("text ids")}
+    counts = {"y": Message(N_("{count} labels"), {"count": rows}),
+              "writers": Message(N_("{count} writer ids"), {"count": rows})}
+    for array in declared.values():
+        allowed = {"x": array.dtype == np.uint8, "y": array.dtype.kind in "iu",
+                   "writers": array.dtype.kind == "U"}[array.name]
+        if not allowed:
+            raise _array_refused(array.name, kinds[array.name], str(array.dtype))
+        if array.name != "x" and array.shape != (rows,):
+            raise _array_refused(array.name, counts[array.name], array.shape)
+        if array.fortran_order:
+            raise _array_refused(array.name, N_("an array stored row by row (C order), as numpy.save writes it"),
+                                 "Fortran order")
+        if array.declared_bytes != array.data_bytes:
+            raise _array_refused(array.name, Message(N_("{count} bytes of data, as its header declares"),
+                                                     {"count": f"{array.declared_bytes:,}"}), array.data_bytes)
 
 
-def _arrays_of_objects(content: bytes) -> list[str]:
-    """The arrays of an npz whose header declares Python objects (numpy would need pickle to load them)."""
-    found = []
-    with zipfile.ZipFile(io.BytesIO(content)) as archive:
-        for member in archive.infolist():
-            with archive.open(member) as file:
-                version = np.lib.format.read_magic(file)
-                read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
-                               else np.lib.format.read_array_header_2_0)
-                if read_header(file)[2].hasobject:
-                    found.append(member.filename.removesuffix(".npy"))
-    return found
+def _read_array(archive: zipfile.ZipFile, array: _DeclaredArray) -> np.ndarray:
+    """The data of a member whose header was checked: as many bytes as the zip says it holds, no pickle."""
+    try:
+        with archive.open(array.member) as file:
+            return np.lib.format.read_array(file, allow_pickle=False)
+    except UNREADABLE:
+        raise _unreadable(array.member) from None
+
+
+def _unreadable(member: zipfile.ZipInfo) -> InvalidValue:
+    return _file_refused(Message(N_("readable numpy arrays")), member.filename)

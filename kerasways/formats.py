@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import unicodedata
+from decimal import Decimal
 
 from kerasways.i18n import SOURCE_LANGUAGE, check_language, translator
 
@@ -94,6 +95,25 @@ def duration(seconds: float, lang: str = SOURCE_LANGUAGE) -> str:
     if whole < 60:
         return _("{seconds} s").format(seconds=whole)
     return _("{minutes} min {seconds} s").format(minutes=whole // 60, seconds=whole % 60)
+
+
+def exact_number(value: float) -> str:
+    """A real number as the generated code and share links write it: reads back as exactly this float.
+
+    The shortest digits that give the float back (Python's repr), written without an exponent: an
+    exponent's "-" would split a share link's layer text ("dropout-1e-05"), and rounding (`:g`) would
+    show one number while the network is built with another. -0.0 is written "0".
+
+    Args:
+        value: a finite number.
+
+    Returns:
+        e.g. "0.1", "0.25", "0.000001", "0.123456789", "10", "0".
+    """
+    number = float(value) + 0.0  # -0.0 + 0.0 is 0.0: no "-0" in code or links
+    if not math.isfinite(number):
+        raise ValueError(f"value: expected a finite number; received {value!r}")
+    return format(Decimal(repr(number)), "f").removesuffix(".0")
 
 
 def plain_text(value: object, limit: int = 40) -> str:

@@ -6,6 +6,11 @@ hand-edited link still opens and says what it could not use.
 
 Example: ?way=functional&layers=dense-128-relu_dropout-0.2&opt=adam&lr=0.001&seed=42&epochs=5&lang=zh
 
+Every number in a link is a plain ASCII decimal (`_number`): digits, an optional leading sign, one
+optional point and an optional exponent ("0.001", "1e-3", "-0"); "-0" reads as 0. A link writes each
+number as the generated code does (`formats.exact_number`), so the code shows the number the link
+names and the network is built with it.
+
 The notes are Messages (templates marked for translation with i18n.N_, and their values); a page
 shows them with `i18n.render(note, lang)`, `str(note)` is the English text.
 """
@@ -18,7 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from kerasways import i18n
-from kerasways.formats import plain_text
+from kerasways.formats import exact_number, plain_text
 from kerasways.i18n import N_
 from kerasways.messages import InvalidValue, Message, verbatim
 from kerasways.spec import (
@@ -61,11 +66,18 @@ SETTING_TITLE = N_("{setting} ({key})")
 FIELD_PARTS = N_("{setting} ({key}), {part}")
 QUOTE_LIMIT = 40  # characters of a link's value quoted in a note, the ellipsis included
 MAX_UNKNOWN_LISTED = 5
-MAX_DIGITS = 30  # longer "numbers" are not numbers a user meant (and int() refuses past 4,300 digits)
+MAX_DIGITS = 30  # longer whole "numbers" are not numbers a user meant (and int() refuses past 4,300 digits)
+# A decimal may be longer: a link writes every float without an exponent, and the smallest ones (down
+# to 5e-324, 326 characters) must read back as they were written.
+MAX_DECIMAL_CHARACTERS = 400
+# What int() and float() accept beyond these ("1_0", " 7", digits of other scripts, "inf", "nan") is
+# not a plain number: a link that says "1_0" must not open 10.
+WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
+DECIMAL_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
 def _layer_text(layer: LayerSpec) -> str:
-    values = [f"{getattr(layer, name):g}" if name == "rate" else str(getattr(layer, name))
+    values = [exact_number(getattr(layer, name)) if name == "rate" else str(getattr(layer, name))
               for name in USED_FIELDS[layer.kind]]
     return FIELD_SEPARATOR.join([layer.kind, *values])
 
@@ -84,7 +96,7 @@ def _parse_layer(text: str, index: int) -> LayerSpec:
         raise layer_field(index).invalid(verbatim(FIELD_SEPARATOR.join([kind, *names])), text)
     fields: dict[str, object] = {}
     for name, value in zip(names, values):
-        read = {"activation": str, "rate": _finite_number}.get(name, _whole_number)
+        read = {"activation": str, "rate": _decimal}.get(name, _whole)
         try:
             fields[name] = read(value)
         except ValueError:
@@ -95,18 +107,36 @@ def _parse_layer(text: str, index: int) -> LayerSpec:
     return layer
 
 
-def _whole_number(text: str) -> int:
-    # Strictly ASCII digits: int() would also take "1_000", " 7" and digits of other scripts.
-    if len(text) > MAX_DIGITS or not re.fullmatch(r"-?[0-9]+", text):
+def _number(text: str, *, whole: bool) -> int | float:
+    """A number from a link: the one place link text becomes a number.
+
+    Args:
+        text: the link's text, e.g. "128", "0.001", "1e-3", "-0".
+        whole: True for a whole number (digits and a sign only), False for a decimal.
+
+    Returns:
+        The int, or the finite float ("-0" and "-0.0" read as 0).
+
+    Raises:
+        ValueError: when the text is not a plain ASCII number of that kind.
+    """
+    pattern, limit = (WHOLE_NUMBER, MAX_DIGITS) if whole else (DECIMAL_NUMBER, MAX_DECIMAL_CHARACTERS)
+    if len(text) > limit or not pattern.fullmatch(text):
         raise ValueError(text)
-    return int(text)
-
-
-def _finite_number(text: str) -> float:
-    value = float(text) if len(text) <= MAX_DIGITS else math.nan  # float() raises ValueError itself
-    if not math.isfinite(value):
+    if whole:
+        return int(text)
+    value = float(text) + 0.0  # -0.0 + 0.0 is 0.0
+    if not math.isfinite(value):  # "1e999"
         raise ValueError(text)
     return value
+
+
+def _whole(text: str) -> int:
+    return _number(text, whole=True)
+
+
+def _decimal(text: str) -> float:
+    return _number(text, whole=False)
 
 
 def to_query(spec: ModelSpec, style: str, config: TrainConfig, lang: str | None = None) -> dict[str, str]:
@@ -128,12 +158,12 @@ def to_query(spec: ModelSpec, style: str, config: TrainConfig, lang: str | None 
         "layers": LAYER_SEPARATOR.join(_layer_text(layer) for layer in spec.layers),
         "skip": "1" if spec.topology == "skip" else "0",
         "opt": spec.optimizer,
-        "lr": repr(float(spec.learning_rate)),
+        "lr": exact_number(spec.learning_rate),
         "seed": str(spec.seed),
         "epochs": str(config.epochs),
         "batch": str(config.batch_size),
         "digits": str(config.train_size),
-        "val": f"{config.validation_split:g}",
+        "val": exact_number(config.validation_split),
         "aug": _augmentation_text(spec),
         **language,
     }
@@ -161,7 +191,7 @@ def _choice(mapping: Mapping[str, object]) -> Callable[[str], object]:
 
 def _whole_in(low: int, high: int, also_zero: bool = False) -> Callable[[str], int]:
     def read(text: str) -> int:
-        value = _whole_number(text)
+        value = _whole(text)
         if not (low <= value <= high or (also_zero and value == 0)):
             raise ValueError(text)
         return value
@@ -170,7 +200,7 @@ def _whole_in(low: int, high: int, also_zero: bool = False) -> Callable[[str], i
 
 def _number_in(low: float, high: float) -> Callable[[str], float]:
     def read(text: str) -> float:
-        value = _finite_number(text)
+        value = _decimal(text)
         if not low <= value <= high:
             raise ValueError(text)
         return value
@@ -246,23 +276,26 @@ def _as_typed_in_links(expected: Message) -> Message:
 
 def _augmentation_text(spec: ModelSpec) -> str:
     # "0" off, "1" on with the strengths AUGMENTATION_ON_IN_LINKS, else the strengths in AUGMENTATION_RANGES order.
-    if not spec.augment:
-        return "0"
     strengths = [getattr(spec, name) for name in AUGMENTATION_RANGES]
+    if not spec.augment or not any(strengths):  # every strength 0 leaves every layer out: no augmentation
+        return "0"
     if strengths == [AUGMENTATION_ON_IN_LINKS[name] for name in AUGMENTATION_RANGES]:
         return "1"
-    return LAYER_SEPARATOR.join(repr(float(value)) for value in strengths)
+    return LAYER_SEPARATOR.join(exact_number(value) for value in strengths)
 
 
 def _parse_augmentation(text: str) -> dict[str, object]:
+    off = {"augment": False, **DEFAULT_AUGMENTATION}
     if text == "0":
-        return {"augment": False, **DEFAULT_AUGMENTATION}
+        return off
     if text == "1":
         return {"augment": True, **AUGMENTATION_ON_IN_LINKS}
     parts = text.split(LAYER_SEPARATOR)
     if len(parts) != len(AUGMENTATION_RANGES):
         raise ValueError(text)
-    return {"augment": True, **{name: _finite_number(part) for name, part in zip(AUGMENTATION_RANGES, parts)}}
+    strengths = {name: _decimal(part) for name, part in zip(AUGMENTATION_RANGES, parts)}
+    # All zero adds no layer: that is augmentation off, as "0" writes it (not "on" with nothing to do).
+    return {"augment": True, **strengths} if any(strengths.values()) else off
 
 
 def from_query(params: Mapping[str, str]) -> tuple[ModelSpec, str, TrainConfig, list[Message]]:

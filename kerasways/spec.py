@@ -335,8 +335,10 @@ class ModelSpec:
 
     @property
     def uses_default_learning_rate(self) -> bool:
-        """True when the learning rate is Keras' default for the optimizer."""
-        return math.isclose(self.learning_rate, DEFAULT_LEARNING_RATES[self.optimizer])
+        """True when the learning rate is exactly Keras' default for the optimizer (the code then names
+        the optimizer by its string, which builds it with that default: a rate only close to it would be
+        shown and built as another)."""
+        return self.learning_rate == DEFAULT_LEARNING_RATES[self.optimizer]
 
 
 @dataclass(frozen=True)

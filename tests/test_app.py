@@ -140,10 +140,9 @@ def test_a_learning_rate_out_of_range_never_reaches_the_network():
     assert not at.exception
     # Streamlit puts a number outside the field's range back to the field's default, its minimum (a
     # browser never sends one: its field refuses it); the field, the code and the link all say so.
-    lowest = LEARNING_RATE_RANGE[0]
-    assert at.number_input(key="w_learning_rate").value == lowest
-    assert f"keras.optimizers.SGD(learning_rate={lowest:g})" in shown_code(at)
-    assert at.query_params["lr"] == f"{lowest:g}"
+    assert at.number_input(key="w_learning_rate").value == LEARNING_RATE_RANGE[0] == 1e-6
+    assert "keras.optimizers.SGD(learning_rate=0.000001)" in shown_code(at)  # written as the link writes it
+    assert at.query_params["lr"] == "0.000001"
 
 
 @pytest.mark.slow  # trains in the worker pool

@@ -6,6 +6,7 @@ the app's store resource is keyed by that folder, so no test sees another's draw
 
 import io
 import time
+import zipfile
 
 import numpy as np
 import pytest
@@ -318,3 +319,43 @@ def test_no_student_can_stop_the_class_training_the_teacher_can_and_nobody_gets_
     student.switch_page("app_pages/draw_page.py")
     rerun_until(student, lambda at: any("No trained model yet" in info.value for info in at.info))
     assert not any(box.key == "w_draw_run" for box in student.selectbox)  # no cut-short model to draw with
+
+
+def bad_import(kind: str) -> bytes:
+    """An upload a teacher might pick by mistake: members named unlike the export's, or a header that lies."""
+    def npy(array: np.ndarray) -> bytes:
+        buffer = io.BytesIO()
+        np.lib.format.write_array(buffer, array)
+        return buffer.getvalue()
+
+    members = {"y.npy": npy(np.arange(4))}
+    if kind == "member-named-x":
+        members["x"] = npy(np.zeros((4, 28, 28), np.uint8))
+    else:  # declares a billion images and holds one
+        header = io.BytesIO()
+        np.lib.format.write_array_header_1_0(header, {"shape": (10**9, 28, 28), "descr": "|u1",
+                                                      "fortran_order": False})
+        members["x.npy"] = header.getvalue() + bytes(784)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(("kind", "said"), [
+    ("member-named-x", "File: expected members named x.npy, y.npy (and optionally writers.npy), as the app's .npz "
+                       "export writes them, and nothing else; received ['x', 'y.npy']"),
+    ("huge-shape", "Images (x): expected at most 20,000 drawings; received 1000000000"),
+])
+def test_the_class_page_says_in_words_why_a_bad_import_was_refused(data_dir, mnist, monkeypatch, kind, said):
+    monkeypatch.setenv("KERASWAYS_TEACHER_KEY", "owl-42-at-dawn")
+    fill_collection(data_dir, mnist, writers=1, per_writer=3, collection="7b")
+    at = app_test({"collection": "7b"})
+    at.switch_page("app_pages/class_page.py").run()
+    unlock_teacher(at, "owl-42-at-dawn")
+    at.file_uploader(key="import_npz").set_value(("last-year.npz", bad_import(kind), "")).run()
+    at.button(key="import").click().run()
+    assert not at.exception
+    assert [box.value for box in at.error] == [f"Nothing was imported: {said}"]
+    assert open_store(data_dir).counts("7b").total == 3
