@@ -12,7 +12,9 @@ import contextlib
 import io
 import os
 import re
+import struct
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -93,8 +95,33 @@ def canvas_state(rgba: np.ndarray) -> dict:
     """What streamlit-drawable-canvas stores after a stroke: the objects and the PNG of the canvas."""
     buffer = io.BytesIO()
     Image.fromarray(rgba, "RGBA").save(buffer, format="PNG")
-    data = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
-    return {"drawing": {"raw": {"objects": [{"type": "path"}]}, "data": data}, "backgroundFit": None}
+    return {"drawing": {"raw": {"objects": [{"type": "path"}]}, "data": png_data_url(buffer.getvalue())},
+            "backgroundFit": None}
+
+
+def png_data_url(png: bytes) -> str:
+    """PNG bytes as the canvas sends them: a base64 data URL."""
+    return "data:image/png;base64," + base64.b64encode(png).decode()
+
+
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    """One PNG chunk: length, type, data, CRC."""
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def blank_png(side: int) -> bytes:
+    """A side × side RGBA PNG, opaque black with one white bar: mostly blank, so it compresses ~1000:1.
+
+    Written row by row, so even 13,000 × 13,000 (676 MB decoded, 0.7 MB as PNG) never sits in this
+    process's memory; Pillow would need the whole image.
+    """
+    black = b"\x00" + b"\x00\x00\x00\xff" * side  # each row starts with its filter byte (none)
+    inked = bytearray(black)
+    inked[1 + 4 * (side * 2 // 5):1 + 4 * (side * 3 // 5)] = b"\xff" * (4 * (side * 3 // 5 - side * 2 // 5))
+    packer = zlib.compressobj(6)
+    rows = b"".join(packer.compress(bytes(inked) if side // 6 < row < side * 5 // 6 else black) for row in range(side))
+    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 8, 6, 0, 0, 0))
+            + png_chunk(b"IDAT", rows + packer.flush()) + png_chunk(b"IEND", b""))
 
 
 # ---------------------------------------------------------------------------- drawings and the store
