@@ -91,12 +91,21 @@ def rerun_until(at, done: Callable, seconds: float = POLL_SECONDS) -> None:
     poll_until(rerun_and_check, seconds, what="the app to reach the expected state")
 
 
-def canvas_state(rgba: np.ndarray) -> dict:
-    """What streamlit-drawable-canvas stores after a stroke: the objects and the PNG of the canvas."""
+def canvas_state(picture: np.ndarray | str) -> dict:
+    """What streamlit-drawable-canvas stores after a stroke: the objects and the PNG of the canvas.
+
+    Args:
+        picture: the canvas's RGBA image, or the data URL a browser sent in its place.
+    """
+    data = picture if isinstance(picture, str) else png_data_url(png_bytes(picture))
+    return {"drawing": {"raw": {"objects": [{"type": "path"}]}, "data": data}, "backgroundFit": None}
+
+
+def png_bytes(image: np.ndarray) -> bytes:
+    """An image array as PNG bytes (Pillow's default compression)."""
     buffer = io.BytesIO()
-    Image.fromarray(rgba, "RGBA").save(buffer, format="PNG")
-    return {"drawing": {"raw": {"objects": [{"type": "path"}]}, "data": png_data_url(buffer.getvalue())},
-            "backgroundFit": None}
+    Image.fromarray(image).save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 def png_data_url(png: bytes) -> str:
@@ -161,11 +170,53 @@ def served_app(env_extra: dict | None = None) -> Iterator[str]:
     Yields:
         The app's address, e.g. "http://127.0.0.1:8765".
     """
+    with served_app_process(env_extra) as (url, _pid):
+        yield url
+
+
+@contextlib.contextmanager
+def served_app_process(env_extra: dict | None = None) -> Iterator[tuple[str, int]]:
+    """`served_app`, also naming the server's process (to read its memory in /proc).
+
+    Yields:
+        (the app's address, the pid of the Streamlit server process).
+    """
     process, url = start_app({WARM_UP_ENV: "1", **(env_extra or {})})
     try:
-        yield url
+        yield url, process.pid
     finally:
         stop_app(process)  # its whole process group: the training workers too
+
+
+def memory_mb(pid: int, field: str = "VmRSS") -> int:
+    """A process's memory from /proc/PID/status in MB: "VmRSS" now, "VmHWM" its peak (see `reset_peak_memory`)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) // 1024
+    raise KeyError(field)
+
+
+def reset_peak_memory(pid: int) -> None:
+    """Start a process's peak (VmHWM) afresh from its present size, so a later peak is this moment's doing."""
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
+# streamlit-drawable-canvas 0.13 is a Streamlit v2 component: it lives in the page itself (a shadow
+# root), not in an iframe, and sends `{raw, data}` with `data` from the canvas's toDataURL. A
+# browser forging that value replaces toDataURL's answer once: the next stroke then sends the forged
+# picture in exactly the component's own message, and the stroke after it the real canvas again.
+FORGE_NEXT_CANVAS_VALUE = """(url) => {
+  const original = HTMLCanvasElement.prototype.toDataURL;
+  HTMLCanvasElement.prototype.toDataURL = function () {
+    HTMLCanvasElement.prototype.toDataURL = original;
+    return url;
+  };
+}"""
+
+
+def forge_next_canvas_value(page, data_url: str) -> None:
+    """Make the Draw page's canvas send `data_url` as its picture after the next stroke (once)."""
+    page.evaluate(FORGE_NEXT_CANVAS_VALUE, data_url)
 
 
 def shown_answer(page):
