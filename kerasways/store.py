@@ -65,8 +65,8 @@ MAX_DRAWINGS_PER_WRITER = 300
 # A student with many tabs (each a new writer) stops here, not at the disk's end.
 MAX_DRAWINGS_PER_COLLECTION = 20_000
 MAX_DRAWINGS_PER_COLLECTION_ENV = "KERASWAYS_MAX_DRAWINGS_PER_COLLECTION"
-# The whole store (every collection). A real drawing takes about 3-7 KB, the noisiest canvas about
-# 80 KB: 2,000 MB hold a few hundred thousand real drawings, or a full collection of noise.
+# The whole store (every collection). A drawing takes about 2-4 KB of the database, the noisiest
+# canvas about 80 KB: 2,000 MB hold half a million drawings, or a full collection of noise (1.6 GB).
 MAX_DATA_MB = 2_000
 MAX_DATA_MB_ENV = "KERASWAYS_MAX_DATA_MB"
 BYTES_PER_MB = 1_000_000
