@@ -585,9 +585,8 @@ class DrawingStore(abc.ABC):
         Raises:
             InvalidValue: when KERASWAYS_MAX_DRAWINGS_PER_COLLECTION is set to something else than a number ≥ 1.
         """
-        if self._max_per_collection is not None:
-            return self._max_per_collection
-        return _limit_from_env(MAX_DRAWINGS_PER_COLLECTION_ENV, MAX_DRAWINGS_PER_COLLECTION)
+        return (self._max_per_collection if self._max_per_collection is not None
+                else _limit_from_env(MAX_DRAWINGS_PER_COLLECTION_ENV, MAX_DRAWINGS_PER_COLLECTION))
 
     @property
     def max_data_bytes(self) -> int:
@@ -596,9 +595,8 @@ class DrawingStore(abc.ABC):
         Raises:
             InvalidValue: when KERASWAYS_MAX_DATA_MB is set to something else than a number ≥ 1.
         """
-        if self._max_data_bytes is not None:
-            return self._max_data_bytes
-        return _limit_from_env(MAX_DATA_MB_ENV, MAX_DATA_MB) * BYTES_PER_MB
+        return (self._max_data_bytes if self._max_data_bytes is not None
+                else _limit_from_env(MAX_DATA_MB_ENV, MAX_DATA_MB) * BYTES_PER_MB)
 
     def _check_quotas(self, collection: str, *, drawings: int, needed_bytes: int, per_collection: bool) -> None:
         """Raise the QuotaReached that adding `drawings` of `needed_bytes` to `collection` would meet."""
