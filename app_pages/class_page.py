@@ -6,7 +6,7 @@ from app_pages import class_runs_view, collection_view, session, teacher_view, v
 from kerasways import charts
 from kerasways.collection import read_npz, to_npz_bytes, to_png_zip_bytes
 from kerasways.compare import AccuracyGap, Transfer, accuracy_gap
-from kerasways.store import NotAuthorised, StoreUnavailable, writer_id
+from kerasways.store import NotAuthorised, QuotaReached, StoreUnavailable, writer_id
 
 GALLERY_PER_DIGIT = 24
 GALLERY_SIZE = 44
@@ -193,7 +193,7 @@ def show_teacher_controls() -> None:
         if upload is not None and st.button(_("Import into this collection"), key="import"):
             try:
                 added = store.import_arrays(read_npz(upload.getvalue()), name, authorised=True)
-            except (ValueError, StoreUnavailable, NotAuthorised) as error:
+            except (ValueError, StoreUnavailable, NotAuthorised, QuotaReached) as error:
                 st.error(_("Nothing was imported: {error}").format(error=session.message(error)),
                          icon=":material/error:")
             else:

@@ -15,6 +15,7 @@ from app_pages import session, views
 from kerasways.store import (
     CollectionClosed,
     DrawingStore,
+    QuotaReached,
     StoreUnavailable,
     WriterLimitReached,
     default_data_dir,
@@ -110,7 +111,7 @@ def _save(rgba, processed, digit: int, clear) -> None:
                            "browser may. Thank you! Your teacher can start a new collection for more."
                            ).format(limit=error.limit, name=collection()))
         return
-    except (ValueError, CollectionClosed, StoreUnavailable) as error:
+    except (ValueError, CollectionClosed, StoreUnavailable, QuotaReached) as error:  # the drawing stays on the canvas
         _note("warning", _("Not saved: {error}").format(error=session.message(error)))
         return
     _note("success", _("Saved as a {digit} in the class's collection “{name}”. Draw the next one!"

@@ -8,12 +8,13 @@ from streamlit_drawable_canvas import st_canvas
 
 from app_pages import collection_view, session, views
 from kerasways import charts, i18n
+from kerasways.canvas_image import CANVAS_SIDE, CanvasRefused, decode_canvas
 from kerasways.drawing import naive_resize, to_mnist
 from kerasways.evaluate import predict_one
 from kerasways.runs import DRAWING_EXPECTED_SECONDS, DRAWING_REQUEST
 from kerasways.spec import total_params
 
-CANVAS_SIZE = 280
+CANVAS_SIZE = CANVAS_SIDE  # the side the library checks canvases against and stores them at
 CANVAS_KEY = "canvas"
 CLEARS = "canvas_clears"
 CHOSEN_RUN, RUNS_SEEN = "w_draw_run", "draw_runs_seen"
@@ -129,6 +130,20 @@ def show_answer(slot, html_text: str) -> None:
               f"white-space:nowrap;overflow:hidden'>{html_text}</div>")
 
 
+def canvas_image(canvas) -> tuple[np.ndarray | None, str | None]:
+    """The canvas's RGBA picture once the library has checked it, else (None, why it was refused).
+
+    The component's own `image_data` decodes whatever a browser sends (a forged 13,000×13,000 PNG
+    cost the server 2.9 GB), so the page reads the data URL and lets `decode_canvas` check its
+    length and the PNG's declared size first. streamlit-drawable-canvas 0.13 keeps the data URL
+    in `_image_data_url` (requirements.txt pins 0.13).
+    """
+    try:
+        return decode_canvas(canvas._image_data_url), None
+    except CanvasRefused as refusal:
+        return None, session.message(refusal)
+
+
 @st.fragment
 def drawing_area(model, architecture) -> None:
     """Canvas, prediction and preprocessing steps; a stroke reruns only this part of the page."""
@@ -157,13 +172,16 @@ def drawing_area(model, architecture) -> None:
         st.slider(_("Pen width"), 6, 40, 18, key="w_pen")
         st.caption(_("Draw one digit, large and centred or not: the preprocessing takes care of that."))
 
-    rgba = canvas.image_data
+    rgba, refused = canvas_image(canvas)
     processed = to_mnist(rgba) if rgba is not None else None
     if processed is None:
         show_answer(answer, "<span style='font-weight:400;font-size:0.9rem;color:#666'>"
                             + html.escape(_("Your digit's reading appears here.")) + "</span>")
-        result_col.info(_("Draw a digit on the black square: the prediction appears after each stroke."),
-                        icon=":material/draw:")
+        if refused:
+            result_col.warning(refused, icon=":material/block:")
+        else:
+            result_col.info(_("Draw a digit on the black square: the prediction appears after each stroke."),
+                            icon=":material/draw:")
         with canvas_col:  # our class's digits: the last save's confirmation and "my drawings"
             collection_view.save_for_the_class(None, None, None, clear_canvas)
         return

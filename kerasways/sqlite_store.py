@@ -14,6 +14,9 @@ How this backend keeps the store's promises:
 - migrations: `MIGRATIONS` and `PRAGMA user_version`, applied in one `BEGIN IMMEDIATE` at start-up.
 - the teacher's switches: closed collections and server-wide settings are rows of their own tables
   (`closed_collections`, `settings`), so they hold after a restart.
+- usage for the quotas: the collection counted on its index, and the database's pages in use
+  (`page_count` − `freelist_count`, times `page_size`): both cheap enough for every save, and pages
+  freed by a delete count as room again.
 - errors: classified by exception type and SQLite's result code (`sqlite_errorcode`), or errno.
 """
 
@@ -42,6 +45,7 @@ from kerasways.store import (
     NewDrawing,
     SavedDrawing,
     StoreUnavailable,
+    StoreUsage,
     WriterLimitReached,
     default_data_dir,
 )
@@ -53,6 +57,7 @@ BUSY_TIMEOUT_SECONDS = 10.0
 # Saves waiting together are committed together (one fsync); more than this waits for the next commit.
 MAX_SAVES_PER_COMMIT = 64
 COUNT_WRITER_DRAWINGS = "SELECT COUNT(*) FROM drawings WHERE collection = ? AND writer = ?"
+COUNT_COLLECTION_DRAWINGS = "SELECT COUNT(*) FROM drawings WHERE collection = ?"
 INSERT_DRAWING = ("INSERT INTO drawings (collection, writer, label, image, canvas_png, saved_at)"
                   " VALUES (?, ?, ?, ?, ?, ?)")
 
@@ -165,7 +170,7 @@ class SQLiteDrawingStore(DrawingStore):
     Args:
         data_dir: the folder holding the database; default `default_data_dir()`. Created on
             first use; nothing happens on disk until then, so constructing never fails.
-        max_per_writer: the most drawings one writer may save in one collection.
+        max_per_writer, max_per_collection, max_data_bytes: the limits (see `DrawingStore`).
     """
 
     def __init__(self, data_dir: str | os.PathLike | None = None, **options) -> None:
@@ -383,6 +388,14 @@ class SQLiteDrawingStore(DrawingStore):
         return [SavedDrawing(id=row[0], label=row[1], writer=row[3], saved_at=row[4],
                              image=np.frombuffer(row[2], dtype=np.uint8).reshape(MNIST_SIDE, MNIST_SIDE))
                 for row in rows]
+
+    def _usage(self, collection: str) -> StoreUsage:
+        with self._connection() as connection:
+            drawings = connection.execute(COUNT_COLLECTION_DRAWINGS, (collection,)).fetchone()[0]
+            pages = connection.execute("PRAGMA page_count").fetchone()[0]
+            free = connection.execute("PRAGMA freelist_count").fetchone()[0]
+            page_size = connection.execute("PRAGMA page_size").fetchone()[0]
+        return StoreUsage(collection_drawings=drawings, stored_bytes=(pages - free) * page_size)
 
     def _canvas_png(self, drawing_id: int, collection: str) -> bytes | None:
         with self._connection() as connection:

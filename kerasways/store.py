@@ -7,8 +7,9 @@ meet, and `DrawingStore`, the interface every database behind it implements. `op
 the database; SQLite in the data folder (`kerasways/sqlite_store.py`) is the default, and no SQL,
 connection or transaction mode appears outside a backend's own module.
 
-What is kept per drawing: its label, the 28×28 uint8 image the network sees, the original canvas as
-a PNG, when it was saved, the collection, and an anonymous writer id: a hash of the browser session
+What is kept per drawing: its label, the 28×28 uint8 image the network sees, the canvas as a grey
+PNG re-encoded at the canvas's 280×280 (at most about 80 KB, whatever size and content the browser
+sent), when it was saved, the collection, and an anonymous writer id: a hash of the browser session
 id, never a name, so nothing in the database (or an export) identifies a student or their session.
 A collection is a validated slug stored as a value: no path or query is ever built from user text.
 
@@ -17,10 +18,16 @@ open the app can open any collection by its name, see its drawings and add to it
 (`teacher.key_matches`) guards only what changes a whole collection or the server: deleting a
 collection, importing, closing a collection to new drawings, hiding the collection switcher.
 
+Quotas keep one class, or one playful student with many tabs, from filling the server's disk: a
+collection holds at most `max_per_collection` drawings and the whole store at most `max_data_bytes`
+(`KERASWAYS_MAX_DRAWINGS_PER_COLLECTION`, `KERASWAYS_MAX_DATA_MB`); the teacher's import respects the
+second.
+
 Errors are messages as data (`kerasways.messages`): a refused value is an `InvalidValue` (a
-ValueError), and `StoreUnavailable`, `WriterLimitReached`, `CollectionClosed` and `NotAuthorised` carry a
-`Message` a page shows with `i18n.render(error, lang)`. When the database cannot be used every call raises
-`StoreUnavailable`, and opening the store never fails, so drawing and predicting keep working without it.
+ValueError), and `StoreUnavailable`, `WriterLimitReached`, `CollectionClosed`, `QuotaReached` and
+`NotAuthorised` carry a `Message` a page shows with `i18n.render(error, lang)`. When the database
+cannot be used every call raises `StoreUnavailable`, and opening the store never fails, so drawing
+and predicting keep working without it.
 
 Example:
     store = open_store()
@@ -43,6 +50,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from kerasways.canvas_image import CANVAS_SIDE, MAX_CANVAS_SIDE
+from kerasways.drawing import grey_level
 from kerasways.i18n import N_
 from kerasways.messages import InvalidValue, Message, UserError
 
@@ -52,12 +61,21 @@ MNIST_SIDE = 28
 COLLECTION_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
 # Writers are opaque ids: session hashes, or ids carried by an imported file.
 WRITER_PATTERN = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
-CANVAS_SIDE_RANGE = (MNIST_SIDE, 2048)
+CANVAS_SIDE_RANGE = (MNIST_SIDE, MAX_CANVAS_SIDE)
 # One browser session may save this many drawings in a collection: a stuck key or a playful
 # student cannot bury the class's digits (the teacher's import has no such limit).
 MAX_DRAWINGS_PER_WRITER = 300
 # The server-wide setting (`DrawingStore.hide_switcher`) that hides the collection switcher from students.
 HIDE_SWITCHER_SETTING = "hide_collection_switcher"
+# A class of 40 writers at their limit saves 12,000; the rest is room for an imported last year.
+# A student with many tabs (each a new writer) stops here, not at the disk's end.
+MAX_DRAWINGS_PER_COLLECTION = 20_000
+MAX_DRAWINGS_PER_COLLECTION_ENV = "KERASWAYS_MAX_DRAWINGS_PER_COLLECTION"
+# The whole store (every collection). A drawing takes about 2-4 KB of the database, the noisiest
+# canvas about 80 KB: 2,000 MB hold half a million drawings, or a full collection of noise (1.6 GB).
+MAX_DATA_MB = 2_000
+MAX_DATA_MB_ENV = "KERASWAYS_MAX_DATA_MB"
+BYTES_PER_MB = 1_000_000
 
 
 class StoreUnavailable(UserError, RuntimeError):
@@ -104,6 +122,41 @@ class CollectionClosed(UserError):
 
     def __reduce__(self):
         return (CollectionClosed, (self.collection,))
+class QuotaReached(UserError):
+    """Saving (or importing) would take a collection or the whole store past its quota; nothing was stored."""
+
+
+class CollectionFull(QuotaReached):
+    """The collection already holds `limit` drawings (`DrawingStore.max_per_collection`).
+
+    Args:
+        collection: the collection's name.
+        limit: the most drawings one collection may hold.
+    """
+
+    def __init__(self, collection: str, limit: int) -> None:
+        self.collection = collection
+        self.limit = limit
+        super().__init__(Message(N_("the collection “{name}” is full: it holds {limit} drawings, the most one "
+                                    "collection may. Your teacher can start a new collection"),
+                                 {"name": collection, "limit": f"{limit:,}"}))
+
+
+class StoreFull(QuotaReached):
+    """The store holds `used` bytes and `needed` more would pass `limit` (`DrawingStore.max_data_bytes`).
+
+    Args:
+        used: the bytes the store holds now.
+        needed: the bytes the refused save or import would add.
+        limit: the most bytes the whole store may hold.
+    """
+
+    def __init__(self, used: int, needed: int, limit: int) -> None:
+        self.used, self.needed, self.limit = used, needed, limit
+        super().__init__(Message(N_("the drawing store has no room for this: it holds {used} MB of at most {limit} "
+                                    "MB ({setting}). Deleting an old collection makes room"),
+                                 {"used": f"{used / BYTES_PER_MB:,.1f}", "limit": f"{limit / BYTES_PER_MB:,.1f}",
+                                  "setting": MAX_DATA_MB_ENV}))
 
 
 class NotAuthorised(UserError, PermissionError):
@@ -139,7 +192,8 @@ class NewDrawing:
         writer: the anonymous writer id (`writer_id(...)`, or an imported file's id).
         label: 0-9.
         image: 28×28 uint8, C-contiguous.
-        canvas_png: the original canvas as PNG bytes (None for imported drawings).
+        canvas_png: the canvas as an 8-bit grey PNG at CANVAS_SIDE × CANVAS_SIDE (`stored_png`;
+            None for imported drawings).
         saved_at: ISO 8601 time in UTC.
     """
 
@@ -149,6 +203,19 @@ class NewDrawing:
     image: np.ndarray = field(repr=False)
     canvas_png: bytes | None = field(repr=False)
     saved_at: str
+
+
+@dataclass(frozen=True)
+class StoreUsage:
+    """What the quotas are checked against, as a backend measures it.
+
+    Attributes:
+        collection_drawings: drawings in the collection being saved to.
+        stored_bytes: bytes the whole store occupies (every collection), e.g. a database's pages in use.
+    """
+
+    collection_drawings: int
+    stored_bytes: int
 
 
 @dataclass(frozen=True)
@@ -337,10 +404,35 @@ def validate_arrays(data: CollectionData) -> None:
         _validated_writer(str(writer), "writers")
 
 
-def _png(canvas: np.ndarray) -> bytes:
+def stored_png(canvas: np.ndarray) -> bytes:
+    """The canvas as it is stored: its grey level (what `drawing.to_mnist` reads) at the canvas's side.
+
+    Whatever size the canvas arrived at, the PNG is CANVAS_SIDE × CANVAS_SIDE, 8-bit grey: at most
+    about 80 KB even for noise (an RGBA canvas of 2048×2048 noise was 16.8 MB). A 280×280 canvas
+    keeps every grey value, so `to_mnist` of the stored PNG equals `to_mnist` of the canvas.
+
+    Args:
+        canvas: H×W×4 uint8 RGBA, white ink on black.
+
+    Returns:
+        PNG bytes.
+    """
+    grey = Image.fromarray(grey_level(canvas))
+    if grey.size != (CANVAS_SIDE, CANVAS_SIDE):
+        grey = grey.resize((CANVAS_SIDE, CANVAS_SIDE), Image.Resampling.BILINEAR)
     buffer = io.BytesIO()
-    Image.fromarray(canvas).save(buffer, format="PNG", optimize=False)
+    grey.save(buffer, format="PNG", optimize=False)
     return buffer.getvalue()
+
+
+def _limit_from_env(name: str, default: int) -> int:
+    """A quota an operator may set in the environment variable `name`; `default` when it is unset."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or int(value) < 1:
+        raise InvalidValue(name, Message(N_("a whole number of at least 1")), value[:40])
+    return int(value)
 
 
 def _now() -> str:
@@ -387,6 +479,13 @@ class DrawingStore(abc.ABC):
       READ COMMITTED the count after the lock sees every save committed before it. A counter row
       with `CHECK (drawings <= limit)`, updated in the same transaction, works too.
     - **All-or-nothing imports** (`_insert_all`): every row in one transaction, or none.
+    - **Usage for the quotas** (`_usage`): the drawings in one collection and the bytes the whole
+      store occupies, cheaply (it runs before every save): SQLite counts the collection on its
+      index and reads the pages in use from PRAGMAs; PostgreSQL could count on its index and use
+      `pg_total_relation_size`, or keep counter rows updated in the saving transactions. This
+      class compares them with the quotas before `_insert` / `_insert_all`, outside their
+      transaction, so saves at the same instant may pass a quota together by a few drawings
+      (the per-writer limit, by contrast, is exact).
     - **Reads** (`_select`, `_canvas_png`, `_collections`, `_counts`, `_arrays`) and **deletes**
       (`_delete`, `_delete_collection`) scoped to one collection; `_delete` also to one writer.
       Ids are positive integers, unique in the store and increasing in the order drawings were
@@ -400,7 +499,7 @@ class DrawingStore(abc.ABC):
       database itself; a connection that failed is not reused. Anything else (a bug) propagates.
     - **Thread safety**: the server's session threads share one store.
     - **The rest**: `location` (where the data lives, shown in errors), `_schema_version`,
-      `close`; a constructor that takes `max_per_writer` (passed on here) and touches nothing.
+      `close`; a constructor that takes the limits below (passed on here) and touches nothing.
 
     Every backend is added to `support.stored_drawings.STORE_BACKENDS`, so tests/test_store.py runs
     on it, and `open_store` learns when to choose it.
@@ -408,10 +507,17 @@ class DrawingStore(abc.ABC):
     Args:
         max_per_writer: the most drawings one writer may save in one collection; None:
             MAX_DRAWINGS_PER_WRITER as it is when saving.
+        max_per_collection: the most drawings one collection may hold (students' saves); None:
+            `KERASWAYS_MAX_DRAWINGS_PER_COLLECTION`, else MAX_DRAWINGS_PER_COLLECTION, when saving.
+        max_data_bytes: the most bytes the whole store may occupy (saves and imports); None:
+            `KERASWAYS_MAX_DATA_MB` (in MB of 10^6 bytes), else MAX_DATA_MB, when saving.
     """
 
-    def __init__(self, *, max_per_writer: int | None = None) -> None:
+    def __init__(self, *, max_per_writer: int | None = None, max_per_collection: int | None = None,
+                 max_data_bytes: int | None = None) -> None:
         self._max_per_writer = max_per_writer
+        self._max_per_collection = max_per_collection
+        self._max_data_bytes = max_data_bytes
         self._opened = False
         self._opening = threading.Lock()
 
@@ -437,6 +543,10 @@ class DrawingStore(abc.ABC):
     @abc.abstractmethod
     def _insert_all(self, drawings: list[NewDrawing]) -> None:
         """Store every drawing in one transaction (no writer limit: the teacher's import)."""
+
+    @abc.abstractmethod
+    def _usage(self, collection: str) -> StoreUsage:
+        """The drawings in `collection` and the bytes the whole store occupies (see the quotas above)."""
 
     @abc.abstractmethod
     def _select(self, collection: str, *, writer: str | None = None, label: int | None = None,
@@ -496,6 +606,36 @@ class DrawingStore(abc.ABC):
         """The most drawings one writer may save in one collection."""
         return MAX_DRAWINGS_PER_WRITER if self._max_per_writer is None else self._max_per_writer
 
+    @property
+    def max_per_collection(self) -> int:
+        """The most drawings one collection may hold before students' saves are refused.
+
+        Raises:
+            InvalidValue: when KERASWAYS_MAX_DRAWINGS_PER_COLLECTION is set to something else than a number ≥ 1.
+        """
+        return (self._max_per_collection if self._max_per_collection is not None
+                else _limit_from_env(MAX_DRAWINGS_PER_COLLECTION_ENV, MAX_DRAWINGS_PER_COLLECTION))
+
+    @property
+    def max_data_bytes(self) -> int:
+        """The most bytes the whole store may occupy before saves and imports are refused.
+
+        Raises:
+            InvalidValue: when KERASWAYS_MAX_DATA_MB is set to something else than a number ≥ 1.
+        """
+        return (self._max_data_bytes if self._max_data_bytes is not None
+                else _limit_from_env(MAX_DATA_MB_ENV, MAX_DATA_MB) * BYTES_PER_MB)
+
+    def _check_quotas(self, collection: str, *, drawings: int, needed_bytes: int, per_collection: bool) -> None:
+        """Raise the QuotaReached that adding `drawings` of `needed_bytes` to `collection` would meet."""
+        max_per_collection = self.max_per_collection if per_collection else None
+        max_data_bytes = self.max_data_bytes
+        usage = self._usage(collection)
+        if max_per_collection is not None and usage.collection_drawings + drawings > max_per_collection:
+            raise CollectionFull(collection, max_per_collection)
+        if usage.stored_bytes + needed_bytes > max_data_bytes:
+            raise StoreFull(usage.stored_bytes, needed_bytes, max_data_bytes)
+
     # -- opening -----------------------------------------------------------------------------
 
     def _ready(self) -> None:
@@ -544,14 +684,18 @@ class DrawingStore(abc.ABC):
             WriterLimitReached: this session already saved `max_per_writer` drawings in the
                 collection (nothing is stored).
             CollectionClosed: the teacher closed the collection to new drawings (nothing is stored).
+            CollectionFull: the collection holds `max_per_collection` drawings (nothing is stored).
+            StoreFull: the store would pass `max_data_bytes` (nothing is stored).
             StoreUnavailable: when the database cannot be written (nothing is stored).
         """
         pixels = _validated_image(image)
         drawing = NewDrawing(collection=validate_collection(collection), writer=writer_id(writer),
-                             label=_validated_label(label), image=pixels, canvas_png=_png(_validated_canvas(canvas)),
-                             saved_at=_now())
+                             label=_validated_label(label), image=pixels,
+                             canvas_png=stored_png(_validated_canvas(canvas)), saved_at=_now())
         self._ready()
         self._refuse_if_closed(drawing.collection)
+        self._check_quotas(drawing.collection, drawings=1, needed_bytes=pixels.nbytes + len(drawing.canvas_png),
+                           per_collection=True)
         return self._insert(drawing, self.max_per_writer)
 
     def _refuse_if_closed(self, collection: str) -> None:
@@ -590,7 +734,7 @@ class DrawingStore(abc.ABC):
         return self._delete(drawing_id, collection, writer)
 
     def canvas_png(self, drawing_id: int, *, collection: str = DEFAULT_COLLECTION) -> bytes | None:
-        """The original canvas of a drawing as PNG bytes (None if unknown or imported without one)."""
+        """A drawing's canvas as stored (`stored_png`: grey, 280×280), or None if unknown or imported."""
         drawing_id, collection = _validated_id(drawing_id), validate_collection(collection)
         self._ready()
         return self._canvas_png(drawing_id, collection)
@@ -702,6 +846,8 @@ class DrawingStore(abc.ABC):
         Raises:
             NotAuthorised: without the teacher key.
             InvalidValue: when the arrays are not a valid collection (nothing is stored).
+            StoreFull: the images would take the store past `max_data_bytes` (nothing is stored);
+                the per-collection quota is for students' saves, not the teacher's import.
             StoreUnavailable: when the database cannot be written (nothing is stored).
         """
         collection = _teacher_only(collection, authorised, N_("Importing drawings needs the teacher key."))
@@ -711,6 +857,7 @@ class DrawingStore(abc.ABC):
                                image=np.ascontiguousarray(image), canvas_png=None, saved_at=saved_at)
                     for image, label, writer in zip(data.x, data.y, data.writers)]
         self._ready()
+        self._check_quotas(collection, drawings=len(drawings), needed_bytes=int(data.x.nbytes), per_collection=False)
         self._insert_all(drawings)
         return len(drawings)
 
@@ -755,7 +902,8 @@ class DrawingStore(abc.ABC):
         self._set_setting(HIDE_SWITCHER_SETTING, "1" if hidden else "0")
 
 
-def open_store(data_dir: str | os.PathLike | None = None, *, max_per_writer: int | None = None) -> DrawingStore:
+def open_store(data_dir: str | os.PathLike | None = None, *, max_per_writer: int | None = None,
+               max_per_collection: int | None = None, max_data_bytes: int | None = None) -> DrawingStore:
     """The server's drawing store: SQLite in the data folder (the only backend so far).
 
     Args:
@@ -763,10 +911,14 @@ def open_store(data_dir: str | os.PathLike | None = None, *, max_per_writer: int
             (`KERASWAYS_DATA_DIR`, else ~/.kerasways). Created on first use.
         max_per_writer: the most drawings one writer may save in one collection (None:
             MAX_DRAWINGS_PER_WRITER).
+        max_per_collection: the most drawings one collection may hold (None: the environment's, else
+            MAX_DRAWINGS_PER_COLLECTION).
+        max_data_bytes: the most bytes the whole store may occupy (None: the environment's, else MAX_DATA_MB).
 
     Returns:
         A DrawingStore. Nothing touches the database until the first call, so this never fails.
     """
     from kerasways.sqlite_store import SQLiteDrawingStore  # the backend imports this module
 
-    return SQLiteDrawingStore(data_dir, max_per_writer=max_per_writer)
+    return SQLiteDrawingStore(data_dir, max_per_writer=max_per_writer, max_per_collection=max_per_collection,
+                              max_data_bytes=max_data_bytes)

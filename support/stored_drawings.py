@@ -32,6 +32,13 @@ def stroke_canvas(seed: int, size: int = 280) -> np.ndarray:
     return np.asarray(image).copy()
 
 
+def noise_canvas(side: int, seed: int = 0) -> np.ndarray:
+    """An opaque canvas of random colours: what no pen draws, and the worst case for a PNG's size."""
+    canvas = np.random.default_rng(seed).integers(0, 256, (side, side, 4), dtype=np.uint8)
+    canvas[..., 3] = 255
+    return canvas
+
+
 def drawing(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """(canvas, the uint8 28×28 image to_mnist makes of it)."""
     canvas = stroke_canvas(seed)

@@ -12,7 +12,9 @@ import contextlib
 import io
 import os
 import re
+import struct
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -95,12 +97,46 @@ def rerun_until(at, done: Callable, seconds: float = POLL_SECONDS) -> None:
     poll_until(rerun_and_check, seconds, what="the app to reach the expected state")
 
 
-def canvas_state(rgba: np.ndarray) -> dict:
-    """What streamlit-drawable-canvas stores after a stroke: the objects and the PNG of the canvas."""
-    buffer = io.BytesIO()
-    Image.fromarray(rgba, "RGBA").save(buffer, format="PNG")
-    data = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+def canvas_state(picture: np.ndarray | str) -> dict:
+    """What streamlit-drawable-canvas stores after a stroke: the objects and the PNG of the canvas.
+
+    Args:
+        picture: the canvas's RGBA image, or the data URL a browser sent in its place.
+    """
+    data = picture if isinstance(picture, str) else png_data_url(png_bytes(picture))
     return {"drawing": {"raw": {"objects": [{"type": "path"}]}, "data": data}, "backgroundFit": None}
+
+
+def png_bytes(image: np.ndarray) -> bytes:
+    """An image array as PNG bytes (Pillow's default compression)."""
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def png_data_url(png: bytes) -> str:
+    """PNG bytes as the canvas sends them: a base64 data URL."""
+    return "data:image/png;base64," + base64.b64encode(png).decode()
+
+
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    """One PNG chunk: length, type, data, CRC."""
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def blank_png(side: int) -> bytes:
+    """A side × side RGBA PNG, opaque black with one white bar: mostly blank, so it compresses ~1000:1.
+
+    Written row by row, so even 13,000 × 13,000 (676 MB decoded, 0.7 MB as PNG) never sits in this
+    process's memory; Pillow would need the whole image.
+    """
+    black = b"\x00" + b"\x00\x00\x00\xff" * side  # each row starts with its filter byte (none)
+    inked = bytearray(black)
+    inked[1 + 4 * (side * 2 // 5):1 + 4 * (side * 3 // 5)] = b"\xff" * (4 * (side * 3 // 5 - side * 2 // 5))
+    packer = zlib.compressobj(6)
+    rows = b"".join(packer.compress(bytes(inked) if side // 6 < row < side * 5 // 6 else black) for row in range(side))
+    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 8, 6, 0, 0, 0))
+            + png_chunk(b"IDAT", rows + packer.flush()) + png_chunk(b"IEND", b""))
 
 
 # ---------------------------------------------------------------------------- drawings and the store
@@ -140,11 +176,53 @@ def served_app(env_extra: dict | None = None) -> Iterator[str]:
     Yields:
         The app's address, e.g. "http://127.0.0.1:8765".
     """
+    with served_app_process(env_extra) as (url, _pid):
+        yield url
+
+
+@contextlib.contextmanager
+def served_app_process(env_extra: dict | None = None) -> Iterator[tuple[str, int]]:
+    """`served_app`, also naming the server's process (to read its memory in /proc).
+
+    Yields:
+        (the app's address, the pid of the Streamlit server process).
+    """
     process, url = start_app({WARM_UP_ENV: "1", **(env_extra or {})})
     try:
-        yield url
+        yield url, process.pid
     finally:
         stop_app(process)  # its whole process group: the training workers too
+
+
+def memory_mb(pid: int, field: str = "VmRSS") -> int:
+    """A process's memory from /proc/PID/status in MB: "VmRSS" now, "VmHWM" its peak (see `reset_peak_memory`)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) // 1024
+    raise KeyError(field)
+
+
+def reset_peak_memory(pid: int) -> None:
+    """Start a process's peak (VmHWM) afresh from its present size, so a later peak is this moment's doing."""
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
+# streamlit-drawable-canvas 0.13 is a Streamlit v2 component: it lives in the page itself (a shadow
+# root), not in an iframe, and sends `{raw, data}` with `data` from the canvas's toDataURL. A
+# browser forging that value replaces toDataURL's answer once: the next stroke then sends the forged
+# picture in exactly the component's own message, and the stroke after it the real canvas again.
+FORGE_NEXT_CANVAS_VALUE = """(url) => {
+  const original = HTMLCanvasElement.prototype.toDataURL;
+  HTMLCanvasElement.prototype.toDataURL = function () {
+    HTMLCanvasElement.prototype.toDataURL = original;
+    return url;
+  };
+}"""
+
+
+def forge_next_canvas_value(page, data_url: str) -> None:
+    """Make the Draw page's canvas send `data_url` as its picture after the next stroke (once)."""
+    page.evaluate(FORGE_NEXT_CANVAS_VALUE, data_url)
 
 
 def shown_answer(page):

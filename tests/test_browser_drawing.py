@@ -1,14 +1,37 @@
-"""Drawing in a real browser as a class does: mouse, finger, phone and tablet; nothing swallows a stroke."""
+"""Drawing in a real browser as a class does: mouse, finger, phone and tablet; nothing swallows a stroke;
+a forged canvas costs the server nothing."""
 
+import io
+import re
+import time
 
 import pytest
+from PIL import Image
 
-from tests.support import ARTIFACTS, absolute, mouse_stroke, open_draw_page_with_a_model, shown_answer
+from kerasways.canvas_image import MAX_CANVAS_SIDE
+from kerasways.store import open_store
+from support.stored_drawings import noise_canvas
+from tests.support import (
+    ARTIFACTS,
+    absolute,
+    blank_png,
+    forge_next_canvas_value,
+    memory_mb,
+    mouse_stroke,
+    open_draw_page_with_a_model,
+    png_bytes,
+    png_data_url,
+    reset_peak_memory,
+    served_app_process,
+    shown_answer,
+)
 
 pytestmark = pytest.mark.browser
 
 # A "1" drawn from the canvas's top-right corner (where the component's toolbar used to sit).
 CORNER_STROKE = [(0.88, 0.06), (0.86, 0.35), (0.84, 0.65), (0.82, 0.94)]
+ONE = [(0.5, 0.12), (0.5, 0.88)]
+SEVEN = [(0.2, 0.15), (0.8, 0.15), (0.45, 0.9)]
 
 
 def touch_stroke(page, points) -> None:
@@ -73,4 +96,61 @@ def test_on_phones_and_tablets_the_canvas_stays_put_and_the_answer_is_in_view(ap
     assert 0 <= seen["y"] and seen["y"] + seen["height"] <= height  # read without scrolling
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"draw_{device}.png"))
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def forged_canvas_server(tmp_path_factory):
+    """A server of its own: its process's memory is read, and its data folder holds only this test's drawings."""
+    data_dir = tmp_path_factory.mktemp("forged-canvas-data")
+    with served_app_process({"KERASWAYS_DATA_DIR": str(data_dir)}) as (url, pid):
+        yield url, pid, data_dir
+
+
+def test_a_forged_huge_canvas_is_refused_at_no_cost_and_the_next_stroke_is_read(forged_canvas_server, browser):
+    url, pid, _ = forged_canvas_server
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    box = open_draw_page_with_a_model(page, url).bounding_box()
+    mouse_stroke(page, absolute(box, ONE))  # a real drawing first: the model's first prediction is behind us
+    shown_answer(page).wait_for(timeout=30_000)
+    page.wait_for_timeout(1_000)
+    huge = png_data_url(blank_png(13_000))  # 676 MB decoded, about 1 MB as sent
+    before = memory_mb(pid)
+    reset_peak_memory(pid)
+    forge_next_canvas_value(page, huge)
+    started = time.monotonic()
+    mouse_stroke(page, absolute(box, SEVEN))
+    refusal = page.get_by_text("This drawing was not read: the canvas sent a 13000×13000 image")
+    refusal.wait_for(timeout=30_000)
+    seconds, grown = time.monotonic() - started, memory_mb(pid, "VmHWM") - before
+    print(f"13,000×13,000 canvas ({len(huge) / 1e6:.2f} MB data URL): refused after {seconds:.1f} s, "
+          f"server's peak memory +{grown} MB")
+    assert grown <= 50
+    assert page.get_by_role("button", name="1", exact=True).count() == 0  # nothing to save
+    mouse_stroke(page, absolute(box, [(0.35, 0.1), (0.4, 0.9)]))  # the next real stroke is read as ever
+    shown_answer(page).wait_for(timeout=30_000)
+    assert refusal.count() == 0
+    context.close()
+
+
+def test_a_forged_noise_canvas_is_refused_when_too_big_and_stored_small_when_not(forged_canvas_server, browser):
+    url, _, data_dir = forged_canvas_server
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    box = open_draw_page_with_a_model(page, url).bounding_box()
+    forge_next_canvas_value(page, png_data_url(png_bytes(noise_canvas(2048))))  # 16.8 MB stored before
+    mouse_stroke(page, absolute(box, ONE))
+    # 19 MB of data URL: refused by its length, before its header is even read.
+    page.get_by_text(re.compile(r"not read: the canvas sent \d+\.\d MB of image data")).first.wait_for(timeout=60_000)
+    forge_next_canvas_value(page, png_data_url(png_bytes(noise_canvas(MAX_CANVAS_SIDE))))  # the most accepted
+    mouse_stroke(page, absolute(box, SEVEN))
+    shown_answer(page).wait_for(timeout=60_000)
+    page.get_by_role("button", name="1", exact=True).click()
+    page.get_by_text("Saved as a 1").first.wait_for(timeout=30_000)
+    store = open_store(data_dir)
+    [saved] = store.gallery()
+    stored = store.canvas_png(saved.id)
+    assert len(stored) <= 100_000 and Image.open(io.BytesIO(stored)).size == (280, 280)
+    store.close()
     context.close()

@@ -13,9 +13,18 @@ import pytest
 from PIL import Image
 
 from kerasways.collection import read_npz, to_npz_bytes
-from kerasways.drawing import to_mnist
+from kerasways.drawing import grey_level, to_mnist
 from kerasways.store import open_store
-from tests.support import app_test, canvas_state, digit_canvas, fill_collection, rerun_until, unlock_teacher
+from tests.support import (
+    app_test,
+    blank_png,
+    canvas_state,
+    digit_canvas,
+    fill_collection,
+    png_data_url,
+    rerun_until,
+    unlock_teacher,
+)
 
 
 def draw_page_with_a_model(at):
@@ -52,8 +61,8 @@ def test_one_click_saves_the_drawing_with_its_label_and_clears_the_canvas(data_d
     assert counts.total == 1 and counts.by_label[label] == 1 and len(counts.by_writer) == 1
     [saved] = store.gallery()
     np.testing.assert_array_equal(saved.image, to_mnist(canvas).centred)
-    original = np.asarray(Image.open(io.BytesIO(store.canvas_png(saved.id))))
-    np.testing.assert_array_equal(original, canvas)
+    stored = np.asarray(Image.open(io.BytesIO(store.canvas_png(saved.id))))
+    np.testing.assert_array_equal(stored, grey_level(canvas))  # the canvas as the preprocessing reads it
     assert "My drawings (1)" in [expander.label for expander in at.get("expander")]
 
     at.button(key=f"delete_mine_{saved.id}").click().run()
@@ -68,6 +77,29 @@ def test_one_click_saves_the_drawing_with_its_label_and_clears_the_canvas(data_d
         at.button(key=f"it_was_{int(mnist.y_test[sample])}").click().run()
     assert any("this browser has already saved 1 drawings" in box.value for box in at.warning)
     assert store.counts().total == 1 and at.session_state["canvas_clears"] == 2  # the refused one was not cleared
+
+
+@pytest.mark.slow  # trains in the worker pool
+def test_a_refused_canvas_and_a_full_collection_are_said_on_the_draw_page_and_nothing_is_lost(data_dir, mnist,
+                                                                                                monkeypatch):
+    at = draw_page_with_a_model(app_test())
+    at.session_state["canvas"] = canvas_state(png_data_url(blank_png(2_000)))  # forged: 2000×2000 in 40 KB
+    at.run()
+    assert not at.exception, at.exception
+    assert any("not read: the canvas sent a 2000×2000 image" in box.value for box in at.warning)
+    assert not any(button.key.startswith("it_was_") for button in at.button if button.key)  # nothing to save
+    canvas = digit_canvas(mnist.x_test[0])
+    at.session_state["canvas"] = canvas_state(canvas)  # the next real stroke is read as ever
+    at.run()
+    assert not any("not read" in box.value for box in at.warning)
+
+    fill_collection(data_dir, mnist, writers=2, per_writer=1)
+    monkeypatch.setenv("KERASWAYS_MAX_DRAWINGS_PER_COLLECTION", "2")  # read when saving
+    at.button(key=f"it_was_{int(mnist.y_test[0])}").click().run()
+    assert any("Not saved: the collection “class” is full: it holds 2 drawings" in box.value for box in at.warning)
+    assert open_store(data_dir).counts().total == 2
+    assert at.session_state.get("canvas_clears", 0) == 0  # the drawing stays on the canvas
+    assert any(button.key.startswith("it_was_") for button in at.button if button.key)  # and can be saved later
 
 
 def test_class_page_shows_counts_per_digit_and_anonymous_writers_and_a_gallery(data_dir, mnist):

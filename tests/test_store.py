@@ -14,21 +14,23 @@ import pytest
 from PIL import Image
 
 from kerasways import i18n
-from kerasways.drawing import to_mnist
+from kerasways.drawing import grey_level, to_mnist
 from kerasways.messages import InvalidValue
 from kerasways.store import (
     DEFAULT_COLLECTION,
     CollectionClosed,
     CollectionData,
+    CollectionFull,
     DrawingStore,
     NotAuthorised,
+    StoreFull,
     WriterLimitReached,
     collection_from_query,
     open_store,
     validate_collection,
     writer_id,
 )
-from support.stored_drawings import STORE_BACKENDS, drawing, save_many, save_one, stroke_canvas
+from support.stored_drawings import STORE_BACKENDS, drawing, noise_canvas, save_many, save_one, stroke_canvas
 
 
 @pytest.fixture(params=sorted(STORE_BACKENDS))
@@ -70,11 +72,25 @@ def test_saved_drawing_comes_back_as_drawn(store):
     assert (saved.id, saved.label) == (drawing_id, 4)
     np.testing.assert_array_equal(saved.image, image)
     assert saved.writer == writer_id("session-a") and "session-a" not in saved.writer
-    original = np.asarray(Image.open(io.BytesIO(store.canvas_png(drawing_id))))
-    np.testing.assert_array_equal(original, canvas)
+    stored = np.asarray(Image.open(io.BytesIO(store.canvas_png(drawing_id))))
+    np.testing.assert_array_equal(stored, grey_level(canvas))  # the canvas as the preprocessing reads it
+    np.testing.assert_array_equal(to_mnist(stored).centred, image)
     assert store.counts().by_label[4] == 1 and store.counts().total == 1
     assert [d.id for d in store.gallery()] == [drawing_id]
     assert store.list_mine(writer="session-b") == [], "another student does not see my drawings as theirs"
+
+
+@pytest.mark.parametrize(("canvas", "what"), [
+    (noise_canvas(280), "noise at the canvas's size"),
+    (noise_canvas(1120), "noise at the largest size accepted"),
+    (stroke_canvas(2, size=560), "a drawing twice the canvas's size"),
+    (np.asarray(Image.fromarray(stroke_canvas(3)).resize((28, 28))), "a tiny drawing"),
+])
+def test_a_stored_canvas_is_the_canvas_size_and_small_whatever_was_sent(store, canvas, what):
+    drawing_id = store.save(canvas=canvas, image=drawing(0)[1], label=1, writer="s")
+    stored = Image.open(io.BytesIO(store.canvas_png(drawing_id)))
+    assert stored.size == (280, 280), what
+    assert len(store.canvas_png(drawing_id)) <= 100_000, what  # a 2048×2048 noise canvas was 16.8 MB
 
 
 def test_the_float_image_to_mnist_returns_is_stored_as_uint8(store):
@@ -197,6 +213,85 @@ def test_the_limit_is_read_when_saving_unless_the_store_was_given_one(new_store,
     assert store.max_per_writer == 1 and strict.max_per_writer == 2
 
 
+def test_a_full_collection_refuses_saves_until_drawings_are_deleted(new_store):
+    store = new_store(max_per_collection=3)
+    ids = [save_one(store, seed=index, writer=f"tab-{index}") for index in range(3)]  # one student, three tabs
+    with pytest.raises(CollectionFull) as refused:
+        save_one(store, seed=3, writer="tab-3")
+    assert str(refused.value).startswith("the collection “class” is full: it holds 3 drawings")
+    assert store.counts().total == 3
+    save_one(store, writer="tab-3", collection="7b")  # another collection has its own quota
+    store.delete_mine(ids[0], writer="tab-0")
+    save_one(store, seed=3, writer="tab-3")
+    assert store.counts().total == 3
+
+
+def test_a_full_store_refuses_saves_in_every_collection_and_imports(new_store):
+    store = new_store(max_data_bytes=500_000)
+    saved = []
+    with pytest.raises(StoreFull) as refused:
+        for seed in range(20):  # about 80 KB each: the quota is reached within a few
+            saved.append(store.save(canvas=noise_canvas(280, seed), image=drawing(0)[1], label=seed % 10,
+                                    writer=f"tab-{seed}"))
+    assert 3 <= len(saved) < 7 and store.counts().total == len(saved)
+    assert refused.value.used + refused.value.needed > 500_000 >= refused.value.used
+    with pytest.raises(StoreFull):  # what does not fit, in any collection
+        store.save(canvas=noise_canvas(280, 99), image=drawing(0)[1], label=1, writer="tab-99", collection="7b")
+    imported = CollectionData(x=np.full((200, 28, 28), 9, np.uint8), y=np.zeros(200, np.int64),
+                              writers=np.array(["imported"] * 200))
+    with pytest.raises(StoreFull):
+        store.import_arrays(imported, "7b", authorised=True)
+    assert store.counts("7b").total == 0
+    for index in (0, 1):
+        store.delete_mine(saved[index], writer=f"tab-{index}")
+    store.save(canvas=noise_canvas(280, 99), image=drawing(0)[1], label=1, writer="tab-99", collection="7b")
+    assert store.counts("7b").total == 1  # deleted drawings made room again
+
+
+def test_the_teachers_import_respects_only_the_store_quota(new_store):
+    store = new_store(max_per_collection=5, max_data_bytes=200_000)
+    data = CollectionData(x=np.full((40, 28, 28), 9, np.uint8), y=np.zeros(40, np.int64),
+                          writers=np.array(["imported"] * 40))
+    assert store.import_arrays(data, authorised=True) == 40  # past the collection's 5: a teacher's choice
+    big = CollectionData(x=np.full((300, 28, 28), 9, np.uint8), y=np.zeros(300, np.int64),
+                         writers=np.array(["imported"] * 300))
+    with pytest.raises(StoreFull):
+        store.import_arrays(big, authorised=True)  # 235 KB of images
+    assert store.counts().total == 40
+    with pytest.raises(CollectionFull):
+        save_one(store)
+
+
+def test_quotas_are_read_from_the_environment_when_saving(new_store, monkeypatch):
+    store = new_store()
+    monkeypatch.setenv("KERASWAYS_MAX_DRAWINGS_PER_COLLECTION", "2")
+    monkeypatch.setenv("KERASWAYS_MAX_DATA_MB", "5")
+    assert (store.max_per_collection, store.max_data_bytes) == (2, 5_000_000)
+    save_one(store, writer="a")
+    save_one(store, writer="b")
+    with pytest.raises(CollectionFull):
+        save_one(store, writer="c")
+    monkeypatch.setenv("KERASWAYS_MAX_DATA_MB", "lots")
+    with pytest.raises(InvalidValue, match="^KERASWAYS_MAX_DATA_MB: expected a whole number of at least 1; "
+                                           "received 'lots'"):
+        save_one(store, writer="c", collection="7b")
+    assert store.counts("7b").total == 0
+
+
+def test_quotas_are_explained_in_the_readers_language(new_store):
+    store = new_store(max_per_collection=1)
+    save_one(store)
+    with pytest.raises(CollectionFull) as full:
+        save_one(store, writer="another")
+    chinese = i18n.render(full.value, "zh")
+    assert "class" in chinese and "1" in chinese and "full" not in chinese
+    with pytest.raises(StoreFull) as no_room:
+        new_store(max_data_bytes=1_000).save(canvas=drawing(0)[0], image=drawing(0)[1], label=1, writer="s",
+                                             collection="7b")
+    chinese = i18n.render(no_room.value, "zh")
+    assert "KERASWAYS_MAX_DATA_MB" in chinese and "room" not in chinese
+
+
 @pytest.mark.parametrize(("change", "field"), [
     ({"image": None}, "image"),
     ({"image": np.zeros((28, 28), np.uint8)}, "image"),
@@ -214,6 +309,8 @@ def test_the_limit_is_read_when_saving_unless_the_store_was_given_one(new_store,
     ({"canvas": np.zeros((280, 280, 3), np.uint8)}, "canvas"),
     ({"canvas": np.zeros((280, 280, 4), np.float32)}, "canvas"),
     ({"canvas": np.zeros((5, 5, 4), np.uint8)}, "canvas"),
+    ({"canvas": np.zeros((280, 1121, 4), np.uint8)}, "canvas"),
+    ({"canvas": np.zeros((2048, 2048, 4), np.uint8)}, "canvas"),
     ({"writer": ""}, "writer"),
     ({"writer": None}, "writer"),
 ])
