@@ -70,6 +70,11 @@ def start(one_epoch: bool = False) -> None:
         session.submit([request], origin="train", one_epoch=one_epoch)
 
 
+def asked() -> TrainingRequest:
+    """What Start would train, our class's digits included: what its estimate is of."""
+    return TrainingRequest(spec, style, config, class_digits=class_split[0] if class_split is not None else None)
+
+
 def controls() -> None:
     """Start, Pause/Resume, Step and Stop, like TF Playground's: the same run continues."""
     paused = run is not None and run.paused
@@ -95,6 +100,7 @@ def controls() -> None:
         registry.finish(run)
         st.rerun()
     if not running:
+        views.training_estimate([asked()], status_col)
         status_col.caption(server_status())
 
 
