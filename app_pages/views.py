@@ -132,8 +132,10 @@ def training_estimate(requests, where=None) -> None:
     """How long these trainings (queued as one request) would take, said before they are started;
     over the server's limit, the same words the refusal on Start begins with."""
     estimate = server.run_registry().estimate(requests)
-    icon = ":material/timer:" if estimate.fits else ":material/warning:"
-    (where or st).caption(f"{icon} {session.message(estimate.message())}")
+    if estimate.fits:
+        (where or st).caption(session.message(estimate.message()))
+    else:
+        (where or st).warning(session.message(estimate.message()), icon=":material/timer_off:")
 
 
 def sidebar_status() -> None:

@@ -79,7 +79,9 @@ class EngineCosts:
 # shared (load average 1–11 during the runs): a pool of two workers as the server runs them
 # (KERASWAYS_WORKERS=2, so one TensorFlow thread each), one job at a time, 26 cases on the offline digits
 # and on 60,000; the fit minimises the squared relative error, no constant below 0. With these, predicted /
-# measured had a median of 0.95 (range 0.39–1.43, 25 of 26 cases within a factor of 2). A 0 is a part
+# measured had a median of 0.95 (range 0.39–1.43, 25 of 26 cases within a factor of 2); a second run
+# (one measurement a case) gave a median of 1.13 (0.43–2.48, 22 of 26), one case's time moving up to
+# 4.5× between runs with other work on the machine. A 0 is a part
 # the fit found no time for beyond the others: the XLA loop's step costs only its weights' update, and
 # augmentation is within the activations' cost. Convolutions run under XLA only when
 # KERASWAYS_TRAIN_ENGINE=xla forces it, which was not measured here: five times the graph loop's cost,
