@@ -56,10 +56,12 @@ config = widgets.train_settings(disabled=running)
 seeds_per_way = st.number_input(_("Seeds per way"), min_value=1, max_value=MAX_SEEDS_PER_WAY, value=1,
                                 key="w_cmp_seeds", disabled=running,
                                 help=_("1: the same seed for all. More: seeds s, s+1, … for every way."))
+trainings = [TrainingRequest(spec.replace(seed=seed), style, config)
+             for seed in seeds_from(spec.seed, int(seeds_per_way)) for style in supported_styles(spec)]
+if not running:
+    views.training_estimate(trainings)
 if st.button(_("Train all three"), type="primary", disabled=running, key="train_all"):
-    session.submit([TrainingRequest(spec.replace(seed=seed), style, config)
-                    for seed in seeds_from(spec.seed, int(seeds_per_way)) for style in supported_styles(spec)],
-                   origin="compare")
+    session.submit(trainings, origin="compare")
 
 
 def overlay(runs) -> None:

@@ -70,6 +70,11 @@ def start(one_epoch: bool = False) -> None:
         session.submit([request], origin="train", one_epoch=one_epoch)
 
 
+def asked() -> TrainingRequest:
+    """What Start would train, our class's digits included: what its estimate is of."""
+    return TrainingRequest(spec, style, config, class_digits=class_split[0] if class_split is not None else None)
+
+
 def controls() -> None:
     """Start, Pause/Resume, Step and Stop, like TF Playground's: the same run continues."""
     paused = run is not None and run.paused
@@ -100,6 +105,7 @@ def controls() -> None:
         status_col.caption(_("The class's shared training: only the teacher can pause or stop it.") if run.shared
                            else _("Started in another browser: only that browser or the teacher can pause or stop it."))
     elif not running:
+        views.training_estimate([asked()], status_col)
         status_col.caption(server_status())
 
 

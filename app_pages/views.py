@@ -128,6 +128,16 @@ def follow(runs: list, draw: Callable[[list], None]) -> None:
     live()
 
 
+def training_estimate(requests, where=None) -> None:
+    """How long these trainings (queued as one request) would take, said before they are started;
+    over the server's limit, the same words the refusal on Start begins with."""
+    estimate = server.run_registry().estimate(requests)
+    if estimate.fits:
+        (where or st).caption(session.message(estimate.message()))
+    else:
+        (where or st).warning(session.message(estimate.message()), icon=":material/timer_off:")
+
+
 def sidebar_status() -> None:
     """A small live status of this session's trainings in the sidebar (pages other than Train)."""
     active = session.book().active()

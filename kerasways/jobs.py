@@ -28,6 +28,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from kerasways.data import expected_train_digits
 from kerasways.engine import (
     EngineStatus,
     Job,
@@ -74,9 +75,11 @@ class Shutdown:
 
 @dataclass(frozen=True)
 class WorkerReady:
-    """Worker → pool: TensorFlow and the digits are loaded; `data_description` says which digits."""
+    """Worker → pool: TensorFlow and the digits are loaded; `data_description` says which digits,
+    `train_digits` how many there are to train on."""
 
     data_description: Message
+    train_digits: int
 
 
 @dataclass(frozen=True)
@@ -138,7 +141,7 @@ def _worker_main(connection, cancel_event, threads: int, data_source: str, max_j
     tf.config.threading.set_inter_op_parallelism_threads(threads)
     data = load_mnist(data_source)
     gc.freeze()  # TensorFlow's long-lived objects: full collections need not walk them on every job
-    connection.send(WorkerReady(data.description))
+    connection.send(WorkerReady(data.description, len(data.x_train)))
     for jobs_done in itertools.count(1):
         try:
             task = connection.recv()
@@ -201,6 +204,7 @@ class _Worker:
         self.retiring = False  # finished its share of jobs; replaced when it exits
         self.job: _Tracked | None = None
         self.data_description: Message | None = None
+        self.train_digits = 0  # known once ready
 
 
 # ---------------------------------------------------------------------------- server side
@@ -351,6 +355,11 @@ class JobPool:
         """How the workers' data was described once loaded (None before any worker is ready)."""
         return next((worker.data_description for worker in self._workers if worker.data_description), None)
 
+    def data_size(self) -> int:
+        """The training digits a ready worker loaded, else what `data.expected_train_digits` expects."""
+        loaded = next((worker.train_digits for worker in self._workers if worker.train_digits), 0)
+        return loaded or expected_train_digits(self._data_source)
+
     def close(self) -> None:
         """Stop the workers and the pump thread."""
         with self._lock:
@@ -456,6 +465,7 @@ class JobPool:
         if isinstance(message, WorkerReady):
             worker.ready = True
             worker.data_description = message.data_description
+            worker.train_digits = message.train_digits
             return
         if isinstance(message, WorkerRetiring):
             worker.retiring, worker.ready = True, False

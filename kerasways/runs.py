@@ -27,6 +27,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
+from kerasways import budget
 from kerasways.engine import EngineStatus, Job, JobResult, OwnerBusyError, RunState, TrainingEngine, TrainingRequest
 from kerasways.formats import percent
 from kerasways.i18n import N_
@@ -157,6 +158,9 @@ class Run:
             which belongs to nobody.
         pausing: when its job stops resumable, the run is paused (the user paused, or steps one
             epoch at a time) rather than done.
+
+    `estimated_seconds` is how long its current part was expected to hold a worker when it was queued
+    (`budget.estimated_seconds`), for a queue view's "how long".
     """
 
     def __init__(self, job: Job, origin: str = "train", group: str = "", shared: bool = False,
@@ -175,6 +179,7 @@ class Run:
         # The part before a resume (a stopped job that holds the weights so far): the run goes
         # back to it when its resumed part is stopped or paused before a worker took it.
         self._paused_part: Job | None = None
+        self.estimated_seconds: float | None = None
         self._lock = threading.Lock()
 
     # -- what it is
@@ -385,11 +390,16 @@ class RunRegistry:
         keep_seconds: how long a finished run stays findable.
         max_finished: at most this many finished runs are kept (oldest dropped first).
         max_models: at most this many rebuilt models live at once (least recently used dropped).
+        max_training_seconds: the most worker-seconds one request may be estimated to take (a group's
+            summed); None reads `budget.max_training_seconds()` (the server's environment).
     """
 
     def __init__(self, engine: TrainingEngine, keep_seconds: float = KEEP_FINISHED_SECONDS,
-                 max_finished: int = MAX_FINISHED_RUNS, max_models: int = MAX_LIVE_MODELS):
+                 max_finished: int = MAX_FINISHED_RUNS, max_models: int = MAX_LIVE_MODELS,
+                 max_training_seconds: float | None = None):
         self.engine = engine
+        self.max_training_seconds = (budget.max_training_seconds() if max_training_seconds is None
+                                     else max_training_seconds)
         self.keep_seconds = keep_seconds
         self.max_finished = max_finished
         self.max_models = max_models
@@ -414,12 +424,15 @@ class RunRegistry:
             The new runs, in order.
 
         Raises:
+            budget.TrainingTooLong: the request (a group's trainings together) is estimated to hold a
+                worker longer than `max_training_seconds`; nothing was queued.
             engine.OwnerBusyError: the owner already has a run queued or running.
             engine.QueueFullError: too many trainings are waiting on the server.
         """
         group = uuid.uuid4().hex[:8] if len(requests) > 1 else ""
         if one_epoch:
             requests = [request.with_options(stop_at_epoch=1) for request in requests]
+        estimate = self._within_budget(requests)
         runs: list[Run] = []
 
         def new_run(job: Job) -> Run:
@@ -429,10 +442,32 @@ class RunRegistry:
 
         self.engine.submit(requests, owner=owner, owner_alive=owner_alive, listener_factory=new_run)
         with self._lock:
-            for run in runs:
+            for run, cost in zip(runs, estimate.costs):
+                run.estimated_seconds = cost.seconds
                 self._runs[run.id] = run
             self._forget_expired()
         return runs
+
+    def data_size(self) -> int:
+        """How many training digits the workers have (see `engine.TrainingEngine.data_size`)."""
+        return self.engine.data_size()
+
+    def estimate(self, requests: Sequence[TrainingRequest]) -> budget.Estimate:
+        """How long these trainings, queued as one request, would hold a worker, against the server's limit.
+
+        Args:
+            requests: one training, or a group (e.g. Train all three).
+
+        Returns:
+            The `budget.Estimate` (its `message()` in words; `fits`).
+        """
+        return budget.estimate(requests, self.data_size(), self.max_training_seconds)
+
+    def _within_budget(self, requests: Sequence[TrainingRequest]) -> budget.Estimate:
+        estimate = self.estimate(requests)
+        if not estimate.fits:
+            raise estimate.refusal()
+        return estimate
 
     def shared(self, request: TrainingRequest, origin: str = "draw") -> Run:
         """A run of exactly this network, way and settings that every session may share.
@@ -449,6 +484,7 @@ class RunRegistry:
             The shared run (queued, training or trained).
 
         Raises:
+            budget.TrainingTooLong: a new training is needed and it would take longer than the limit.
             engine.QueueFullError: a new training is needed and the server's queue is full.
         """
         wanted = (request.spec, request.style, request.config)
@@ -457,6 +493,7 @@ class RunRegistry:
             for run in reversed(list(self._runs.values())):
                 if run.shared and (run.spec, run.style, run.config) == wanted and self.fit_to_share(run):
                     return run
+            (cost,) = self._within_budget([request]).costs
             runs: list[Run] = []
 
             def new_run(job: Job) -> Run:
@@ -464,6 +501,7 @@ class RunRegistry:
                 return runs[-1]
 
             self.engine.submit([request], owner="", owner_alive=None, listener_factory=new_run)
+            runs[0].estimated_seconds = cost.seconds
             self._runs[runs[0].id] = runs[0]
             return runs[0]
 
@@ -554,7 +592,8 @@ class RunRegistry:
         Raises:
             NotYours: the run was started by another browser (or is shared).
             UserError: the run is not paused (e.g. Resume clicked twice).
-            engine.OwnerBusyError, engine.QueueFullError: as for `submit`.
+            budget.TrainingTooLong, engine.OwnerBusyError, engine.QueueFullError: as for `submit` (the
+                part still to train is what counts).
         """
         self._check_control(run, owner, teacher=False)
         state = run.resume_state
@@ -564,9 +603,11 @@ class RunRegistry:
         if one_epoch:
             options["stop_at_epoch"] = state.epochs_done + 1
         request = TrainingRequest(run.spec, run.style, run.config, options, run.class_train)
+        (cost,) = self._within_budget([request]).costs
         (job,) = self.engine.submit([request], owner=owner, owner_alive=owner_alive,
                                     listener_factory=lambda job: run)
         run.continue_with(job, pausing=one_epoch)
+        run.estimated_seconds = cost.seconds
 
     def cancel(self, run: Run, *, by: str, teacher: bool = False) -> None:
         """End a run at once without a result (the teacher's "cancel" in the queue); its worker is freed.

@@ -176,13 +176,28 @@ def choose_engine(model) -> str:
     Raises:
         ValueError: ENGINE_VARIABLE holds something else than "xla", "graph" or "auto".
     """
+    return engine_for_layers({type(layer).__name__ for layer in _all_layers(model)})
+
+
+def engine_for_layers(keras_classes: set[str]) -> str:
+    """The engine `choose_engine` picks for a model made of these layer classes, without building it
+    (`kerasways.budget` asks before a request is queued).
+
+    Args:
+        keras_classes: the Keras class names of the model's layers, e.g. {"Flatten", "Dense"}.
+
+    Returns:
+        ENGINE_XLA or ENGINE_GRAPH, as `choose_engine` (the environment variable included).
+
+    Raises:
+        ValueError: ENGINE_VARIABLE holds something else than "xla", "graph" or "auto".
+    """
     forced = os.environ.get(ENGINE_VARIABLE, "auto")
     if forced in (ENGINE_XLA, ENGINE_GRAPH):
         return forced
     if forced != "auto":
         raise ValueError(f"{ENGINE_VARIABLE}: expected xla, graph or auto; received {forced!r}")
-    kinds = {type(layer).__name__ for layer in _all_layers(model)}
-    return ENGINE_XLA if kinds <= XLA_FRIENDLY_LAYERS else ENGINE_GRAPH
+    return ENGINE_XLA if keras_classes <= XLA_FRIENDLY_LAYERS else ENGINE_GRAPH
 
 
 class _CompiledSteps:

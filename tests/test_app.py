@@ -3,6 +3,9 @@
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from kerasways.budget import DEFAULT_LIMIT_SECONDS, estimate
+from kerasways.data import BUNDLED_TRAIN_DIGITS
+from kerasways.engine import TrainingRequest
 from kerasways.spec import LEARNING_RATE_RANGE
 from tests.support import app_test, canvas_state, digit_canvas, rerun_until
 
@@ -143,6 +146,25 @@ def test_a_learning_rate_out_of_range_never_reaches_the_network():
     assert at.number_input(key="w_learning_rate").value == LEARNING_RATE_RANGE[0] == 1e-6
     assert "keras.optimizers.SGD(learning_rate=0.000001)" in shown_code(at)  # written as the link writes it
     assert at.query_params["lr"] == "0.000001"
+
+
+def test_the_train_page_says_how_long_a_training_takes_and_refuses_one_far_too_long():
+    at = app_test()
+    at.switch_page("app_pages/train_page.py").run()
+    assert any(caption.value.startswith("About ") and caption.value.endswith(" of training.") for caption in at.caption)
+    # A tester's link, every setting valid: 11 convolutions of 256 filters, 100 epochs of batches of 1.
+    at = app_test({"layers": "_".join(["conv2d-256-3-relu"] * 11), "epochs": "100", "batch": "1"})
+    at.switch_page("app_pages/train_page.py").run()
+    (said,) = [warning.value for warning in at.warning]  # before Start is pressed
+    huge = TrainingRequest(at.session_state["spec"], at.session_state["style"], at.session_state["config"])
+    expected = estimate([huge], BUNDLED_TRAIN_DIGITS, DEFAULT_LIMIT_SECONDS)  # the offline digits, the default limit
+    assert said == str(expected.message()) and "more than the 5 min this server allows" in said
+    at.button(key="start").click().run()
+    assert not at.exception
+    (refusal,) = [warning.value for warning in at.warning if warning.value != said]
+    assert refusal.startswith(said)  # the same words, then what to reduce
+    assert "fewer filters" in refusal and "Conv2D(256, 3×3, relu)" in refusal
+    assert at.session_state["book"].runs() == [] and not at.button(key="start").disabled  # nothing started
 
 
 @pytest.mark.slow  # trains in the worker pool

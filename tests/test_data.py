@@ -68,3 +68,16 @@ def test_a_damaged_cache_file_falls_back_with_a_clear_reason(monkeypatch, tmp_pa
     assert "damaged" in str(data.description)
     with pytest.raises((OSError, ValueError, zipfile.BadZipFile)):
         load_mnist("keras")
+
+
+def test_how_many_training_digits_there_are_is_known_before_they_are_loaded(monkeypatch, tmp_path):
+    """The training budget needs it before a worker has loaded the digits: when unsure, the larger."""
+    assert data_module.expected_train_digits("bundled") == len(load_mnist("bundled").x_train) == 4000
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    assert data_module.expected_train_digits() == data_module.BUNDLED_TRAIN_DIGITS  # offline, nothing cached
+    monkeypatch.delenv("KERASWAYS_OFFLINE")
+    assert data_module.expected_train_digits() == data_module.MNIST_TRAIN_DIGITS  # a download will be tried
+    monkeypatch.setenv("KERASWAYS_OFFLINE", "1")
+    data_module.keras_cache_path().parent.mkdir(parents=True)
+    data_module.keras_cache_path().write_bytes(b"cached")
+    assert data_module.expected_train_digits() == data_module.MNIST_TRAIN_DIGITS  # the full set is cached

@@ -64,6 +64,7 @@ def test_a_job_completes_and_its_weights_predict_like_the_workers_model(pool, mn
     predicted = predict_probabilities(model, mnist.x_test).argmax(axis=1)
     # The worker evaluated its own model on the same digits: the rebuilt one agrees exactly.
     assert (predicted == mnist.y_test).mean() == pytest.approx(job.result.evaluation.accuracy)
+    assert pool.data_size() == len(mnist.x_train)  # the worker said how many digits it trains on (the budget's)
 
 
 def test_one_user_cannot_run_two_jobs_and_others_queue_with_a_position(pool):

@@ -12,7 +12,9 @@ import numpy as np
 import pytest
 
 from kerasways import i18n
+from kerasways.budget import LIMIT_ENV, TrainingTooLong, estimated_seconds
 from kerasways.build import build_model, rebuild_model
+from kerasways.compare import seeds_from
 from kerasways.engine import (
     EngineStatus,
     Job,
@@ -25,7 +27,7 @@ from kerasways.engine import (
 from kerasways.jobs import JobPool
 from kerasways.messages import Message, UserError
 from kerasways.runs import Book, NotYours, RunRegistry, network_name
-from kerasways.spec import PRESETS, ModelSpec, TrainConfig
+from kerasways.spec import PRESETS, LayerSpec, ModelSpec, TrainConfig
 from kerasways.training import History, Progress
 from tests.support import poll_until
 
@@ -83,6 +85,8 @@ class HandDrivenEngine:
         self.stop_asked: list[str] = []
 
     def submit(self, requests, owner="", owner_alive=None, listener_factory=None):
+        if owner and any(job.owner == owner and not job.finished for job in self.jobs.values()):
+            raise OwnerBusyError(Message("You already have a training running; stop it or wait for it to finish."))
         jobs = []
         for asked in requests:
             job = Job(id=f"job-{len(self.jobs) + 1}-test", owner=owner, request=asked, submitted_at=time.time())
@@ -128,6 +132,9 @@ class HandDrivenEngine:
 
     def data_description(self):
         return "Ten test digits."
+
+    def data_size(self):
+        return 4000  # the offline digits
 
     def close(self):
         pass
@@ -480,3 +487,61 @@ def test_a_reload_during_train_all_three_reattaches_to_the_whole_group(registry)
     assert reloaded.latest_group() == group and all(run.job.owner == "browser" for run in group)
     for run in group:
         registry.engine.cancel(run.job.id)
+
+
+# What a tester asked for (every setting valid): about 16 hours of a worker on the offline digits.
+HUGE = request(ModelSpec(layers=(LayerSpec("conv2d", units=256, kernel_size=3),) * 11),
+               config=TrainConfig(epochs=100, batch_size=1))
+
+
+def test_a_request_over_the_budget_is_refused_before_anything_is_queued(hand):
+    engine, registry = hand
+    book = Book(registry)
+    with pytest.raises(TrainingTooLong) as refused:
+        book.submit([HUGE], owner="tab")
+    assert " of training: more than the 5 min this server allows for one request." in str(refused.value.message)
+    assert engine.jobs == {} and book.runs() == [] and registry.engine_status().queued == 0
+    with pytest.raises(TrainingTooLong):
+        book.add_shared(HUGE)  # the Draw page's way in is checked too
+    assert engine.jobs == {}
+    (run,) = book.submit([request()], owner="tab")  # a request that fits goes through, its estimate kept
+    assert run.estimated_seconds == pytest.approx(estimated_seconds(request(), registry.data_size()))
+
+
+def test_the_limit_comes_from_the_servers_environment_and_a_resume_counts_what_is_left(monkeypatch):
+    asked = request(config=TrainConfig(epochs=20, batch_size=1))  # mostly steps: an epoch is a twentieth
+    whole = estimated_seconds(asked, 4000)
+    monkeypatch.setenv(LIMIT_ENV, str(whole / 2))  # the operator's choice: less than the whole training
+    engine = HandDrivenEngine()
+    registry = RunRegistry(engine)
+    assert registry.max_training_seconds == whole / 2
+    with pytest.raises(TrainingTooLong):
+        Book(registry).submit([asked], owner="tab")
+    (run,) = Book(registry).submit([asked], owner="tab", one_epoch=True)  # one epoch of it fits
+    engine.start(run.job)
+    engine.end(run.job, stopped_after(epochs_done=19))
+    registry.resume(run, owner="tab")  # the last epoch fits as well
+    assert run.state is QUEUED and run.estimated_seconds < whole / 2
+
+
+def test_train_all_three_with_five_seeds_is_one_request_and_two_tabs_of_one_browser_get_one():
+    """The real engine's rules, with no worker started: a group of 15 jobs counts as one request of its
+    owner; a second tab of the same browser (the same owner, another Book) is refused while it is active."""
+    pool = JobPool(workers=1, start_workers=False)
+    pool.start = lambda: None  # the jobs wait in the queue; no process is started
+    registry = RunRegistry(pool)
+    first_tab, second_tab = Book(registry), Book(registry)
+    fifteen = [request(ModelSpec(seed=seed), style, TrainConfig())
+               for seed in seeds_from(42, 5) for style in ("sequential", "functional", "subclassing")]
+    assert registry.estimate(fifteen).fits
+    group = first_tab.submit(fifteen, owner="browser-1", origin="compare")
+    assert len(group) == 15 and len({run.group for run in group}) == 1
+    with pytest.raises(OwnerBusyError):
+        second_tab.submit([request()], owner="browser-1")
+    (classmate,) = Book(registry).submit([request()], owner="browser-2")
+    assert registry.waiting_position(classmate) == 2  # after one of the group's jobs, not after all fifteen
+    for run in group:
+        pool.cancel(run.job.id)
+    (again,) = second_tab.submit([request()], owner="browser-1")  # once the group is over, the browser may train
+    assert again.state is QUEUED
+    pool.close()
