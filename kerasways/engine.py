@@ -193,7 +193,8 @@ class TrainingEngine(Protocol):
 
     - `submit(requests, owner, owner_alive, listener_factory)`: queue one request or a group as
       one; refuse with `OwnerBusyError` when `owner` (non-empty) already has an unfinished job and
-      with `QueueFullError` when the group does not fit in the queue; serve owners fairly (each
+      with `QueueFullError` when the queue holds its limit of waiting requests (a group counts
+      once: the training budget bounds its total); serve owners fairly (each
       owner's first waiting job before anyone's second); call `listener_factory(job)` once per new
       job before it can start; give every job an unguessable id.
     - Per job, in its own thread or callbacks: `state` RUNNING when it starts, each

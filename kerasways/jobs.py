@@ -215,7 +215,8 @@ class JobPool:
 
     Args:
         workers: number of worker processes (each runs one job at a time).
-        max_queued: jobs allowed to wait; more raise QueueFullError.
+        max_queued: requests allowed to wait (a group such as "Train all three" with its seeds counts
+            once: its total is bounded by the training budget); more raise QueueFullError.
         data_source: passed to `load_mnist` in each worker.
         max_jobs_per_worker: a worker is replaced by a fresh process after this many jobs.
         start_workers: start the worker processes now; False: at `start()` or the first submit, so
@@ -272,7 +273,7 @@ class JobPool:
 
         Raises:
             OwnerBusyError: the owner already has a queued or running job.
-            QueueFullError: too many jobs are waiting.
+            QueueFullError: too many requests are waiting.
         """
         self.start()
         with self._lock:
@@ -280,9 +281,10 @@ class JobPool:
                              for tracked in self._jobs.values()):
                 raise OwnerBusyError(Message(N_(
                     "You already have a training running; stop it or wait for it to finish.")))
-            if len(self._queue) + len(requests) > self.max_queued:
+            waiting = self._waiting_requests()
+            if waiting + 1 > self.max_queued:
                 raise QueueFullError(Message(N_("The server has {count} trainings waiting; try again in a minute."),
-                                             {"count": len(self._queue)}))
+                                             {"count": waiting}))
             jobs = []
             for request in requests:
                 job = Job(id=f"job-{next(self._ids)}-{secrets.token_urlsafe(6)}", owner=owner, request=request,
@@ -417,6 +419,11 @@ class JobPool:
         job.error = error
         job.finished_at = time.time()
         job.state = state
+
+    def _waiting_requests(self) -> int:
+        # One request per owner is unfinished at a time, so an owner's queued jobs are one request;
+        # jobs without an owner (the class's shared run) each stand alone.
+        return len({tracked.job.owner or tracked.job.id for tracked in self._queue})
 
     def _fair_order(self) -> list[_Tracked]:
         """The queue in the order jobs will start: round robin over owners.

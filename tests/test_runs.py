@@ -20,6 +20,7 @@ from kerasways.engine import (
     Job,
     JobResult,
     OwnerBusyError,
+    QueueFullError,
     RunState,
     TrainingEngine,
     TrainingRequest,
@@ -544,4 +545,21 @@ def test_train_all_three_with_five_seeds_is_one_request_and_two_tabs_of_one_brow
         pool.cancel(run.job.id)
     (again,) = second_tab.submit([request()], owner="browser-1")  # once the group is over, the browser may train
     assert again.state is QUEUED
+    pool.close()
+
+
+def test_three_browsers_pressing_train_all_three_with_five_seeds_leave_room_and_a_turn_for_a_fourth():
+    """45 jobs used to fill the 40-job queue: everyone after waited outside. Requests are what is counted."""
+    pool = JobPool(workers=2, start_workers=False, max_queued=4)
+    pool.start = lambda: None  # the jobs wait in the queue; no process is started
+    registry = RunRegistry(pool)
+    fifteen = [request(ModelSpec(seed=seed), style, TrainConfig())
+               for seed in seeds_from(42, 5) for style in ("sequential", "functional", "subclassing")]
+    groups = [Book(registry).submit(fifteen, owner=f"browser-{index}", origin="compare") for index in range(3)]
+    (fresh,) = Book(registry).submit([request()], owner="fresh student")
+    assert registry.waiting_position(fresh) == 4  # behind one job of each group, never behind their 45
+    with pytest.raises(QueueFullError):
+        Book(registry).submit([request()], owner="one too many")  # four requests wait: the limit
+    for run in [run for group in groups for run in group] + [fresh]:
+        pool.cancel(run.job.id)
     pool.close()
