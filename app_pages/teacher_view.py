@@ -75,8 +75,14 @@ def show_queue() -> None:
         else:
             position = registry.waiting_position(run)
             where = _("waiting, place {place}").format(place=position) if position else _("waiting")
+        parts = [who, session.message(run.title()), where, _age(run)]
+        if run.estimated_seconds is not None:
+            from kerasways.formats import rough_duration
+
+            parts.append(_("about {duration} of a worker").format(duration=session.message(
+                rough_duration(run.estimated_seconds))))
         text, button = st.columns([5, 1])
-        text.markdown(f"{who} · {session.message(run.title())} · {where} · {_age(run)}")
+        text.markdown(" · ".join(parts))
         if button.button(_("Cancel"), key=f"teacher_cancel_{run.id}"):
             session.cancel(run)
 

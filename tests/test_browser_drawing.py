@@ -60,16 +60,16 @@ def test_a_stroke_from_the_top_right_corner_draws_with_mouse_and_finger(app_url,
     clear_button = page.get_by_role("button", name="Clear").bounding_box()
     page.mouse.move(clear_button["x"] + 5, clear_button["y"] + 5)
     mouse_stroke(page, absolute(box, CORNER_STROKE))
-    shown_answer(page).wait_for(timeout=30_000)
+    shown_answer(page).wait_for(timeout=60_000)
     clear(page)
     # Finger: a tap in the corner first (it used to switch on the hidden edit mode), then strokes.
     touch_stroke(page, absolute(box, [(0.9, 0.05), (0.9, 0.05)]))
     clear(page)
     touch_stroke(page, absolute(box, CORNER_STROKE))
-    shown_answer(page).wait_for(timeout=30_000)
+    shown_answer(page).wait_for(timeout=60_000)
     clear(page)
     touch_stroke(page, absolute(box, [(0.5, 0.15), (0.5, 0.85)]))  # drawing still works everywhere
-    shown_answer(page).wait_for(timeout=30_000)
+    shown_answer(page).wait_for(timeout=60_000)
     assert page.locator(".dc-toolbar:visible").count() == 0
     context.close()
 

@@ -341,7 +341,8 @@ def test_no_student_can_stop_the_class_training_the_teacher_can_and_nobody_gets_
     teacher = app_test({"way": "functional"})
     teacher.switch_page("app_pages/class_page.py").run()
     unlock_teacher(teacher, "owl-42-at-dawn")
-    assert any("the class (shared)" in markdown.value for markdown in teacher.markdown)  # the queue shows it
+    queued = next(markdown.value for markdown in teacher.markdown if "the class (shared)" in markdown.value)
+    assert "of a worker" in queued  # the queue shows who, what, and for how long
     teacher.switch_page("app_pages/draw_page.py").run()
     teacher.button(key="quick_train").click().run()  # the same run: one training for the class
     teacher.switch_page("app_pages/train_page.py").run()
