@@ -104,18 +104,21 @@ def exact_number(value: float) -> str:
 
     The shortest digits that give the float back (Python's repr), written without an exponent: an
     exponent's "-" would split a share link's layer text ("dropout-1e-05"), and rounding (`:g`) would
-    show one number while the network is built with another. -0.0 is written "0".
+    show one number while the network is built with another. -0.0 is written "0.0".
 
     Args:
         value: a finite number.
 
     Returns:
-        e.g. "0.1", "0.25", "0.000001", "0.123456789", "10", "0".
+        e.g. "0.1", "0.25", "0.000001", "0.123456789", "10.0", "0.0" (a whole number keeps its ".0": it
+        is a float in the code, as Keras' optimizers require, and reads back as one).
     """
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)  # a whole number given as one stays one
     number = float(value) + 0.0  # -0.0 + 0.0 is 0.0: no "-0" in code or links
     if not math.isfinite(number):
         raise ValueError(f"value: expected a finite number; received {value!r}")
-    return format(Decimal(repr(number)), "f").removesuffix(".0")
+    return format(Decimal(repr(number)), "f")
 
 
 def rough_duration(seconds: float) -> Message:

@@ -58,6 +58,22 @@ def app_test(query: dict | None = None, *, run: bool = True):
     return at
 
 
+def reload_of(at):
+    """A reload of `at`'s page by the same browser: a new session on the same address, with the same
+    identity (AppTest sends no cookie, so the session's own id is carried over, as the cookie would be).
+
+    Returns:
+        The new AppTest, run once on the Build page.
+    """
+    from app_pages.session import TAB
+
+    reloaded = app_test(dict(at.query_params.items()), run=False)
+    reloaded.session_state[TAB] = at.session_state[TAB]
+    reloaded.run()
+    assert not reloaded.exception, reloaded.exception
+    return reloaded
+
+
 def unlock_teacher(at, key: str) -> None:
     """Type `key` into the teacher controls' key field on the current page and submit it."""
     at.text_input(key="w_teacher_key").input(key)

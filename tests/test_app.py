@@ -7,7 +7,7 @@ from kerasways.budget import DEFAULT_LIMIT_SECONDS, estimate
 from kerasways.data import BUNDLED_TRAIN_DIGITS
 from kerasways.engine import TrainingRequest
 from kerasways.spec import LEARNING_RATE_RANGE
-from tests.support import app_test, canvas_state, digit_canvas, rerun_until
+from tests.support import app_test, canvas_state, digit_canvas, reload_of, rerun_until
 
 
 def shown_code(at: AppTest) -> str:
@@ -301,11 +301,15 @@ def test_every_run_however_started_reaches_the_draw_page_and_survives_a_reload()
     assert choices[-1].startswith("MLP with dropout · Sequential API · seed 42 · ")
     assert choices[-1].endswith("%")
 
-    # A reload opens the same address in a new session: every finished run is there again.
-    reloaded = app_test(dict(at.query_params.items()))
+    # A reload opens the same address in a new session of the same browser: every finished run is there again.
+    reloaded = reload_of(at)
     reloaded.switch_page("app_pages/draw_page.py").run()
     assert not reloaded.exception
     assert draw_page_choices(reloaded) == choices
+    stranger = app_test(dict(at.query_params.items()))  # another browser, the same link: the set-up only
+    assert any("started in another browser" in box.value for box in stranger.info)
+    stranger.switch_page("app_pages/draw_page.py").run()
+    assert not any(box.key == "w_draw_run" for box in stranger.selectbox)
 
 
 def test_a_link_naming_runs_the_server_no_longer_has_says_so():

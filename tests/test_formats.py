@@ -25,8 +25,8 @@ def test_plural_takes_an_irregular_plural():
     assert plural(1, "entry", "entries") == "1 entry" and plural(3, "entry", "entries") == "3 entries"
 
 
-@pytest.mark.parametrize(("value", "text"), [(0.1, "0.1"), (0.25, "0.25"), (1e-6, "0.000001"), (10.0, "10"),
-                                             (0.0, "0"), (-0.0, "0"), (0.123456789, "0.123456789"), (3, "3"),
+@pytest.mark.parametrize(("value", "text"), [(0.1, "0.1"), (0.25, "0.25"), (1e-6, "0.000001"), (10.0, "10.0"),
+                                             (0.0, "0.0"), (-0.0, "0.0"), (0.123456789, "0.123456789"), (3, "3"),
                                              (1 / 3, "0.3333333333333333")])
 def test_an_exact_number_reads_back_as_the_same_float_and_never_has_an_exponent_or_minus_zero(value, text):
     assert exact_number(value) == text and float(text) == value

@@ -255,8 +255,8 @@ def test_the_reported_bugs_no_longer_open_what_they_used_to():
     assert from_query({"lr": "1_0"})[0].learning_rate == ModelSpec().learning_rate  # not 10.0
     assert from_query({"lr": "١e-3", "opt": "sgd"})[0].learning_rate == ModelSpec().learning_rate  # not 0.001
     spec, style, config, _ = from_query({"val": "-0"})
-    assert "validation_split=0)" in script_source(spec, style, config)
-    assert to_query(spec, style, config)["val"] == "0"
+    assert "validation_split=0.0)" in script_source(spec, style, config)
+    assert to_query(spec, style, config)["val"] == "0.0"
     spec, style, config, _ = from_query({"aug": "0_0_0_0"})
     assert spec.augment is False and "Random" not in script_source(spec, style, config)
 
@@ -373,7 +373,7 @@ def test_link_spec_and_code_carry_the_same_numbers_and_a_round_trip_is_stable():
         assert f"learning_rate={link['lr']})" in script or spec.uses_default_learning_rate
         assert f"layers.Dropout({rate})" in script
         assert f"layers.RandomRotation({rotation}, " in script
-        assert f"layers.RandomShear(x_factor=(0, {slant}), " in script
+        assert f"layers.RandomShear(x_factor=(0.0, {slant}), " in script
         assert f"layers.RandomZoom(height_factor={zoom}, width_factor={zoom}, " in script
         assert f"layers.RandomTranslation(height_factor={shift}, width_factor={shift}, " in script
         assert not any("e" in number for number in (rate, link["lr"], link["val"], rotation, slant, zoom, shift))
@@ -421,4 +421,4 @@ def test_a_user_opening_a_link_with_unplain_numbers_sees_what_was_ignored_and_th
     assert "keras.optimizers.SGD(learning_rate=0.001)" in code and "keras.utils.set_random_seed(42)" in code
     assert "Random" not in code and not at.checkbox(key="w_augment").value
     assert (at.query_params["lr"], at.query_params["val"], at.query_params["aug"], at.query_params["epochs"]) == (
-        "0.001", "0", "0", "4")
+        "0.001", "0.0", "0", "4")
