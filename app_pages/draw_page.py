@@ -24,17 +24,30 @@ UNSURE = 0.5  # below this top probability the page shows the three likeliest di
 # the drawing area. It takes pointer events while invisible, so a stroke starting there is lost,
 # and on a touch screen a tap there switches on its edit mode, after which nothing draws. The page
 # has its own Clear and needs none of those tools. The toolbar lives in the component's shadow
-# root, out of reach of page CSS, so this script puts a style into every canvas's shadow root as
-# soon as the component mounts (before its toolbar exists), and again whenever it mounts anew.
+# root, out of reach of page CSS, so this script puts a style into the canvas's shadow root. No
+# observer of the page sees the component attach its shadow root to a host already in the page,
+# nor fill it (measured: a stroke lost in about one run of three when the model was ready at
+# once), so each change of the page is followed by a few more looks over the next seconds, and
+# every shadow root is watched itself: the style goes in as soon as the canvas is there.
 CANVAS_TOOLBAR_OFF = """
 <script>
 (() => {
   const css = ".dc-toolbar{display:none!important;pointer-events:none!important}"
             + " canvas{touch-action:none}";
-  const patch = () => {
+  const soon = () => {
+    window.__kerasways_patch();
+    for (const delay of [50, 250, 1000, 3000]) setTimeout(() => window.__kerasways_patch(), delay);
+  };
+  const watcher = window.__kerasways_toolbar_off || new MutationObserver(soon);
+  window.__kerasways_patch = () => {
     for (const host of document.querySelectorAll("*")) {
       const root = host.shadowRoot;
-      if (root && root.querySelector(".canvas-root, .dc-toolbar") && !root.querySelector("style[data-kerasways]")) {
+      if (!root) continue;
+      if (!root.__kerasways_watched) {
+        root.__kerasways_watched = true;
+        watcher.observe(root, {childList: true, subtree: true});
+      }
+      if (root.querySelector(".canvas-root, .dc-toolbar") && !root.querySelector("style[data-kerasways]")) {
         const style = document.createElement("style");
         style.dataset.kerasways = "toolbar-off";
         style.textContent = css;
@@ -42,10 +55,10 @@ CANVAS_TOOLBAR_OFF = """
       }
     }
   };
-  patch();
+  soon();
   if (!window.__kerasways_toolbar_off) {
-    window.__kerasways_toolbar_off = new MutationObserver(patch);
-    window.__kerasways_toolbar_off.observe(document.body, {childList: true, subtree: true});
+    window.__kerasways_toolbar_off = watcher;
+    watcher.observe(document.body, {childList: true, subtree: true});
   }
 })();
 </script>

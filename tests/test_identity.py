@@ -3,6 +3,7 @@
 import asyncio
 import os
 import stat
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -58,8 +59,10 @@ def served(middleware, path="/", cookie=None, content_type=b"text/html; charset=
         return {"type": "http.request"}
 
     headers = [(b"cookie", cookie.encode())] if cookie else []
-    asyncio.run(middleware(app)(
-        {"type": "http", "path": path, "headers": headers, "scheme": "http"}, receive, send))
+    request = middleware(app)({"type": "http", "path": path, "headers": headers, "scheme": "http"}, receive, send)
+    # A thread of its own: the browser tests' Playwright keeps an event loop running in this one.
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, request).result()
     return dict(sent[0]["headers"]), sent[1]["body"]
 
 
