@@ -539,6 +539,15 @@ class RunRegistry:
                            else Message(N_("This training was started in another browser; only that browser (or the "
                                            "teacher) can pause, resume or stop it.")))
 
+    @staticmethod
+    def _end_current_part(run: Run, paused: bool, end: Callable[[str], None]) -> None:
+        # Say what the run becomes, have the engine end its current job (`stop`: a queued job is
+        # cancelled, a running one stops after its step; `cancel`: no result), and fall back to the
+        # paused part when that job was a resumed part still waiting.
+        run.stop_as(paused=paused)
+        end(run.job.id)
+        run.return_to_paused_part()
+
     def can_pause(self, run: Run) -> bool:
         """True when `pause(run)` has something to pause: it trains, or a resumed part waits for a worker."""
         return run.state is RunState.RUNNING or run.resumed_and_waiting
@@ -556,9 +565,7 @@ class RunRegistry:
         """
         self._check_control(run, by, teacher)
         if self.can_pause(run):
-            run.stop_as(paused=True)
-            self.engine.stop(run.job.id)  # a queued job is cancelled, a running one stops after its step
-            run.return_to_paused_part()
+            self._end_current_part(run, paused=True, end=self.engine.stop)
 
     def finish(self, run: Run, *, by: str, teacher: bool = False) -> None:
         """End a run where it is, keeping its weights: a running one after its current step, a paused
@@ -576,9 +583,7 @@ class RunRegistry:
         if run.paused:
             run.stop_as(paused=False)
         elif run.active:
-            run.stop_as(paused=False)
-            self.engine.stop(run.job.id)
-            run.return_to_paused_part()
+            self._end_current_part(run, paused=False, end=self.engine.stop)
 
     def resume(self, run: Run, owner: str, owner_alive: Callable[[], bool] | None = None,
                one_epoch: bool = False) -> None:
@@ -623,9 +628,7 @@ class RunRegistry:
         self._check_control(run, by, teacher)
         if run.active:
             # A resumed part still waiting: its part before holds the weights, and the run waits paused again.
-            run.stop_as(paused=run.resumed_and_waiting)
-            self.engine.cancel(run.job.id)
-            run.return_to_paused_part()
+            self._end_current_part(run, paused=run.resumed_and_waiting, end=self.engine.cancel)
 
     def active_runs(self) -> list[Run]:
         """Every run queued or training on the server now, oldest first (the teacher's view of the queue)."""
