@@ -11,7 +11,6 @@ from kerasways import charts, i18n
 from kerasways.canvas_image import CANVAS_SIDE, CanvasRefused, decode_canvas
 from kerasways.drawing import naive_resize, to_mnist
 from kerasways.evaluate import predict_one
-from kerasways.runs import DRAWING_EXPECTED_SECONDS, DRAWING_REQUEST
 from kerasways.spec import total_params
 
 CANVAS_SIZE = CANVAS_SIDE  # the side the library checks canvases against and stores them at
@@ -77,6 +76,10 @@ ANSWER_SHOWN_ONCE = """
 _, lang = session.gettext(), session.lang()
 st.title(_("Draw a digit"))
 book = session.book()
+drawing_request = session.drawing_request()
+# A network for drawings trained already (by a classmate, or stored by prefetch) is offered at once.
+if not book.trained() and not book.active():
+    session.take_ready_shared(drawing_request, origin="draw")
 trained = book.trained()
 active = book.active()
 
@@ -105,11 +108,11 @@ def offer_training() -> None:
         "its convolutions look for strokes wherever they are, and augmentation layers show it every training "
         "digit slightly turned, slanted, resized and shifted, as people's handwriting is. It takes about "
         "{seconds} seconds here; when a classmate has already trained it, it is ready at once."
-    ).format(layers=" → ".join(layer.describe() for layer in DRAWING_REQUEST.spec.layers),
-             params=f"{total_params(DRAWING_REQUEST.spec):,}", epochs=DRAWING_REQUEST.config.epochs,
-             batch=DRAWING_REQUEST.config.batch_size, seconds=DRAWING_EXPECTED_SECONDS))
+    ).format(layers=" → ".join(layer.describe() for layer in drawing_request.spec.layers),
+             params=f"{total_params(drawing_request.spec):,}", epochs=drawing_request.config.epochs,
+             batch=drawing_request.config.batch_size, seconds=session.expected_seconds(drawing_request)))
     if st.button(_("Train the network for drawings now"), type="primary", key="quick_train"):
-        session.use_shared(DRAWING_REQUEST, origin="draw")
+        session.use_shared(drawing_request, origin="draw")
 
 
 if not trained:

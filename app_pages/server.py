@@ -35,8 +35,9 @@ def training_engine():
 def run_registry():
     """Every session's training runs, kept on the server for a while after they finish."""
     from kerasways.runs import RunRegistry
+    from kerasways.stored_network import NetworkStore
 
-    return RunRegistry(training_engine())
+    return RunRegistry(training_engine(), networks=NetworkStore())
 
 
 @st.cache_resource(show_spinner=False)
@@ -85,8 +86,12 @@ def warm_up_in_background() -> threading.Thread | None:
         time.sleep(WARM_UP_DELAY_SECONDS)
         for module in ("keras", "kerasways.charts", "kerasways.drawing", "kerasways.evaluate"):
             importlib.import_module(module)
-        run_registry()
+        registry = run_registry()
         training_engine().start()
+        # A network for drawings stored in the data folder is read now, so the Draw page has it at once.
+        from kerasways.runs import drawing_request
+
+        registry.ready_shared(drawing_request(registry.data_size()))
         # TensorFlow brings half a million long-lived objects; left to the collector, every
         # full collection walks them all, holding the GIL and so stalling every session
         # (230–390 ms each in the classroom bench). Frozen, they are never walked again.

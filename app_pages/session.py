@@ -233,6 +233,34 @@ def may_control(run) -> bool:
     return server.run_registry().may_control(run, owner_id(), is_teacher())
 
 
+def drawing_request() -> TrainingRequest:
+    """The network for drawings with the settings for the digits this server trains on (`runs.drawing_request`)."""
+    from kerasways.runs import drawing_request as for_data
+
+    return for_data(server.run_registry().data_size())
+
+
+def expected_seconds(request: TrainingRequest) -> int:
+    """How many seconds `request` should take a worker on this server (`RunRegistry.expected_seconds`), rounded
+    up to a figure a page can promise (5 s steps)."""
+    import math
+
+    return max(5, 5 * math.ceil(server.run_registry().expected_seconds(request) / 5))
+
+
+def take_ready_shared(request: TrainingRequest, origin: str) -> bool:
+    """Put the server's shared run of `request` in this session's book when it is trained already (in memory,
+    or stored in the data folder), without training anything.
+
+    Returns:
+        True when the book got it.
+    """
+    run = server.run_registry().ready_shared(request, origin)
+    if run is not None:
+        book().add([run])
+    return run is not None
+
+
 def use_shared(request: TrainingRequest, origin: str) -> None:
     """Take the server's shared run of `request` (trained once for everyone) and redraw the page."""
     _start(lambda: book().add_shared(request, origin=origin))

@@ -2,7 +2,8 @@
 
 Neither path imports TensorFlow: Keras' cache is a plain `.npz` file that numpy reads.
 
-Run `python -m kerasways.data --prefetch` while online to cache the full set for a class.
+Run `python -m kerasways.data --prefetch` while online to cache the full set for a class (and train the
+network for drawings on it, see `kerasways.stored_network`).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 import functools
 import gzip
+import hashlib
 import importlib.util
 import os
 import sys
@@ -180,21 +182,77 @@ def expected_train_digits(source: str = "auto") -> int:
     return MNIST_TRAIN_DIGITS
 
 
+@functools.lru_cache(maxsize=8)
+def _file_digest(path: Path, size: int, modified_ns: int) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()[:32]
+
+
+def data_fingerprint(source: str = "auto") -> str:
+    """Which digits `load_mnist(source)` gives, as a short text that changes when they do, read from
+    the file they come from without loading it (tens of milliseconds; cached while the file is unchanged).
+
+    Args:
+        source: as for `load_mnist`: "auto" names Keras' cached file when there is one, else the
+            bundled subset (what a server without the cache trains on once its download failed).
+
+    Returns:
+        E.g. "keras:60000:3f0c…" or "bundled:4000:a1b2…": the source, its training digits and a hash of the file.
+    """
+    path = keras_cache_path()
+    if source != "bundled" and (source == "keras" or path.exists()):
+        kind, digits = "keras", MNIST_TRAIN_DIGITS
+    else:
+        kind, digits, path = "bundled", BUNDLED_TRAIN_DIGITS, _bundled_file()
+    stat = path.stat()
+    return f"{kind}:{digits}:{_file_digest(path, stat.st_size, stat.st_mtime_ns)}"
+
+
+def prefetch(timeout: float = 60.0) -> MnistData:
+    """The full MNIST in Keras' cache: the cached file when it reads as MNIST (no download tried,
+    so a prepared machine works offline), else downloaded.
+
+    Args:
+        timeout: seconds to wait for the download's server.
+
+    Returns:
+        The full MNIST.
+
+    Raises:
+        OSError, ValueError, zipfile.BadZipFile: no readable cache and the download failed.
+    """
+    path = keras_cache_path()
+    if path.exists():
+        try:
+            return _read_keras_file(path)
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as error:
+            print(f"The cached {path} is damaged ({type(error).__name__}); downloading it again.", file=sys.stderr)
+    download_keras_file(path, timeout=timeout)
+    return _read_keras_file(path)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Command line: `python -m kerasways.data --prefetch` caches the full MNIST."""
+    """Command line: `python -m kerasways.data --prefetch` caches the full MNIST and trains the network
+    for drawings on it, stored in the data folder (`kerasways.stored_network`)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--prefetch", action="store_true", help="download the full MNIST into Keras' cache")
+    parser.add_argument("--prefetch", action="store_true",
+                        help="cache the full MNIST (no download when Keras' cache has it) and train the "
+                             "network for drawings on it")
     args = parser.parse_args(argv)
     if args.prefetch:
-        path = keras_cache_path()
         try:
-            download_keras_file(path, timeout=60)
-            data = _read_keras_file(path)
-        except (OSError, ValueError, zipfile.BadZipFile) as error:
+            data = prefetch()
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as error:
             print(f"Could not fetch MNIST: {type(error).__name__}: {error}", file=sys.stderr)
             return 1
         print(data.description)
-        return 0
+        # The network for drawings is what a class uses first: train it now, not during the lesson.
+        from kerasways.stored_network import prefetch_drawing_network
+
+        return prefetch_drawing_network(data)
     print(load_mnist().description)
     return 0
 

@@ -20,6 +20,7 @@ Pages hold one `Book` in session state and only draw what it says.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
@@ -40,6 +41,7 @@ from kerasways.spec import (
     STYLE_TITLES,
     ModelSpec,
     TrainConfig,
+    drawing_training,
     preset_of,
 )
 
@@ -56,10 +58,24 @@ MAX_RUNS_PER_BOOK = 12  # a session keeps its newest runs; older ones fall off i
 
 # The Draw page's network, trained in one way for everyone so that a whole class shares one run.
 DRAWING_REQUEST = TrainingRequest(DRAWING_NETWORK, "functional", DRAWING_TRAINING)
-# The time the Draw page promises for it: a round figure above what one worker takes on a quiet
-# machine (docs/architecture.md has the measurement); more when the server is busy.
+# The time the Draw page promised for it before a training was measured on the server (see
+# `RunRegistry.expected_seconds`, which the page now shows).
 DRAWING_EXPECTED_SECONDS = 30
 
+
+def drawing_request(data_size: int) -> TrainingRequest:
+    """The network for drawings, with the settings for the digits at hand (`spec.drawing_training`).
+
+    Args:
+        data_size: how many training digits the server has.
+
+    Returns:
+        DRAWING_REQUEST on the offline digits; on more, the same network with a lesson's settings.
+    """
+    return TrainingRequest(DRAWING_NETWORK, DRAWING_REQUEST.style, drawing_training(data_size))
+
+
+LOG = logging.getLogger("kerasways")
 
 YOUR_NETWORK = N_("Your network")  # the name of a run whose network is no preset
 
@@ -180,6 +196,8 @@ class Run:
         # back to it when its resumed part is stopped or paused before a worker took it.
         self._paused_part: Job | None = None
         self.estimated_seconds: float | None = None
+        # Read from the data folder (`stored_network`) rather than trained by this server.
+        self.stored = False
         self._lock = threading.Lock()
 
     # -- what it is
@@ -392,12 +410,22 @@ class RunRegistry:
         max_models: at most this many rebuilt models live at once (least recently used dropped).
         max_training_seconds: the most worker-seconds one request may be estimated to take (a group's
             summed); None reads `budget.max_training_seconds()` (the server's environment).
+        networks: a `stored_network.NetworkStore`: shared runs are offered from it at once, and stored in it
+            once trained; None keeps them in memory only.
+        fingerprint: the data the workers train on (`data.data_fingerprint`, the default), for `networks`.
     """
 
     def __init__(self, engine: TrainingEngine, keep_seconds: float = KEEP_FINISHED_SECONDS,
                  max_finished: int = MAX_FINISHED_RUNS, max_models: int = MAX_LIVE_MODELS,
-                 max_training_seconds: float | None = None):
+                 max_training_seconds: float | None = None, networks=None,
+                 fingerprint: Callable[[], str] | None = None):
         self.engine = engine
+        # Where the class's shared networks are stored (`stored_network.NetworkStore`), or None: only in memory.
+        self.networks = networks
+        self._fingerprint = fingerprint
+        # Measured / estimated seconds of the last shared training here, per network: what the page's
+        # expected time is scaled by (the budget's constants were fitted on other days, other loads).
+        self._measured_ratio: dict[ModelSpec, float] = {}
         self.max_training_seconds = (budget.max_training_seconds() if max_training_seconds is None
                                      else max_training_seconds)
         self.keep_seconds = keep_seconds
@@ -408,6 +436,7 @@ class RunRegistry:
         self._live_models: OrderedDict[str, tuple[str, object]] = OrderedDict()
         self._model_locks: dict[str, threading.Lock] = {}
         self._lock = threading.RLock()
+        self._store_lock = threading.Lock()
 
     def submit(self, requests: Sequence[TrainingRequest], owner: str, owner_alive: Callable[[], bool] | None = None,
                origin: str = "train", one_epoch: bool = False) -> list[Run]:
@@ -487,12 +516,13 @@ class RunRegistry:
             budget.TrainingTooLong: a new training is needed and it would take longer than the limit.
             engine.QueueFullError: a new training is needed and the server's queue is full.
         """
-        wanted = (request.spec, request.style, request.config)
+        found = self._adopt_stored(request, origin)  # reading a model takes a moment: outside the registry's lock
+        if found is not None:
+            return found
         with self._lock:
-            self._forget_expired()
-            for run in reversed(list(self._runs.values())):
-                if run.shared and (run.spec, run.style, run.config) == wanted and self.fit_to_share(run):
-                    return run
+            found = self._shared_ready_or_training(request)
+            if found is not None:
+                return found
             (cost,) = self._within_budget([request]).costs
             runs: list[Run] = []
 
@@ -504,6 +534,122 @@ class RunRegistry:
             runs[0].estimated_seconds = cost.seconds
             self._runs[runs[0].id] = runs[0]
             return runs[0]
+
+    def _shared_ready_or_training(self, request: TrainingRequest) -> Run | None:
+        # The same training, or a stored network of the same network and way (trained with any settings:
+        # prefetch's full recipe is better than a lesson's).
+        self._forget_expired()
+        for run in reversed(list(self._runs.values())):
+            same = ((run.spec, run.style) == (request.spec, request.style)
+                    and (run.stored or run.config == request.config))
+            if run.shared and same and self.fit_to_share(run):
+                return run
+        return None
+
+    def ready_shared(self, request: TrainingRequest, origin: str = "draw") -> Run | None:
+        """The shared run of `request` when it is trained already, in memory or in the data folder; never
+        trains (the Draw page offers it at once, without a press).
+
+        Args:
+            request: as for `shared`.
+            origin: the page that asks.
+
+        Returns:
+            The trained shared run, or None.
+        """
+        with self._lock:
+            found = self._shared_ready_or_training(request)
+            if found is not None:
+                return found if found.trained else None
+        if not self._stored_network(request, probe=True):
+            return None
+        found = self._adopt_stored(request, origin)
+        return found if found is not None and found.trained else None
+
+    def _adopt_stored(self, request: TrainingRequest, origin: str) -> Run | None:
+        # One reader at a time: a class opening the Draw page together reads the file once.
+        with self._store_lock:
+            with self._lock:
+                found = self._shared_ready_or_training(request)
+            if found is not None:
+                return found
+            stored = self._from_store(request, origin)
+            if stored is not None:
+                with self._lock:
+                    self._runs[stored.id] = stored
+            return stored
+
+    def _stored_network(self, request: TrainingRequest, probe: bool = False):
+        from kerasways.stored_network import DRAWING_NETWORK_NAME
+
+        if self.networks is None:
+            return None
+        if probe:  # is there a record at all (no TensorFlow, no hashing)
+            return self.networks.record_path(DRAWING_NETWORK_NAME).exists()
+        return self.networks.find(DRAWING_NETWORK_NAME, request.spec, request.style, self.fingerprint())
+
+    def fingerprint(self) -> str:
+        """The data the workers train on (`data.data_fingerprint`), for matching stored networks."""
+        if self._fingerprint is not None:
+            return self._fingerprint()
+        from kerasways.data import data_fingerprint
+
+        return data_fingerprint()
+
+    def _from_store(self, request: TrainingRequest, origin: str) -> Run | None:
+        network = self._stored_network(request)
+        if network is None:
+            return None
+        message = Message(N_("Trained {epochs} epochs ({steps} steps) in {seconds} s."), {
+            "epochs": len(network.history.epoch_loss), "steps": f"{len(network.history.batch_loss):,}",
+            "seconds": f"{network.seconds:.1f}"})
+        result = JobResult(weights=network.weights, history=network.history, seconds=network.seconds,
+                           status="completed", message=message, evaluation=network.evaluation)
+        job = Job(id=f"stored-{uuid.uuid4().hex}", owner="", request=TrainingRequest(
+            network.spec, network.style, network.config), state=RunState.DONE, result=result,
+            submitted_at=time.time(), started_at=time.time(), finished_at=time.time())
+        run = Run(job, origin=origin, shared=True)
+        run.history.complete(network.history)
+        run.stored = True
+        self._measured(run)
+        LOG.info("kerasways: the network for drawings is ready from %s", self.networks.folder)
+        return run
+
+    def _store(self, run: Run, model) -> None:
+        # The first shared training of a network is stored for the next servers (and this one's restart).
+        if self.networks is None or run.stored or not run.shared or not self.fit_to_share(run) or run.active:
+            return
+        from kerasways.stored_network import DRAWING_NETWORK_NAME, StoredNetwork
+
+        if (run.spec, run.style) != (DRAWING_REQUEST.spec, DRAWING_REQUEST.style):
+            return
+        result = run.result
+        self._measured(run)
+        network = StoredNetwork(run.spec, run.style, run.config, [], result.history, result.evaluation,
+                                result.seconds, self.fingerprint())
+        run.stored = self.networks.save(DRAWING_NETWORK_NAME, model, network)
+
+    def _measured(self, run: Run) -> None:
+        if run.result is None or run.result.seconds <= 0:
+            return
+        request = TrainingRequest(run.spec, run.style, run.config)
+        estimated = budget.estimated_seconds(request, self.data_size())
+        with self._lock:
+            self._measured_ratio[run.spec] = run.result.seconds / estimated
+
+    def expected_seconds(self, request: TrainingRequest) -> float:
+        """How long `request` should take one worker here: the training budget's estimate for the data at
+        hand, scaled by how the last training of that network here compared with its own estimate.
+
+        Args:
+            request: e.g. `drawing_request(data_size())`.
+
+        Returns:
+            Seconds (the budget's estimate alone until a training of that network was measured here).
+        """
+        with self._lock:
+            ratio = self._measured_ratio.get(request.spec, 1.0)
+        return ratio * budget.estimated_seconds(request, self.data_size())
 
     @staticmethod
     def fit_to_share(run: Run) -> bool:
@@ -697,6 +843,7 @@ class RunRegistry:
                 model = rebuild_model(part.spec, part.style, part.result.weights)
                 predict_one(model, np.zeros((28, 28), np.float32), architecture=run.predict_key)
                 live = (part.id, model)
+                self._store(run, model)
             with self._lock:
                 self._live_models[run.id] = live
                 self._live_models.move_to_end(run.id)

@@ -525,6 +525,33 @@ DRAWING_NETWORK = ModelSpec(
 # timed on, and on full MNIST's 54,000 its 30 epochs would hold a worker for about 14 minutes, far
 # over the training budget (kerasways/budget.py) and the "about 30 s" the Draw page promises.
 DRAWING_TRAINING = TrainConfig(epochs=30, batch_size=64, train_size=4_000)
+# With more digits than that, the settings follow the data at hand (`drawing_training`): a lesson's training
+# gets about LESSON_SECONDS of one worker, prefetch (before the lesson) the full recipe on every digit.
+LESSON_SECONDS = 90.0
+# One epoch of the network for drawings per training digit, in one worker (one thread) here with
+# DRAWING_TRAINING's batches of 64: 2 epochs of 54,000 digits took 40.5 s (docs/architecture.md).
+DRAWING_SECONDS_PER_DIGIT_EPOCH = 3.7e-4
+
+
+def drawing_training(train_digits: int, at_prefetch: bool = False) -> TrainConfig:
+    """The settings the network for drawings trains with, chosen from the digits at hand.
+
+    Args:
+        train_digits: how many training digits the server has (before the validation split).
+        at_prefetch: True for `python -m kerasways.data --prefetch`, which has time: the full recipe
+            (DRAWING_TRAINING's epochs and batches) on every digit.
+
+    Returns:
+        DRAWING_TRAINING on the offline digits (or fewer); with more, every digit for as many epochs
+        as fit in LESSON_SECONDS of one worker (at least 1, at most DRAWING_TRAINING's).
+    """
+    if at_prefetch:
+        return DRAWING_TRAINING.replace(train_size=0)
+    if train_digits <= DRAWING_TRAINING.train_size:
+        return DRAWING_TRAINING
+    trained = train_digits * (1 - DRAWING_TRAINING.validation_split)
+    epochs = int(LESSON_SECONDS // (trained * DRAWING_SECONDS_PER_DIGIT_EPOCH))
+    return DRAWING_TRAINING.replace(train_size=0, epochs=max(1, min(DRAWING_TRAINING.epochs, epochs)))
 
 # The ModelSpec fields that make up an architecture (see ModelSpec.architecture): a preset sets
 # all of them and keeps the optimizer, learning rate and seed the user chose.
