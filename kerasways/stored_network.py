@@ -107,12 +107,17 @@ class NetworkStore:
     """Stored networks in a data folder: `find` one that matches, `save` a new one.
 
     Args:
-        folder: the data folder (None: `KERASWAYS_DATA_DIR`, else ~/.kerasways); the networks live in
-            its `networks/` folder, created on the first save.
+        folder: the data folder (None: `KERASWAYS_DATA_DIR`, else ~/.kerasways, as it is when asked); the
+            networks live in its `networks/` folder, created on the first save.
     """
 
     def __init__(self, folder: Path | None = None):
-        self.folder = (Path(folder) if folder is not None else default_data_dir()) / FOLDER
+        self._folder = Path(folder) if folder is not None else None
+
+    @property
+    def folder(self) -> Path:
+        """The `networks/` folder (the data folder's, read from the environment each time when none was given)."""
+        return (self._folder if self._folder is not None else default_data_dir()) / FOLDER
 
     def record_path(self, name: str) -> Path:
         """Where the record of the network called `name` is (it may not exist)."""

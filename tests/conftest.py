@@ -22,6 +22,8 @@ from tests.support import served_app
 use_offline()
 os.environ.setdefault("KERAS_HOME", tempfile.mkdtemp(prefix="kerasways-keras-home-"))
 os.environ.setdefault("KERASWAYS_WORKERS", "1")
+# The served apps' data folder (drawings, the stored network for drawings) is the test run's own, never ~/.kerasways.
+os.environ.setdefault("KERASWAYS_DATA_DIR", tempfile.mkdtemp(prefix="kerasways-data-"))
 
 # Fixtures that start processes (an app server with its workers, a browser, test_jobs.py's worker
 # pool): a test using one is slow. Tests that train or start processes otherwise carry @pytest.mark.slow.

@@ -204,7 +204,10 @@ def test_compare_page_trains_all_three_and_proves_them_identical():
 
 
 @pytest.mark.slow  # trains in the worker pool
-def test_draw_page_offers_quick_training_then_reads_a_drawn_digit(mnist):
+def test_draw_page_offers_quick_training_then_reads_a_drawn_digit(mnist, data_dir):
+    from app_pages import server
+
+    server.run_registry.clear()  # a server that has not trained the network for drawings yet
     at = app_test()
     at.switch_page("app_pages/draw_page.py").run()
     assert not at.exception

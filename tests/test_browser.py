@@ -9,7 +9,7 @@ from typing import NamedTuple
 import pytest
 
 from support.app_server import ROOT
-from tests.support import ARTIFACTS
+from tests.support import ARTIFACTS, open_draw_page_with_a_model
 
 SCORE_DOWNLOADED_MODEL = """
 import sys
@@ -141,10 +141,7 @@ def test_the_downloaded_model_scores_in_plain_python_what_the_page_says(live_tra
 
 
 def test_drawing_with_the_mouse_shows_a_prediction_and_the_probability_chart(app_url, page):
-    page.goto(app_url + "/draw")
-    page.get_by_role("button", name=re.compile("Train the network for drawings now")).click(timeout=60_000)
-    canvas = page.locator("canvas.upper-canvas").first
-    canvas.wait_for(timeout=120_000)
+    canvas = open_draw_page_with_a_model(page, app_url)
     box = canvas.bounding_box()
     # A "7": a top bar, then a long diagonal down to the left.
     points = [(0.30, 0.25), (0.72, 0.25), (0.62, 0.45), (0.52, 0.65), (0.45, 0.85)]
@@ -193,15 +190,13 @@ def test_train_all_three_fills_the_results_table(app_url, page):
         assert way in grid_text
 
 
-def test_each_browser_session_keeps_its_own_models(app_url, browser):
+def test_the_class_network_one_browser_trained_is_ready_at_once_in_another(app_url, browser):
     teacher = browser.new_context().new_page()
-    teacher.goto(app_url + "/draw")
-    teacher.get_by_role("button", name=re.compile("Train the network for drawings now")).click(timeout=60_000)
-    teacher.locator("canvas.upper-canvas").first.wait_for(timeout=120_000)
+    open_draw_page_with_a_model(teacher, app_url)
     student = browser.new_context().new_page()
     student.goto(app_url + "/draw")
-    # The teacher's model is not the student's: the student is offered to train their own.
-    student.get_by_text("No trained model yet").wait_for(timeout=60_000)
-    assert student.locator("canvas.upper-canvas").count() == 0
+    # The network for drawings is the class's: another browser draws with it at once, nothing to press.
+    student.locator("canvas.upper-canvas").first.wait_for(timeout=60_000)
+    assert student.get_by_role("button", name=re.compile("Train the network for drawings now")).count() == 0
     teacher.context.close()
     student.context.close()
