@@ -9,6 +9,7 @@ from streamlit_drawable_canvas import st_canvas
 from app_pages import collection_view, session, views
 from kerasways import charts, i18n
 from kerasways.canvas_image import CANVAS_SIDE, CanvasRefused, decode_canvas
+from kerasways.codegen import calibration_source
 from kerasways.drawing import naive_resize, to_mnist
 from kerasways.evaluate import predict_one
 from kerasways.spec import total_params
@@ -17,7 +18,9 @@ CANVAS_SIZE = CANVAS_SIDE  # the side the library checks canvases against and st
 CANVAS_KEY = "canvas"
 CLEARS = "canvas_clears"
 CHOSEN_RUN, RUNS_SEEN = "w_draw_run", "draw_runs_seen"
-UNSURE = 0.5  # below this top probability the page shows the three likeliest digits
+# Below this calibrated top probability the page says it is unsure and shows the three likeliest digits
+# (chosen from bench/calibration.py's figures, docs/architecture.md).
+UNSURE = 0.5
 
 # The canvas component lays an invisible toolbar (undo, redo, edit, reset) over the top right of
 # the drawing area. It takes pointer events while invisible, so a stroke starting there is lost,
@@ -160,8 +163,26 @@ def canvas_image(canvas) -> tuple[np.ndarray | None, str | None]:
         return None, session.message(refusal)
 
 
+def explain_calibration(calibration) -> None:
+    """"Why 99% isn't a promise": the calibration the network for drawings went through, its figures and code."""
+    if calibration is None:
+        return
+    with st.expander(_("Why 99% isn't a promise")):
+        st.markdown(_(
+            "Trained to make its training digits certain, a network gives 99% to drawings unlike anything it "
+            "has seen. So after training, one number, the temperature T = {temperature}, was fitted on "
+            "{count} validation digits it never trained on, and its last layer's weights divided by it: the "
+            "answers stay the same, the percentages become honest. On those digits the calibration error (how "
+            "far the confidence is from how often it is right) went from {before} to {after}. Below {threshold} "
+            "the page says it is not sure."
+        ).format(temperature=f"{calibration.temperature:.2f}", count=f"{calibration.validation_digits:,}",
+                 before=f"{calibration.ece_before:.1%}", after=f"{calibration.ece_after:.1%}",
+                 threshold=f"{UNSURE:.0%}"))
+        st.code(calibration_source(lang), language="python")
+
+
 @st.fragment
-def drawing_area(model, architecture) -> None:
+def drawing_area(model, architecture, calibration=None) -> None:
     """Canvas, prediction and preprocessing steps; a stroke reruns only this part of the page."""
     canvas_col, result_col = st.columns([2, 3], gap="large")  # 820-px tablets: the canvas keeps its 280 px
     with canvas_col:
@@ -217,6 +238,7 @@ def drawing_area(model, architecture) -> None:
                          "pen.").format(answers=_(", ").join(f"**{digit}** ({probabilities[digit]:.0%})"
                                                              for digit in likeliest)))
         views.show_chart(charts.probability_bars(probabilities, lang))
+        explain_calibration(calibration)
 
     st.subheader(_("What the network sees"))
     st.caption(_("MNIST's own recipe: crop to the ink, scale the longer side to 20 px, place in 28×28 "
@@ -245,6 +267,7 @@ if trained:
     run = choose_model()
     st.html(CANVAS_TOOLBAR_OFF, unsafe_allow_javascript=True)
     st.html(ANSWER_SHOWN_ONCE)
-    drawing_area(session.model(run), architecture=run.predict_key)
+    drawing_area(session.model(run), architecture=run.predict_key,
+                 calibration=run.result.calibration if run.result is not None else None)
     if active:  # a training started elsewhere shows below the canvas, so nothing moves under the pen
         views.follow(active, show_training)

@@ -410,3 +410,49 @@ def notebook_json(spec: ModelSpec, style: str, config: TrainConfig, lang: str = 
     for index, entry in enumerate(cells):
         entry["id"] = f"cell-{index}"
     return json.dumps(notebook, indent=1, ensure_ascii=False)
+
+
+def calibration_source(lang: str = SOURCE_LANGUAGE) -> str:
+    """The calibration step the network for drawings takes after training, as code: one temperature fitted
+    on the validation digits, folded into the last layer so the model itself outputs calibrated probabilities.
+    `kerasways.calibration` runs exactly this text.
+
+    Args:
+        lang: the language of its comments and docstrings (the code is the same).
+
+    Returns:
+        Python source defining `fit_temperature(probabilities, labels)` and `fold_temperature(model, temperature)`
+        (it needs `keras` and `numpy as np`, as the training script imports them).
+    """
+    _ = translator(check_language(lang))
+    return "\n".join([
+        "def fit_temperature(probabilities, labels):",
+        '    """' + _("The temperature T that makes softmax(logits / T) most likely on digits the model did not "
+                     "train on.") + '"""',
+        "    # " + _("The logits up to a constant: softmax forgets a constant, so log-probabilities do"),
+        "    logits = np.log(np.clip(probabilities, 1e-30, 1.0))",
+        "    best_temperature, best_loss = 1.0, np.inf",
+        "    for temperature in np.exp(np.linspace(np.log(0.25), np.log(8.0), 241)):",
+        "        scaled = logits / temperature",
+        "        scaled -= scaled.max(axis=1, keepdims=True)",
+        "        log_probabilities = scaled - np.log(np.exp(scaled).sum(axis=1, keepdims=True))",
+        "        # " + _("Cross-entropy of the right answers: low when the probabilities are honest"),
+        "        loss = -log_probabilities[np.arange(len(labels)), labels].mean()",
+        "        if loss < best_loss:",
+        "            best_temperature, best_loss = float(temperature), loss",
+        "    return best_temperature",
+        "",
+        "",
+        "def fold_temperature(model, temperature):",
+        '    """' + _("Divide the last layer's weights by T: the model then outputs the calibrated probabilities, "
+                     "and its answers stay the same.") + '"""',
+        "    # " + _("softmax((W·x + b) / T) = softmax((W / T)·x + b / T)"),
+        "    last = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)][-1]",
+        "    kernel, bias = last.get_weights()",
+        "    last.set_weights([kernel / temperature, bias / temperature])",
+        "",
+        "",
+        "# " + _("After training: fit T on the validation digits, then fold it into the model"),
+        "# temperature = fit_temperature(model.predict(x_val, verbose=0), y_val)",
+        "# fold_temperature(model, temperature)",
+    ]) + "\n"

@@ -94,6 +94,7 @@ class JobResult:
         message: the training's own sentence about how it ended.
         evaluation: the `evaluate.Evaluation` on the test digits.
         state: the `training.TrainState` to resume from (None after "nan").
+        calibration: the `calibration.Calibration` folded into `weights`, when the request asked for one.
     """
 
     weights: list
@@ -103,6 +104,7 @@ class JobResult:
     message: Message
     evaluation: object
     state: object = None
+    calibration: object = None
 
     @property
     def resumable(self) -> bool:

@@ -172,6 +172,7 @@ def _worker_main(connection, cancel_event, threads: int, data_source: str, max_j
                 message=result.message,
                 evaluation=evaluate(result.model, data),
                 state=getattr(result, "state", None),
+                calibration=getattr(result, "calibration", None),
             )
             if jobs_done >= max_jobs:
                 # TensorFlow keeps a few MB per job even after clear_session: a fresh

@@ -57,7 +57,8 @@ CHANCE_MARGIN = 0.1  # test accuracy below chance + this (20% for ten digits) me
 MAX_RUNS_PER_BOOK = 12  # a session keeps its newest runs; older ones fall off its list
 
 # The Draw page's network, trained in one way for everyone so that a whole class shares one run.
-DRAWING_REQUEST = TrainingRequest(DRAWING_NETWORK, "functional", DRAWING_TRAINING)
+# Its probabilities are calibrated after training (`calibration.py`): the Draw page's percentages are honest.
+DRAWING_REQUEST = TrainingRequest(DRAWING_NETWORK, "functional", DRAWING_TRAINING, {"calibrate": True})
 # The time the Draw page promised for it before a training was measured on the server (see
 # `RunRegistry.expected_seconds`, which the page now shows).
 DRAWING_EXPECTED_SECONDS = 30
@@ -72,7 +73,7 @@ def drawing_request(data_size: int) -> TrainingRequest:
     Returns:
         DRAWING_REQUEST on the offline digits; on more, the same network with a lesson's settings.
     """
-    return TrainingRequest(DRAWING_NETWORK, DRAWING_REQUEST.style, drawing_training(data_size))
+    return TrainingRequest(DRAWING_NETWORK, DRAWING_REQUEST.style, drawing_training(data_size), DRAWING_REQUEST.options)
 
 
 LOG = logging.getLogger("kerasways")
@@ -603,8 +604,12 @@ class RunRegistry:
         message = Message(N_("Trained {epochs} epochs ({steps} steps) in {seconds} s."), {
             "epochs": len(network.history.epoch_loss), "steps": f"{len(network.history.batch_loss):,}",
             "seconds": f"{network.seconds:.1f}"})
+        from kerasways.calibration import Calibration
+
+        calibration = network.extra.get("calibration")
         result = JobResult(weights=network.weights, history=network.history, seconds=network.seconds,
-                           status="completed", message=message, evaluation=network.evaluation)
+                           status="completed", message=message, evaluation=network.evaluation,
+                           calibration=Calibration(**calibration) if calibration else None)
         job = Job(id=f"stored-{uuid.uuid4().hex}", owner="", request=TrainingRequest(
             network.spec, network.style, network.config), state=RunState.DONE, result=result,
             submitted_at=time.time(), started_at=time.time(), finished_at=time.time())
@@ -619,14 +624,14 @@ class RunRegistry:
         # The first shared training of a network is stored for the next servers (and this one's restart).
         if self.networks is None or run.stored or not run.shared or not self.fit_to_share(run) or run.active:
             return
-        from kerasways.stored_network import DRAWING_NETWORK_NAME, StoredNetwork
+        from kerasways.stored_network import DRAWING_NETWORK_NAME, StoredNetwork, calibration_record
 
         if (run.spec, run.style) != (DRAWING_REQUEST.spec, DRAWING_REQUEST.style):
             return
         result = run.result
         self._measured(run)
         network = StoredNetwork(run.spec, run.style, run.config, [], result.history, result.evaluation,
-                                result.seconds, self.fingerprint())
+                                result.seconds, self.fingerprint(), calibration_record(result.calibration))
         run.stored = self.networks.save(DRAWING_NETWORK_NAME, model, network)
 
     def _measured(self, run: Run) -> None:

@@ -76,6 +76,11 @@ class StoredNetwork:
     extra: dict = dataclasses.field(default_factory=dict)
 
 
+def calibration_record(calibration) -> dict:
+    """The record's `extra` for a `calibration.Calibration` (or None): what `find` gives back in `extra`."""
+    return {"calibration": dataclasses.asdict(calibration)} if calibration is not None else {}
+
+
 def _evaluation_json(evaluation) -> dict:
     return {field.name: (value.tolist() if isinstance(value, np.ndarray) else value)
             for field in dataclasses.fields(evaluation) for value in [getattr(evaluation, field.name)]}
@@ -297,10 +302,10 @@ def prefetch_drawing_network(data, store: NetworkStore | None = None) -> int:
     config = drawing_training(len(data.x_train), at_prefetch=True)
     print(f"Training the network for drawings on {len(data.x_train):,} digits ({config.epochs} epochs):",
           file=sys.stderr)
-    result = train(spec, style, config, data, on_progress=_progress_bar)
+    result = train(spec, style, config, data, on_progress=_progress_bar, **DRAWING_REQUEST.options)
     print(file=sys.stderr)
     network = StoredNetwork(spec, style, config, [], result.history, evaluate(result.model, data), result.seconds,
-                            fingerprint)
+                            fingerprint, calibration_record(result.calibration))
     if not store.save(DRAWING_NETWORK_NAME, result.model, network):
         print(f"Could not store the network for drawings in {store.folder}.", file=sys.stderr)
         return 1

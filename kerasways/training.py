@@ -128,6 +128,7 @@ class TrainResult:
     message: Message  # one sentence for the page, rendered there with i18n.render
     state: TrainState | None = None  # how to continue; None after "nan"
     engine: str = ""  # ENGINE_XLA or ENGINE_GRAPH
+    calibration: object = None  # a `calibration.Calibration` when asked to calibrate and trained to the end
 
 
 def split_data(data, config: TrainConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -353,6 +354,7 @@ def train(
     *,
     resume: TrainState | None = None,
     stop_at_epoch: int | None = None,
+    calibrate: bool = False,
 ) -> TrainResult:
     """Train the model built from `model_source(spec, style)`, or continue a stopped run.
 
@@ -369,6 +371,8 @@ def train(
             and config (`epochs` may grow): training continues exactly where it stopped, with
             the same batch losses and weights as a run that never stopped.
         stop_at_epoch: stop cleanly after this (1-based) epoch, e.g. to step one epoch at a time.
+        calibrate: once trained to the end, fit a temperature on the validation digits and fold it into
+            the model (`calibration.calibrate`); its resume state keeps the weights as trained.
 
     Returns:
         TrainResult with the trained model, its history, seconds, how it ended and its state.
@@ -528,5 +532,10 @@ def train(
     elif status == "completed":
         message = Message(N_("Trained {epochs} epochs ({steps} steps) in {seconds} s."),
                           {"epochs": config.epochs, "steps": f"{total_steps:,}", "seconds": f"{seconds:.1f}"})
+    calibrated = None
+    if calibrate and status == "completed":
+        from kerasways.calibration import calibrate as calibrate_model
+
+        calibrated = calibrate_model(model, x_val, y_val)
     return TrainResult(model=model, history=history, seconds=seconds, status=status, message=message,
-                       state=state, engine=engine_name)
+                       state=state, engine=engine_name, calibration=calibrated)
