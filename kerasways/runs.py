@@ -397,6 +397,14 @@ class Run:
             self.history.complete(part.result.history)
 
 
+def worker_seconds(run: Run) -> float | None:
+    """How long a trained run held its worker (building, training and testing, what `budget` estimates), or None."""
+    job = run.job
+    if run.result is None or job.started_at is None or job.finished_at is None:
+        return None
+    return job.finished_at - job.started_at
+
+
 class NotYours(UserError):
     """Somebody asked to control a run that is not theirs (another browser's, or the class's shared one)."""
 
@@ -612,7 +620,9 @@ class RunRegistry:
                            calibration=Calibration(**calibration) if calibration else None)
         job = Job(id=f"stored-{uuid.uuid4().hex}", owner="", request=TrainingRequest(
             network.spec, network.style, network.config), state=RunState.DONE, result=result,
-            submitted_at=time.time(), started_at=time.time(), finished_at=time.time())
+            submitted_at=time.time(), finished_at=time.time())
+        # Its time here: the worker's when a server trained it, the training's when prefetch did.
+        job.started_at = job.finished_at - (network.extra.get("worker_seconds") or network.seconds)
         run = Run(job, origin=origin, shared=True)
         run.history.complete(network.history)
         run.stored = True
@@ -631,16 +641,17 @@ class RunRegistry:
         result = run.result
         self._measured(run)
         network = StoredNetwork(run.spec, run.style, run.config, [], result.history, result.evaluation,
-                                result.seconds, self.fingerprint(), calibration_record(result.calibration))
+                                result.seconds, self.fingerprint(),
+                                {**calibration_record(result.calibration), "worker_seconds": worker_seconds(run)})
         run.stored = self.networks.save(DRAWING_NETWORK_NAME, model, network)
 
     def _measured(self, run: Run) -> None:
-        if run.result is None or run.result.seconds <= 0:
+        seconds = worker_seconds(run)
+        if not seconds:
             return
-        request = TrainingRequest(run.spec, run.style, run.config)
-        estimated = budget.estimated_seconds(request, self.data_size())
+        estimated = budget.estimated_seconds(TrainingRequest(run.spec, run.style, run.config), self.data_size())
         with self._lock:
-            self._measured_ratio[run.spec] = run.result.seconds / estimated
+            self._measured_ratio[run.spec] = seconds / estimated
 
     def expected_seconds(self, request: TrainingRequest) -> float:
         """How long `request` should take one worker here: the training budget's estimate for the data at
