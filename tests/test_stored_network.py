@@ -158,3 +158,37 @@ def test_the_expected_time_follows_the_data_and_a_measured_training(tmp_path, mo
     assert estimated != pytest.approx(21.0)
     assert run is not None
 
+
+
+def test_the_draw_page_reads_with_a_stored_network_at_once_and_says_when_it_is_unsure(data_dir, model, mnist):
+    from app_pages import server
+
+    server.run_registry.clear()  # a freshly started server, with a network for drawings in its data folder
+    try:
+        draw_with_a_stored_untrained_network(model, mnist)
+    finally:
+        server.run_registry.clear()  # the next test's server has not seen this network
+
+
+def draw_with_a_stored_untrained_network(model, mnist):
+    from kerasways.calibration import Calibration
+    from kerasways.data import data_fingerprint
+    from kerasways.stored_network import calibration_record
+    from tests.support import app_test, canvas_state, digit_canvas
+
+    untrained = StoredNetwork(SPEC, STYLE, DRAWING_TRAINING, [], history(), evaluation(), 21.0, data_fingerprint(),
+                              calibration_record(Calibration(1.25, 0.03, 0.01, 400)))
+    assert NetworkStore().save(DRAWING_NETWORK_NAME, model, untrained)  # its weights are as initialised: unsure
+    at = app_test()
+    at.switch_page("app_pages/draw_page.py").run()
+    assert not at.exception
+    assert not any(button.key == "quick_train" for button in at.button)  # nothing to train, nothing to wait for
+    (chosen,) = next(box for box in at.selectbox if box.key == "w_draw_run").options
+    assert "CNN for drawings" in chosen and "93.00%" in chosen  # the stored network, with its test accuracy
+    at.session_state["canvas"] = canvas_state(digit_canvas(mnist.x_test[0]))
+    at.run()
+    assert not at.exception, at.exception
+    unsure = [caption.value for caption in at.caption if caption.value.startswith("Not sure")]
+    assert unsure and unsure[0].count("**") == 6  # its three likeliest digits
+    why = next(expander for expander in at.expander if expander.label == "Why 99% isn't a promise")
+    assert "T = 1.25" in why.markdown[0].value and "def fold_temperature" in why.code[0].value
