@@ -81,3 +81,37 @@ def test_how_many_training_digits_there_are_is_known_before_they_are_loaded(monk
     data_module.keras_cache_path().parent.mkdir(parents=True)
     data_module.keras_cache_path().write_bytes(b"cached")
     assert data_module.expected_train_digits() == data_module.MNIST_TRAIN_DIGITS  # the full set is cached
+
+
+def cache_the_bundled_digits(folder):
+    bundled = load_mnist("bundled")
+    (folder / "datasets").mkdir()
+    np.savez(folder / "datasets" / "mnist.npz", x_train=bundled.x_train, y_train=bundled.y_train,
+             x_test=bundled.x_test, y_test=bundled.y_test)
+
+
+def test_prefetch_uses_keras_cache_without_trying_a_download(monkeypatch, tmp_path):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+
+    def no_network(*args, **kwargs):
+        raise OSError("network unreachable")
+
+    monkeypatch.setattr(data_module, "download_keras_file", no_network)
+    with pytest.raises(OSError):
+        data_module.prefetch()  # nothing cached, no network: it says so
+    cache_the_bundled_digits(tmp_path)
+    assert data_module.prefetch().source == "keras"  # an offline classroom machine with the cache works
+
+
+def test_the_data_fingerprint_follows_the_file_the_digits_come_from(monkeypatch, tmp_path):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    offline = data_module.data_fingerprint()
+    assert offline.startswith("bundled:4000:") and offline == data_module.data_fingerprint("bundled")
+    cache_the_bundled_digits(tmp_path)
+    cached = data_module.data_fingerprint()
+    assert cached.startswith("keras:60000:") and cached != offline
+    with np.load(tmp_path / "datasets" / "mnist.npz") as archive:
+        arrays = dict(archive)
+    arrays["y_train"] = (arrays["y_train"] + 1) % 10
+    np.savez(tmp_path / "datasets" / "mnist.npz", **arrays)
+    assert data_module.data_fingerprint() != cached  # other digits, another network
