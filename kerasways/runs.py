@@ -639,7 +639,6 @@ class RunRegistry:
         if (run.spec, run.style) != (DRAWING_REQUEST.spec, DRAWING_REQUEST.style):
             return
         result = run.result
-        self._measured(run)
         network = StoredNetwork(run.spec, run.style, run.config, [], result.history, result.evaluation,
                                 result.seconds, self.fingerprint(),
                                 {**calibration_record(result.calibration), "worker_seconds": worker_seconds(run)})
@@ -859,7 +858,9 @@ class RunRegistry:
                 model = rebuild_model(part.spec, part.style, part.result.weights)
                 predict_one(model, np.zeros((28, 28), np.float32), architecture=run.predict_key)
                 live = (part.id, model)
-                self._store(run, model)
+                if run.shared and not run.stored and self.fit_to_share(run):
+                    self._measured(run)
+                    self._store(run, model)
             with self._lock:
                 self._live_models[run.id] = live
                 self._live_models.move_to_end(run.id)
