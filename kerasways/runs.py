@@ -59,9 +59,7 @@ MAX_RUNS_PER_BOOK = 12  # a session keeps its newest runs; older ones fall off i
 # The Draw page's network, trained in one way for everyone so that a whole class shares one run.
 # Its probabilities are calibrated after training (`calibration.py`): the Draw page's percentages are honest.
 DRAWING_REQUEST = TrainingRequest(DRAWING_NETWORK, "functional", DRAWING_TRAINING, {"calibrate": True})
-# The time the Draw page promised for it before a training was measured on the server (see
-# `RunRegistry.expected_seconds`, which the page now shows).
-DRAWING_EXPECTED_SECONDS = 30
+# The time the Draw page promises for it is `RunRegistry.expected_seconds`: measured on this server.
 
 
 def drawing_request(data_size: int) -> TrainingRequest:
