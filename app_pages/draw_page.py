@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from app_pages import collection_view, session, views
+from app_pages import collection_view, inside_view, session, views
 from kerasways import charts, i18n
 from kerasways.canvas_image import CANVAS_SIDE, CanvasRefused, decode_canvas
 from kerasways.codegen import calibration_source
@@ -183,7 +183,7 @@ def explain_calibration(calibration) -> None:
 
 
 @st.fragment
-def drawing_area(model, architecture, calibration=None) -> None:
+def drawing_area(model, architecture, run) -> None:
     """Canvas, prediction and preprocessing steps; a stroke reruns only this part of the page."""
     canvas_col, result_col = st.columns([2, 3], gap="large")  # 820-px tablets: the canvas keeps its 280 px
     with canvas_col:
@@ -222,6 +222,7 @@ def drawing_area(model, architecture, calibration=None) -> None:
                             icon=":material/draw:")
         with canvas_col:  # our class's digits: the last save's confirmation and "my drawings"
             collection_view.save_for_the_class(None, None, None, clear_canvas)
+        inside_view.show_blank()
         return
     probabilities = predict_one(model, processed.image, architecture)
     top = int(np.argmax(probabilities))
@@ -239,7 +240,7 @@ def drawing_area(model, architecture, calibration=None) -> None:
                          "pen.").format(answers=_(", ").join(f"**{digit}** ({probabilities[digit]:.0%})"
                                                              for digit in likeliest)))
         views.show_chart(charts.probability_bars(probabilities, lang))
-        explain_calibration(calibration)
+        explain_calibration(run.result.calibration if run.result is not None else None)
 
     st.subheader(_("What the network sees"))
     st.caption(_("MNIST's own recipe: crop to the ink, scale the longer side to 20 px, place in 28×28 "
@@ -262,13 +263,14 @@ def drawing_area(model, architecture, calibration=None) -> None:
         ).format(naive=naive_top, naive_probability=f"{naive_probabilities[naive_top]:.0%}", top=top,
                  probability=f"{probabilities[top]:.0%}"))
 
+    inside_view.show(model, run, processed.image, top)
+
 
 # No st.stop() on this page: the app's share link is written after the page has run.
 if trained:
     run = choose_model()
     st.html(CANVAS_TOOLBAR_OFF, unsafe_allow_javascript=True)
     st.html(ANSWER_SHOWN_ONCE)
-    drawing_area(session.model(run), architecture=run.predict_key,
-                 calibration=run.result.calibration if run.result is not None else None)
+    drawing_area(session.model(run), architecture=run.predict_key, run=run)
     if active:  # a training started elsewhere shows below the canvas, so nothing moves under the pen
         views.follow(active, show_training)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages import session, views
+from app_pages import inside_view, session, views
 from kerasways import charts
 from kerasways.export import model_file_bytes
 from kerasways.formats import percent, seconds_text
@@ -56,8 +56,10 @@ def show(run) -> None:
             size=72,
         )
 
-    st.subheader(_("Take the model with you"))
     model = session.model(run)
+    inside_view.show_learned(model, evaluation.mistake_images)
+
+    st.subheader(_("Take the model with you"))
     # Packed only when asked for (Streamlit calls this on the click, in a thread): saving takes
     # a few hundred milliseconds that most visits to this page never need.
     st.download_button(_("Download the trained model (.keras)"), lambda: model_file_bytes(model),

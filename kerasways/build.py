@@ -5,17 +5,29 @@ from __future__ import annotations
 import contextlib
 import linecache
 import random
+import weakref
 
 from kerasways.codegen import model_source
 from kerasways.spec import ModelSpec
 
 
-def _execute(source: str, filename: str) -> dict:
+def execute(source: str, filename: str) -> dict:
+    """Run generated source and return its namespace (build_model, feature_extractor, ...)."""
     # Registering the text with linecache makes tracebacks show the generated lines.
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     namespace: dict = {"__name__": "kerasways_generated"}
     exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - our own generated, validated text
     return namespace
+
+
+# model → (spec, style) it was built from: the subclassed way's looking-inside code calls its
+# layers by name, so kerasways.inside needs the network behind a model it is handed.
+_BUILT_FROM: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def built_from(model) -> tuple[ModelSpec, str] | None:
+    """The (spec, style) a model of this process was built from, or None for one built elsewhere."""
+    return _BUILT_FROM.get(model)
 
 
 def build_model(spec: ModelSpec, style: str, lang: str = "en"):
@@ -30,8 +42,10 @@ def build_model(spec: ModelSpec, style: str, lang: str = "en"):
         The compiled `keras.Model`, with weights created from `spec.seed`.
     """
     source = model_source(spec, style, lang)
-    namespace = _execute(source, f"<kerasways {style} model>")
-    return namespace["build_model"]()
+    namespace = execute(source, f"<kerasways {style} model>")
+    model = namespace["build_model"]()
+    _BUILT_FROM[model] = (spec, style)
+    return model
 
 
 @contextlib.contextmanager
@@ -94,8 +108,9 @@ def rebuild_model(spec: ModelSpec, style: str, weights: list):
     Returns:
         The compiled `keras.Model` holding `weights`.
     """
-    namespace = _execute(model_source(spec, style), f"<kerasways {style} model>")
+    namespace = execute(model_source(spec, style), f"<kerasways {style} model>")
     namespace["keras"] = _KerasWithoutReseeding()
     model = namespace["build_model"]()
     model.set_weights(weights)
+    _BUILT_FROM[model] = (spec, style)
     return model

@@ -22,9 +22,9 @@ ECE_BINS = 15  # the usual number of equal-width confidence bins
 def _steps() -> dict:
     import keras
 
-    from kerasways.build import _execute
+    from kerasways.build import execute
 
-    namespace = _execute(calibration_source(), "<kerasways calibration>")
+    namespace = execute(calibration_source(), "<kerasways calibration>")
     namespace.update(keras=keras, np=np)
     return namespace
 

@@ -321,6 +321,12 @@ def script_sections(spec: ModelSpec, style: str, config: TrainConfig,
          "# " + _("Measure on digits the model has never seen") + "\n"
          "test_loss, test_accuracy = model.evaluate(x_test, y_test, verbose=0)\n"
          'print(f"' + _("Test accuracy: {test_accuracy:.4f}") + '")'),
+        (_("Look inside: every layer's output for one test digit, the way this way allows."),
+         inside_source(spec, style, lang) + "\n\n\n"
+         "# " + _("Every layer's output for the first test digit, in build order") + "\n"
+         "outputs = feature_extractor(model)(x_test[:1], training=False)\n"
+         "for output in outputs:\n"
+         "    print(tuple(output.shape))"),
         (_("Optional: your class's own digits. Page 5 of the app downloads them as an .npz in MNIST's layout; "
            "the network is tested on writers it never trained on, before and after training with the others."),
          _class_digits_section(_, spec, config)),
@@ -455,4 +461,58 @@ def calibration_source(lang: str = SOURCE_LANGUAGE) -> str:
         "# " + _("After training: fit T on the validation digits, then fold it into the model"),
         "# temperature = fit_temperature(model.predict(x_val, verbose=0), y_val)",
         "# fold_temperature(model, temperature)",
+    ]) + "\n"
+
+
+def _extractor_body(spec: ModelSpec, style: str, _: Translator) -> list[str]:
+    """The way-specific part of `feature_extractor`: how each way lets you read the layers' outputs."""
+    if style == "sequential":
+        return ["    # " + _("Sequential: Keras knows the stack of layers, so a new Model can return every layer's "
+                        "output"),
+                "    # " + _("(from its first layer's input: a Sequential model's own model.input exists only once "
+                        "it has been called)"),
+                "    return keras.Model(model.layers[0].input, [layer.output for layer in model.layers])"]
+    if style == "functional":
+        return ["    # " + _("Functional: the model is a graph Keras knows, so a new Model can return every layer's "
+                        "output"),
+                "    # " + _("(model.layers[0] is the Input, which only passes the image on)"),
+                "    return keras.Model(model.input, [layer.output for layer in model.layers[1:]])"]
+    resolved = resolve_layers(spec)
+    lines = ["    # " + _("Subclassing: there is no graph to read; the values exist only inside call(),"),
+             "    # " + _("so the layers are called one by one here, as call() does, keeping each output"),
+             "    def every_output(inputs, training=False):"]
+    previous = "inputs"
+    pixels = ""
+    for layer in resolved:
+        inputs = f"[{previous}, {pixels}]" if layer.role == "merge" else previous
+        training = ", training=training" if layer.training_only else ""
+        lines.append(f"        {layer.name} = model.{layer.name}({inputs}{training})")
+        previous = layer.name
+        if layer.skip_source:
+            pixels = layer.name
+    returned = textwrap.fill("return [" + ", ".join(layer.name for layer in resolved) + "]", width=112,
+                             initial_indent="        ", subsequent_indent="                ", break_on_hyphens=False)
+    return lines + [returned, "", "    return every_output"]
+
+
+def inside_source(spec: ModelSpec, style: str, lang: str = SOURCE_LANGUAGE) -> str:
+    """Python source that defines `feature_extractor(model)`: every layer's output, the way `style` allows.
+
+    The app runs this text to draw the Draw page's "Inside the network" (kerasways.inside).
+
+    Args:
+        spec: the validated network (the subclassed way calls its layers by name).
+        style: one of the styles that can express `spec`.
+        lang: the language of the comments.
+
+    Returns:
+        Source (needing `import keras`) whose `feature_extractor(model)` returns a callable:
+        images (N×28×28) → a list with one output per layer, in build order.
+    """
+    _check_style(spec, style)
+    _ = translator(check_language(lang))
+    return "\n".join([
+        "def feature_extractor(model):",
+        '    """' + _("Every layer's output for the same images, one per layer in build order.") + '"""',
+        *_extractor_body(spec, style, _),
     ]) + "\n"

@@ -2,6 +2,11 @@
 
 Sources: Keras' own guides ("The Functional API": "When to use the functional API";
 "Making new layers and models via subclassing") and what the generated code here shows.
+"Look at intermediate layers": the Sequential guide's "Feature extraction with a Sequential model"
+and the Functional guide's "Feature extraction" (`keras.Model(inputs, [layer.output for layer in
+model.layers])`, possible because the graph of layers is static and can be inspected); the
+Functional guide's "Functional API strengths" notes a subclassed model has no such graph: its
+forward pass is Python code in `call()`.
 """
 
 from __future__ import annotations
@@ -45,6 +50,9 @@ COMPARISON = (
     (N_("When shape errors show up"), N_("while building"), N_("while building"), N_("when `call()` first runs")),
     (N_("Save and load (.keras)"), N_("built in"), N_("built in"),
      N_("the class must be registered and defined before loading; `get_config()` for constructor arguments")),
+    (N_("Look at intermediate layers"), N_("yes: one new Model reads every layer's output"),
+     N_("yes: one new Model reads every layer's output"),
+     N_("no graph to read: call the layers one by one, or return the values from `call()`")),
     (N_("Who typically uses it"), N_("beginners, quick experiments"), N_("most professional work"),
      N_("researchers, unusual forward passes")),
 )

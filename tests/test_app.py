@@ -183,6 +183,9 @@ def test_train_page_start_poll_and_results():
     assert any("Trained 2 epochs" in success.value for success in at.success)
     mistakes = next(html.proto.body for html in at.get("html") if "→" in html.proto.body)
     assert mistakes.count("<img src='data:image/png;base64,") == 16  # the 16 most confident mistakes
+    learned = next(html.proto.body for html in at.get("html") if "unit 1 of 128" in html.proto.body)
+    assert learned.count("<img src=") == 32  # the reference MLP's first 32 units' weights, the rest counted
+    assert any(caption.value == "96 more units hidden." for caption in at.caption)
 
 
 @pytest.mark.slow  # trains in the worker pool
@@ -227,6 +230,13 @@ def test_draw_page_offers_quick_training_then_reads_a_drawn_digit(mnist, data_di
     assert correct >= 4
     assert len(chart_specs) == 1  # same spec, new data: the browser redraws the bars in place
     assert any(header.value == "What the network sees" for header in at.subheader)
+    # Inside the network: every layer of the network for drawings, in order, and where it looks.
+    assert any(header.value == "Inside the network" for header in at.subheader)
+    layer_lines = [md.value.split(" · ")[0].strip("*") for md in at.markdown if " · `" in md.value]
+    assert layer_lines[-3:] == ["dense", "dropout_2", "classifier"] and "conv_2" in layer_lines
+    at.selectbox(key="w_inside_digit").set_value(4).run()
+    assert not at.exception
+    assert any("Saliency for 4" in block.proto.body for block in at.get("html"))
 
 
 def test_a_shared_link_opens_that_setup():
