@@ -15,6 +15,7 @@ MAX_UNITS = 64  # unit activations shown per Dense layer
 TOP_UNITS = 10
 OTHER_DIGIT = "w_inside_digit"
 FAINTEST = 0.1  # share of a saliency map's largest value below which it is not drawn
+INK_SHARE = 0.55  # how much of a full-ink pixel is the drawing's grey rather than the map's colour
 
 
 def _grey(values: np.ndarray) -> np.ndarray:
@@ -23,23 +24,29 @@ def _grey(values: np.ndarray) -> np.ndarray:
     return (np.clip(values / top, 0, 1) * 255).astype(np.uint8) if top > 0 else np.zeros(values.shape, np.uint8)
 
 
+def _with_ink(colour: np.ndarray, image: np.ndarray) -> np.ndarray:
+    """A map's colours with the drawing's strokes on top in light grey, so the drawing stays in sight
+    however strong the map is; as uint8 RGB."""
+    ink = image.astype(np.float32) / (255.0 if image.dtype == np.uint8 else 1.0)
+    ink = ink[..., None] * INK_SHARE
+    return (np.clip(colour * (1 - ink) + ink * 0.9, 0, 1) * 255).astype(np.uint8)
+
+
 def _overlay(image: np.ndarray, heat: np.ndarray) -> np.ndarray:
-    """The drawing in grey with a signed map on top: red where it raises the digit, blue where it lowers it."""
-    scale = float(np.abs(heat).max()) or 1.0
-    base = np.repeat((image.astype(np.float32) / 255.0 * 0.5)[..., None], 3, axis=-1)
-    signed = heat / scale
-    # The faintest tenth is left out: in an MLP's map it is speckle that hides the drawing beneath.
+    """A signed map over the drawing: red where more ink raises the digit, blue where it lowers it."""
+    signed = heat / (float(np.abs(heat).max()) or 1.0)
+    # The faintest tenth is left out: in an MLP's map it is speckle.
     signed[np.abs(signed) < FAINTEST] = 0
-    base[..., 0] += np.clip(signed, 0, 1)
-    base[..., 2] += np.clip(-signed, 0, 1)
-    return (np.clip(base, 0, 1) * 255).astype(np.uint8)
+    colour = np.zeros((*heat.shape, 3), np.float32)
+    colour[..., 0], colour[..., 2] = np.clip(signed, 0, 1), np.clip(-signed, 0, 1)
+    return _with_ink(colour, image)
 
 
 def _heat(image: np.ndarray, cam: np.ndarray) -> np.ndarray:
-    base = np.repeat((image.astype(np.float32) / 255.0 * 0.5)[..., None], 3, axis=-1)
-    base[..., 0] += cam
-    base[..., 1] += cam * 0.6
-    return (np.clip(base, 0, 1) * 255).astype(np.uint8)
+    """A Grad-CAM map (0–1) in orange over the drawing."""
+    colour = np.zeros((*cam.shape, 3), np.float32)
+    colour[..., 0], colour[..., 1] = cam, cam * 0.6
+    return _with_ink(colour, image)
 
 
 def _layer(layer, last: bool, _) -> None:
@@ -89,7 +96,7 @@ def show(model, run, image: np.ndarray, answer: int) -> None:
     Args:
         model: the run's trained keras.Model.
         run: the run (its network, way and predict key).
-        image: the 28×28 uint8 drawing as `to_mnist` made it.
+        image: the 28×28 drawing as `to_mnist` made it (float32 in [0, 1]).
         answer: the digit the model read.
     """
     _ = session.gettext()

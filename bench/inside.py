@@ -7,7 +7,7 @@ with `--sessions` threads drawing at once (each thread alternates predict and in
 page does). Also the saliency map's stability: the correlation of the SmoothGrad map for an
 image and the same image with 2% pixel noise, against the plain gradient's (one sample, no noise).
 
-Run: python -m bench.inside [--drawings 40] [--sessions 10]
+Run: python -m bench.inside [--drawings 40] [--sessions 10] [--samples 8]
 """
 
 from __future__ import annotations
@@ -39,21 +39,31 @@ def timed(call, images) -> list[float]:
     return times
 
 
-def with_sessions(call, images, sessions: int) -> list[float]:
-    results: list[float] = []
+def with_sessions(predict, look, images, sessions: int) -> tuple[list[float], list[float]]:
+    """`sessions` threads at once, each alternating predict and inside per image as the page does.
+
+    Returns:
+        (predict times, inside times) over every thread.
+    """
+    predicted: list[float] = []
+    looked: list[float] = []
     lock = threading.Lock()
 
     def session():
-        mine = timed(call, images)
+        mine_predicted, mine_looked = [], []
+        for image in images:
+            mine_predicted += timed(predict, [image])
+            mine_looked += timed(look, [image])
         with lock:
-            results.extend(mine)
+            predicted.extend(mine_predicted)
+            looked.extend(mine_looked)
 
     threads = [threading.Thread(target=session) for _ in range(sessions)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    return results
+    return predicted, looked
 
 
 def stability(model, key, images) -> tuple[float, float]:
@@ -86,7 +96,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--drawings", type=int, default=40)
     parser.add_argument("--sessions", type=int, default=10)
+    parser.add_argument("--samples", type=int, default=inside.SMOOTHGRAD_SAMPLES,
+                        help="SmoothGrad's noisy copies per digit (the app's choice by default)")
     args = parser.parse_args()
+    inside.SMOOTHGRAD_SAMPLES = args.samples  # read when a step is compiled
     data = load_mnist()
     images = data.x_test[:args.drawings]
     for name, spec in (("network for drawings", DRAWING_NETWORK), ("reference MLP", ModelSpec())):
@@ -97,11 +110,13 @@ def main() -> None:
             look = lambda image, model=model, key=key: inside.look_inside(  # noqa: E731
                 model, image, (1, 4), architecture=key)
             predict(images[0]), look(images[0])  # compile both
-            alone = statistics.median(timed(look, images)) / statistics.median(timed(predict, images))
-            busy_predict = statistics.median(with_sessions(predict, images[:10], args.sessions))
-            busy_look = statistics.median(with_sessions(look, images[:10], args.sessions))
+            alone_predict, alone_look = statistics.median(timed(predict, images)), statistics.median(timed(look, images))
+            alone = alone_look / alone_predict
+            busy_predict, busy_look = map(statistics.median, with_sessions(predict, look, images[:20], args.sessions))
             print(f"{name:22s} {style:12s} inside/predict alone {alone:5.1f}×, "
-                  f"{args.sessions} sessions {busy_look / busy_predict:5.1f}×")
+                  f"{args.sessions} sessions {busy_look / busy_predict:5.1f}× (medians in ms: predict "
+                  f"{alone_predict * 1e3:.1f} / {busy_predict * 1e3:.1f}, inside {alone_look * 1e3:.1f} / "
+                  f"{busy_look * 1e3:.1f})")
         smooth, plain = stability(model, key, images[:20])
         print(f"{name:22s} saliency stability (correlation with a 2%-noise copy): SmoothGrad {smooth:.2f}, "
               f"plain gradient {plain:.2f}")

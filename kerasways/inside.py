@@ -23,7 +23,9 @@ import numpy as np
 from kerasways.build import built_from, execute
 from kerasways.codegen import inside_source
 
-SMOOTHGRAD_SAMPLES = 8
+# 4 noisy copies keep the map nearly as stable as 8 (bench/inside.py: correlation with a slightly noisy
+# copy 0.94 against 0.95, plain gradient 0.64) at about 5× the predict step instead of 9×.
+SMOOTHGRAD_SAMPLES = 4
 SMOOTHGRAD_NOISE = 0.15  # standard deviation, in the [0, 1] pixel range (SmoothGrad's 10–20% of the range)
 ACTIVE_WHEN_PREDICTING = {"Reshape", "Flatten", "Concatenate", "Conv2D", "MaxPooling2D", "Dense"}
 
