@@ -218,6 +218,8 @@ def test_draw_page_offers_quick_training_then_reads_a_drawn_digit(mnist, data_di
     at.button(key="quick_train").click().run()
     rerun_until(at, lambda at: any(box.key == "w_draw_run" for box in at.selectbox))
     assert any("Draw a digit" in info.value for info in at.info)  # blank canvas: a hint, no prediction
+    assert any(caption.value.startswith("Nothing to show yet") for caption in at.caption)  # nothing inside either
+    assert not any("Every layer, on your drawing" in md.value for md in at.markdown)
 
     correct, chart_specs = 0, set()
     for index in range(5):
