@@ -51,7 +51,7 @@ def _heat(image: np.ndarray, cam: np.ndarray) -> np.ndarray:
 
 def _layer(layer, last: bool, _) -> None:
     shape = "×".join(str(size) for size in layer.output.shape)
-    st.markdown(f"**{layer.name}** · `{layer.kind}` · {shape}")
+    st.markdown(f"**`{layer.name}`** · `{layer.kind}` · {shape}")  # the name is the code's, in any language
     if layer.inactive_when_predicting:
         st.caption(_("Inactive when predicting: it passes its input on unchanged (it acts only while training)."))
     elif layer.kind == "Reshape":

@@ -317,16 +317,16 @@ def script_sections(spec: ModelSpec, style: str, config: TrainConfig,
              epochs=config.epochs, batch_size=config.batch_size) + "\n"
          f"model.fit(x_train, y_train, batch_size={config.batch_size}, epochs={config.epochs}, "
          f"validation_split={exact_number(config.validation_split)})"),
-        (_("Evaluate on digits the model has never seen."),
-         "# " + _("Measure on digits the model has never seen") + "\n"
-         "test_loss, test_accuracy = model.evaluate(x_test, y_test, verbose=0)\n"
-         'print(f"' + _("Test accuracy: {test_accuracy:.4f}") + '")'),
         (_("Look inside: every layer's output for one test digit, the way this way allows."),
          inside_source(spec, style, lang) + "\n\n\n"
          "# " + _("Every layer's output for the first test digit, in build order") + "\n"
          "outputs = feature_extractor(model)(x_test[:1], training=False)\n"
          "for output in outputs:\n"
          "    print(tuple(output.shape))"),
+        (_("Evaluate on digits the model has never seen."),
+         "# " + _("Measure on digits the model has never seen") + "\n"
+         "test_loss, test_accuracy = model.evaluate(x_test, y_test, verbose=0)\n"
+         'print(f"' + _("Test accuracy: {test_accuracy:.4f}") + '")'),
         (_("Optional: your class's own digits. Page 5 of the app downloads them as an .npz in MNIST's layout; "
            "the network is tested on writers it never trained on, before and after training with the others."),
          _class_digits_section(_, spec, config)),

@@ -234,7 +234,7 @@ def test_draw_page_offers_quick_training_then_reads_a_drawn_digit(mnist, data_di
     assert any(header.value == "What the network sees" for header in at.subheader)
     # Inside the network: every layer of the network for drawings, in order, and where it looks.
     assert any(header.value == "Inside the network" for header in at.subheader)
-    layer_lines = [md.value.split(" · ")[0].strip("*") for md in at.markdown if " · `" in md.value]
+    layer_lines = [md.value.split(" · ")[0].strip("*`") for md in at.markdown if " · `" in md.value]
     assert layer_lines[-3:] == ["dense", "dropout_2", "classifier"] and "conv_2" in layer_lines
     at.selectbox(key="w_inside_digit").set_value(4).run()
     assert not at.exception

@@ -27,7 +27,7 @@ ALLOWED = {
     "keras", "mnist", "api", "tensorflow", "python", "jupyter", "colab", "kerasways", "mlp", "cnn", "adam", "sgd",
     "rmsprop", "adamw", "elu", "gelu", "linear", "maxpooling2d", "relu", "tanh", "sigmoid", "softmax", "dense",
     "conv2d", "dropout", "flatten", "reshape", "concatenate", "model", "px", "py", "ipynb", "npz",
-    "zip", "png", "csv", "n", "s", "uint8", "ms", "mlxtend",
+    "zip", "png", "csv", "n", "s", "uint8", "ms", "mlxtend", "smoothgrad", "grad", "cam",
 }
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 # Code spans, and names in quotes (a class's collection name comes from its link).

@@ -73,13 +73,16 @@ def test_notebook_has_one_cell_per_step_and_executes_top_to_bottom(tmp_path):
                               as_version=4)
     nbformat.validate(notebook)
     code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
-    assert len(code_cells) == 8 and code_cells[2].source.startswith("def build_model")
+    assert len(code_cells) == 9 and code_cells[2].source.startswith("def build_model")
+    assert code_cells[-3].source.startswith("def feature_extractor")  # looking inside, the Functional way
     assert code_cells[-1].source.startswith("# Your class's digits")  # how to use an exported collection
     os.environ.setdefault("KERAS_HOME", str(tmp_path))
     NotebookClient(notebook, timeout=300, kernel_name="python3",
                    resources={"metadata": {"path": str(tmp_path)}}).execute()
     last_output = "".join(output.get("text", "") for output in code_cells[-2].outputs)
     assert last_output.startswith("Test accuracy: 0.")
+    layer_shapes = "".join(output.get("text", "") for output in code_cells[-3].outputs).split()
+    assert layer_shapes == ["(1,", "784)", "(1,", "128)", "(1,", "10)"]  # flatten, dense, classifier
 
 
 def load_in_a_fresh_python(tmp_path, model, spec, style, images) -> tuple[np.ndarray, dict]:
