@@ -32,14 +32,20 @@ def _with_ink(colour: np.ndarray, image: np.ndarray) -> np.ndarray:
     return (np.clip(colour * (1 - ink) + ink * 0.9, 0, 1) * 255).astype(np.uint8)
 
 
+def _red_blue(values: np.ndarray, faintest: float = 0.0) -> np.ndarray:
+    """Signed values as float RGB in [0, 1]: red positive, blue negative, black zero, scaled to the largest;
+    values below `faintest` of the largest are left black."""
+    signed = values / (float(np.abs(values).max()) or 1.0)
+    signed = np.where(np.abs(signed) < faintest, 0.0, signed)
+    colour = np.zeros((*values.shape, 3), np.float32)
+    colour[..., 0], colour[..., 2] = np.clip(signed, 0, 1), np.clip(-signed, 0, 1)
+    return colour
+
+
 def _overlay(image: np.ndarray, heat: np.ndarray) -> np.ndarray:
     """A signed map over the drawing: red where more ink raises the digit, blue where it lowers it."""
-    signed = heat / (float(np.abs(heat).max()) or 1.0)
     # The faintest tenth is left out: in an MLP's map it is speckle.
-    signed[np.abs(signed) < FAINTEST] = 0
-    colour = np.zeros((*heat.shape, 3), np.float32)
-    colour[..., 0], colour[..., 2] = np.clip(signed, 0, 1), np.clip(-signed, 0, 1)
-    return _with_ink(colour, image)
+    return _with_ink(_red_blue(heat, FAINTEST), image)
 
 
 def _heat(image: np.ndarray, cam: np.ndarray) -> np.ndarray:
@@ -130,12 +136,8 @@ DIGITS_LEARNED = 3
 
 
 def _signed(values: np.ndarray) -> np.ndarray:
-    """Weights as an RGB image: red positive, blue negative, black zero, scaled to the largest."""
-    scale = float(np.abs(values).max()) or 1.0
-    picture = np.zeros((*values.shape, 3), np.float32)
-    picture[..., 0] = np.clip(values / scale, 0, 1)
-    picture[..., 2] = np.clip(-values / scale, 0, 1)
-    return (picture * 255).astype(np.uint8)
+    """Weights as a uint8 RGB image: red positive, blue negative, black zero, scaled to the largest."""
+    return (_red_blue(values) * 255).astype(np.uint8)
 
 
 def show_learned(model, images: np.ndarray) -> None:
@@ -145,7 +147,7 @@ def show_learned(model, images: np.ndarray) -> None:
         model: the trained keras.Model.
         images: a few uint8 28×28 test digits (for a convolution network's feature maps).
     """
-    from kerasways.inside import layer_outputs
+    from kerasways.inside import batch_layer_outputs
 
     _ = session.gettext()
     first = next((layer for layer in model.layers if hasattr(layer, "kernel")), None)
@@ -168,8 +170,8 @@ def show_learned(model, images: np.ndarray) -> None:
                      "makes of a few test digits."))
         views.show_image_row([(_("filter {number} of {count}").format(number=index + 1, count=filters),
                                _signed(kernel[:, :, 0, index])) for index in range(shown)], size=48)
-        for image in images[:DIGITS_LEARNED]:
-            maps = next(entry.output for entry in layer_outputs(model, image) if entry.kind == "Conv2D")
+        for image, layers in zip(images, batch_layer_outputs(model, images[:DIGITS_LEARNED])):
+            maps = next(entry.output for entry in layers if entry.kind == "Conv2D")
             views.show_image_row([(_("test digit"), image)] + [
                 (_("channel {number} of {count}").format(number=index + 1, count=filters), _grey(maps[..., index]))
                 for index in range(shown)], size=48)

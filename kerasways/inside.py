@@ -180,11 +180,11 @@ def look_inside(model, image: np.ndarray, digits: tuple[int, int], architecture=
     Returns:
         An Inside.
     """
-    if architecture is None and built_from(model) is not None:
-        spec, style = built_from(model)
-        architecture = (spec.architecture, style)
+    known = built_from(model)
+    if architecture is None and known is not None:
+        architecture = (known[0].architecture, known[1])
     step, has_conv, names = _compiled_step(model, ("inside", architecture) if architecture is not None else None)
-    scaled = image.astype(np.float32) / 255.0 if image.dtype == np.uint8 else image.astype(np.float32)
+    scaled = _scaled(image)
     outputs, saliency, grad_cam = step([variable.value for variable in model.trainable_variables],
                                        [variable.value for variable in model.non_trainable_variables],
                                        scaled, np.asarray(digits, np.int32))
@@ -194,6 +194,27 @@ def look_inside(model, image: np.ndarray, digits: tuple[int, int], architecture=
     return Inside(layers=layers, probabilities=layers[-1].output,
                   saliency={digit: saliency[index] for index, digit in enumerate(digits)},
                   grad_cam={digit: grad_cam[index] for index, digit in enumerate(digits)} if has_conv else {})
+
+
+def _scaled(images: np.ndarray) -> np.ndarray:
+    """Images as the network's input: float32 in [0, 1] (uint8 ones divided by 255)."""
+    return images.astype(np.float32) / 255.0 if images.dtype == np.uint8 else images.astype(np.float32)
+
+
+def batch_layer_outputs(model, images: np.ndarray) -> list[list[LayerOutput]]:
+    """Every layer's output for a few images, from one forward pass (no gradients, nothing compiled).
+
+    Args:
+        model: as for `layer_outputs`.
+        images: N×28×28, uint8 or float32 in [0, 1].
+
+    Returns:
+        One list of LayerOutput per image, as `layer_outputs` gives for that image alone.
+    """
+    extract, names = _looking(model)
+    outputs = [np.asarray(output) for output in extract(_scaled(images), training=False)]
+    return [[LayerOutput(name, kind, output[index]) for (name, kind), output in zip(names, outputs)]
+            for index in range(len(images))]
 
 
 def layer_outputs(model, image: np.ndarray) -> list[LayerOutput]:

@@ -189,6 +189,23 @@ def test_train_page_start_poll_and_results():
 
 
 @pytest.mark.slow  # trains in the worker pool
+def test_a_convolution_network_shows_its_first_filters_and_what_they_make_of_test_digits():
+    at = app_test()
+    at.selectbox(key="w_preset").set_value("small-cnn").run()
+    at.switch_page("app_pages/train_page.py").run()
+    at.number_input(key="w_epochs").set_value(1).run()
+    at.number_input(key="w_train_size").set_value(500).run()
+    at.button(key="start").click().run()
+    rerun_until(at, lambda at: any(metric.label == "Test accuracy" for metric in at.metric))
+    assert any(header.value == "What the network learned" for header in at.subheader)
+    filters = [html.proto.body for html in at.get("html") if "filter 1 of" in html.proto.body]
+    digits = [html.proto.body for html in at.get("html") if "test digit" in html.proto.body]
+    assert len(filters) == 1 and len(digits) == 3  # the filters, then three test digits with their feature maps
+    assert filters[0].count("<img src=") == 16 and "filter 16 of 16" in filters[0]  # the small CNN's 16 filters
+    assert all(row.count("<img src=") == 17 and "channel 16 of 16" in row for row in digits)  # the digit, 16 maps
+
+
+@pytest.mark.slow  # trains in the worker pool
 def test_compare_page_trains_all_three_and_proves_them_identical():
     at = app_test()
     at.switch_page("app_pages/compare_page.py").run()

@@ -104,3 +104,16 @@ def test_a_model_loaded_from_the_exported_file_shows_the_same_layers_and_salienc
     for mine, theirs in zip(there, here):
         np.testing.assert_allclose(mine.output, theirs.output, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(saliency(loaded, a_digit(), 7), saliency(model, a_digit(), 7), rtol=1e-4, atol=1e-6)
+
+
+def test_a_few_digits_at_once_give_what_each_gives_alone():
+    from kerasways.inside import batch_layer_outputs
+
+    model = build_model(SMALL_CNN, "functional")
+    trained_like(model)
+    digits = np.stack([a_digit(), np.rot90(a_digit()), np.flipud(a_digit())])
+    for image, together in zip(digits, batch_layer_outputs(model, digits)):
+        alone = layer_outputs(model, image)
+        assert [(entry.name, entry.kind) for entry in together] == [(entry.name, entry.kind) for entry in alone]
+        for mine, theirs in zip(together, alone):
+            np.testing.assert_allclose(mine.output, theirs.output, rtol=1e-5, atol=1e-6)
